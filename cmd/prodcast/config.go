@@ -1,0 +1,191 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/prodcast/prodcast/pipeline/s3"
+)
+
+// Config is every setting of every role. It starts as DefaultConfig, then
+// the environment (PRODCAST_*), then flags of the same names, then Validate.
+type Config struct {
+	Data          string        // PRODCAST_DATA, --data
+	Listen        string        // PRODCAST_LISTEN, --listen
+	BaseURL       string        // PRODCAST_BASE_URL, --base-url
+	RedisURL      string        // PRODCAST_REDIS_URL, --redis-url
+	S3Endpoint    string        // PRODCAST_S3_ENDPOINT, --s3-endpoint
+	S3AccessKey   string        // PRODCAST_S3_ACCESS_KEY, --s3-access-key
+	S3SecretKey   string        // PRODCAST_S3_SECRET_KEY, --s3-secret-key
+	S3Bucket      string        // PRODCAST_S3_BUCKET, --s3-bucket
+	S3Region      string        // PRODCAST_S3_REGION, --s3-region
+	Settle        time.Duration // PRODCAST_SETTLE, --settle
+	Concurrency   int           // PRODCAST_CONCURRENCY, --concurrency
+	AdminPassword string        // PRODCAST_ADMIN_PASSWORD, --admin-password
+	LogLevel      string        // PRODCAST_LOG_LEVEL, --log-level
+}
+
+// DefaultConfig is the configuration with nothing set.
+func DefaultConfig() Config {
+	return Config{
+		Data:        "./prodcast-data",
+		Listen:      "127.0.0.1:8080",
+		S3Bucket:    "prodcast",
+		S3Region:    "us-east-1",
+		Settle:      10 * time.Second,
+		Concurrency: 2,
+		LogLevel:    "info",
+	}
+}
+
+// setting is one configuration key, bound to a field.
+type setting struct {
+	name, usage string
+	str         *string
+	dur         *time.Duration
+	num         *int
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{name: "data", usage: "the data folder: show.yaml, drop/, done/, failed/", str: &c.Data},
+		{name: "listen", usage: "address of the web server", str: &c.Listen},
+		{name: "base-url", usage: "public URL of the feed and site (default http://LISTEN)", str: &c.BaseURL},
+		{name: "redis-url", usage: "Redis for the queue, e.g. redis://127.0.0.1:6379/0 (up: embedded if empty)", str: &c.RedisURL},
+		{name: "s3-endpoint", usage: "S3 server, e.g. http://127.0.0.1:9000 (up: embedded if empty)", str: &c.S3Endpoint},
+		{name: "s3-access-key", usage: "S3 access key", str: &c.S3AccessKey},
+		{name: "s3-secret-key", usage: "S3 secret key", str: &c.S3SecretKey},
+		{name: "s3-bucket", usage: "S3 bucket", str: &c.S3Bucket},
+		{name: "s3-region", usage: "S3 region", str: &c.S3Region},
+		{name: "settle", usage: "how long a dropped bundle must be unchanged before it is taken", dur: &c.Settle},
+		{name: "concurrency", usage: "tasks a worker runs at once", num: &c.Concurrency},
+		{name: "admin-password", usage: "password for /admin/ (user admin); the dashboard is off if empty", str: &c.AdminPassword},
+		{name: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
+	}
+}
+
+func envName(name string) string {
+	return "PRODCAST_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// FromEnv reads PRODCAST_* variables over the current values.
+func (c *Config) FromEnv() error {
+	for _, s := range c.settings() {
+		v, ok := os.LookupEnv(envName(s.name))
+		if !ok || v == "" {
+			continue
+		}
+		if err := s.set(v); err != nil {
+			return fmt.Errorf("%s: %w", envName(s.name), err)
+		}
+	}
+	return nil
+}
+
+func (s setting) set(v string) error {
+	switch {
+	case s.str != nil:
+		*s.str = v
+	case s.dur != nil:
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 10s or 1m", v)
+		}
+		*s.dur = d
+	case s.num != nil:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		*s.num = n
+	}
+	return nil
+}
+
+// Flags binds the named settings to fs, with the current values as defaults.
+func (c *Config) Flags(fs *flag.FlagSet, names ...string) {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	for _, s := range c.settings() {
+		if !want[s.name] {
+			continue
+		}
+		usage := s.usage + " (" + envName(s.name) + ")"
+		switch {
+		case s.str != nil:
+			fs.StringVar(s.str, s.name, *s.str, usage)
+		case s.dur != nil:
+			fs.DurationVar(s.dur, s.name, *s.dur, usage)
+		case s.num != nil:
+			fs.IntVar(s.num, s.name, *s.num, usage)
+		}
+	}
+}
+
+// Validate checks the settings and names the wrong one. It makes Data
+// absolute and fills in BaseURL.
+func (c *Config) Validate() error {
+	abs, err := filepath.Abs(c.Data)
+	if err != nil {
+		return fmt.Errorf("--data %q: %w", c.Data, err)
+	}
+	c.Data = abs
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("--listen %q is not host:port (e.g. 127.0.0.1:8080)", c.Listen)
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Listen
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("--base-url %q is not an http(s) URL", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.Settle < 0 {
+		return fmt.Errorf("--settle %s must not be negative", c.Settle)
+	}
+	if c.Concurrency < 1 {
+		return fmt.Errorf("--concurrency %d must be at least 1", c.Concurrency)
+	}
+	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "") {
+		return fmt.Errorf("PRODCAST_S3_ENDPOINT is set but PRODCAST_S3_ACCESS_KEY or PRODCAST_S3_SECRET_KEY is not")
+	}
+	if c.S3Bucket == "" {
+		return fmt.Errorf("--s3-bucket must not be empty")
+	}
+	return nil
+}
+
+// requireServices is for the production roles, which never embed.
+func (c *Config) requireServices(redis, s3 bool) error {
+	if redis && c.RedisURL == "" {
+		return fmt.Errorf("PRODCAST_REDIS_URL is not set: production roles need a real Redis (e.g. redis://127.0.0.1:6379/0); `prodcast up` embeds one")
+	}
+	if s3 && c.S3Endpoint == "" {
+		return fmt.Errorf("PRODCAST_S3_ENDPOINT is not set: production roles need real S3 or MinIO (e.g. http://127.0.0.1:9000); `prodcast up` embeds one")
+	}
+	return nil
+}
+
+func (c *Config) redisOpt() (asynq.RedisConnOpt, error) {
+	opt, err := asynq.ParseRedisURI(c.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("PRODCAST_REDIS_URL %q: %w (use redis://host:port/db)", c.RedisURL, err)
+	}
+	return opt, nil
+}
+
+func (c *Config) s3Config() s3.Config {
+	return s3.Config{Endpoint: c.S3Endpoint, AccessKey: c.S3AccessKey, SecretKey: c.S3SecretKey,
+		Bucket: c.S3Bucket, Region: c.S3Region}
+}

@@ -1,0 +1,140 @@
+// Command prodcast turns dropped interview recordings into a published
+// podcast feed and show-notes blog. See the README for the quick start.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := NewMain()
+	err := m.Run(ctx, os.Args[1:])
+	m.Close()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "prodcast:", err)
+		os.Exit(1)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+}
+
+// Main is the program: it parses a command line and runs one command.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Config         Config
+	closers        []func() error
+}
+
+// NewMain returns a Main writing to the process's stdout and stderr.
+func NewMain() *Main {
+	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Config: DefaultConfig()}
+}
+
+// Close releases what Run opened.
+func (m *Main) Close() error {
+	var errs []error
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		errs = append(errs, m.closers[i]())
+	}
+	m.closers = nil
+	return errors.Join(errs...)
+}
+
+func (m *Main) onClose(f func() error) { m.closers = append(m.closers, f) }
+
+type command struct {
+	name, summary string
+	flags         []string
+	run           func(m *Main, ctx context.Context, args []string) error
+}
+
+var commands = []command{
+	{"up", "run everything in one process: watcher, workers, web server (embedded Redis and S3 unless configured)",
+		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "concurrency", "admin-password", "log-level"},
+		(*Main).runUp},
+	{"worker", "process queued tasks (needs PRODCAST_REDIS_URL and PRODCAST_S3_*)",
+		[]string{"base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "concurrency", "log-level"},
+		(*Main).runWorker},
+	{"watch", "watch the drop folder and hand bundles to the workers",
+		[]string{"data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "log-level"},
+		(*Main).runWatch},
+	{"serve", "serve the feed, the blog and the media from the bucket",
+		[]string{"listen", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "admin-password", "log-level"},
+		(*Main).runServe},
+	{"status", "show queues, episodes and failures, and what to do about each",
+		[]string{"data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		(*Main).runStatus},
+	{"validate", "check a podcast feed (a URL or a file) against prodcast's rule table",
+		[]string{"log-level"},
+		(*Main).runValidate},
+}
+
+// Run parses args and runs the command they name.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		m.usage()
+		if len(args) == 0 {
+			return errors.New("no command given")
+		}
+		return nil
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		if err := m.Config.FromEnv(); err != nil {
+			return err
+		}
+		fs := flag.NewFlagSet("prodcast "+c.name, flag.ContinueOnError)
+		fs.SetOutput(m.Stderr)
+		m.Config.Flags(fs, c.flags...)
+		fs.Usage = func() {
+			fmt.Fprintf(m.Stderr, "usage: prodcast %s [flags]%s\n\n%s.\n\nflags:\n", c.name, argsHint(c.name), c.summary)
+			fs.PrintDefaults()
+		}
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if err := m.Config.Validate(); err != nil {
+			return err
+		}
+		m.setupLog()
+		return c.run(m, ctx, fs.Args())
+	}
+	m.usage()
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func argsHint(name string) string {
+	if name == "validate" {
+		return " FEED"
+	}
+	return ""
+}
+
+func (m *Main) usage() {
+	fmt.Fprintln(m.Stderr, "usage: prodcast COMMAND [flags]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(m.Stderr, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(m.Stderr, "\nRun `prodcast COMMAND -h` for a command's flags. Every flag can also be set as PRODCAST_<FLAG>.")
+}
+
+func (m *Main) setupLog() {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(m.Config.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level})))
+}

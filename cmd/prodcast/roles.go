@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/ffmpeg"
+	"github.com/prodcast/prodcast/pipeline/s3"
+	"github.com/prodcast/prodcast/pipeline/watch"
+	"github.com/prodcast/prodcast/web"
+	"github.com/prodcast/prodcast/workers"
+)
+
+// services are the connections a role needs.
+type services struct {
+	redis asynq.RedisConnOpt
+	store *s3.Store
+}
+
+func (m *Main) connect(ctx context.Context, needRedis, needS3 bool) (*services, error) {
+	var svc services
+	if needRedis {
+		opt, err := m.Config.redisOpt()
+		if err != nil {
+			return nil, err
+		}
+		rc := opt.MakeRedisClient().(redis.UniversalClient)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err = rc.Ping(pctx).Err()
+		cancel()
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("cannot reach Redis at %s (is it running? check PRODCAST_REDIS_URL): %w", m.Config.RedisURL, err)
+		}
+		svc.redis = opt
+	}
+	if needS3 {
+		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		st, err := s3.Open(sctx, m.Config.s3Config())
+		if err != nil {
+			return nil, err
+		}
+		svc.store = st
+	}
+	return &svc, nil
+}
+
+func (m *Main) runWorker(ctx context.Context, args []string) error {
+	if err := m.Config.requireServices(true, true); err != nil {
+		return err
+	}
+	if err := ffmpeg.Check(); err != nil {
+		return err
+	}
+	svc, err := m.connect(ctx, true, true)
+	if err != nil {
+		return err
+	}
+	return m.worker(ctx, svc)
+}
+
+func (m *Main) worker(ctx context.Context, svc *services) error {
+	client := asynq.NewClient(svc.redis)
+	defer client.Close()
+	rc := svc.redis.MakeRedisClient().(redis.UniversalClient)
+	defer rc.Close()
+	h := &workers.Handlers{
+		Store:   svc.store,
+		Catalog: catalog.New(svc.store),
+		Client:  client,
+		Locker:  workers.RedisLocker{Client: rc},
+		BaseURL: m.Config.BaseURL,
+		Log:     slog.Default().With("role", "worker"),
+	}
+	return workers.Run(ctx, svc.redis, h, workers.ServerConfig{Concurrency: m.Config.Concurrency})
+}
+
+func (m *Main) runWatch(ctx context.Context, args []string) error {
+	if err := m.Config.requireServices(true, true); err != nil {
+		return err
+	}
+	svc, err := m.connect(ctx, true, true)
+	if err != nil {
+		return err
+	}
+	return m.watch(ctx, svc)
+}
+
+func (m *Main) watch(ctx context.Context, svc *services) error {
+	q := workers.NewClient(svc.redis)
+	defer q.Close()
+	w := &watch.Watcher{
+		Dir:    m.Config.Data,
+		Settle: m.Config.Settle,
+		Store:  svc.store,
+		Queue:  q,
+		Log:    slog.Default().With("role", "watch"),
+	}
+	return w.Run(ctx)
+}
+
+func (m *Main) runServe(ctx context.Context, args []string) error {
+	if err := m.Config.requireServices(false, true); err != nil {
+		return err
+	}
+	svc, err := m.connect(ctx, m.Config.RedisURL != "", true)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (is another prodcast running? use --listen): %w", m.Config.Listen, err)
+	}
+	return m.serve(ctx, svc, ln)
+}
+
+func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error {
+	srv := &http.Server{
+		Handler: web.New(web.Config{
+			Store:         svc.store,
+			Redis:         svc.redis,
+			AdminPassword: m.Config.AdminPassword,
+			Log:           slog.Default().With("role", "serve"),
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	slog.Info("serving", "role", "serve", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

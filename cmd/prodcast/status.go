@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/prodcast/prodcast/feeds"
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/bundle"
+	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/embedded"
+	"github.com/prodcast/prodcast/workers"
+)
+
+// runStatus prints the queues, the episodes and the failures.
+func (m *Main) runStatus(ctx context.Context, args []string) error {
+	if m.Config.RedisURL == "" || m.Config.S3Endpoint == "" {
+		emb, err := embedded.Load(m.Config.Data)
+		if err != nil {
+			return fmt.Errorf("no PRODCAST_REDIS_URL/PRODCAST_S3_ENDPOINT set, and no `prodcast up` is running on %s: start it, or set the production variables", m.Config.Data)
+		}
+		if m.Config.RedisURL == "" {
+			m.Config.RedisURL = emb.RedisURL
+		}
+		if m.Config.S3Endpoint == "" {
+			m.Config.S3Endpoint, m.Config.S3AccessKey, m.Config.S3SecretKey = emb.S3Endpoint, emb.AccessKey, emb.SecretKey
+		}
+	}
+	svc, err := m.connect(ctx, true, true)
+	if err != nil {
+		return err
+	}
+	w := m.Stdout
+	insp := asynq.NewInspector(svc.redis)
+	defer insp.Close()
+	fmt.Fprintln(w, "QUEUES")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  queue\tpending\tactive\tscheduled\tretry\tfailed\tdone today")
+	for _, q := range []string{workers.QueueDefault, workers.QueueSite} {
+		info, err := insp.GetQueueInfo(q)
+		if err != nil {
+			fmt.Fprintf(tw, "  %s\t(empty)\n", q)
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%d\n", q, info.Pending+info.Aggregating, info.Active, info.Scheduled, info.Retry, info.Archived, info.Processed)
+	}
+	tw.Flush()
+
+	eps, err := catalog.New(svc.store).Manifests(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nEPISODES (%d)\n", len(eps))
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  slug\tstate\tdate\tduration\ttitle")
+	for _, e := range eps {
+		date, dur := "-", "-"
+		if d := e.PubDate(); !d.IsZero() {
+			date = d.Format("2006-01-02 15:04")
+		}
+		if e.MP3 != nil {
+			dur = (time.Duration(e.MP3.Duration) * time.Second).String()
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.Slug, e.State, date, dur, e.Meta.Title)
+	}
+	tw.Flush()
+	return m.printFailures(ctx, w, svc, insp)
+}
+
+func (m *Main) printFailures(ctx context.Context, w io.Writer, svc *services, insp *asynq.Inspector) error {
+	fmt.Fprintln(w, "\nFAILURES")
+	n := 0
+	dirs, _ := filepath.Glob(filepath.Join(m.Config.Data, "failed", "*", bundle.ErrorFile))
+	for _, f := range dirs {
+		text, _ := os.ReadFile(f)
+		n++
+		fmt.Fprintf(w, "  bundle %s:\n", filepath.Base(filepath.Dir(f)))
+		for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
+			if line != "" && !strings.HasPrefix(line, "bundle id:") && !strings.HasPrefix(line, "at:") {
+				fmt.Fprintf(w, "    %s\n", line)
+			}
+		}
+	}
+	for _, q := range []string{workers.QueueDefault, workers.QueueSite} {
+		for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){insp.ListArchivedTasks, insp.ListRetryTasks} {
+			tasks, _ := list(q)
+			for _, t := range tasks {
+				if strings.Contains(t.LastErr, asynq.SkipRetry.Error()) {
+					continue // refused input: listed above from failed/
+				}
+				n++
+				fmt.Fprintf(w, "  task %s (%s), %d retries: %s\n    to do: fix the cause, then `prodcast status` again; the task retries by itself unless it is archived (retry it from /admin/)\n",
+					t.Type, t.ID, t.Retried, t.LastErr)
+			}
+		}
+	}
+	if data, err := svc.store.Get(ctx, workers.FeedProblemsKey); err == nil {
+		var ps []feeds.Problem
+		if json.Unmarshal(data, &ps) == nil {
+			for _, p := range ps {
+				n++
+				fmt.Fprintf(w, "  feed refused, the last good feed is still served: %s\n", p)
+			}
+		}
+	} else if !errors.Is(err, pipeline.ErrNotFound) {
+		return err
+	}
+	if n == 0 {
+		fmt.Fprintln(w, "  none")
+	}
+	return nil
+}
+
+// runValidate checks a feed from a URL or a file.
+func (m *Main) runValidate(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: prodcast validate FEED (a URL or a file)")
+	}
+	data, err := readFeed(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	problems := feeds.Validate(data)
+	for _, p := range problems {
+		fmt.Fprintln(m.Stdout, p)
+	}
+	if feeds.HasErrors(problems) {
+		return fmt.Errorf("%s breaks %d rules; fix the errors above", args[0], len(problems))
+	}
+	fmt.Fprintf(m.Stdout, "%s: no errors (%d warnings)\n", args[0], len(problems))
+	return nil
+}
+
+func readFeed(ctx context.Context, src string) ([]byte, error) {
+	if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read feed: %w", err)
+		}
+		return data, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot fetch feed: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("cannot fetch feed: %s answered %s", src, resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+}

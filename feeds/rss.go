@@ -1,0 +1,210 @@
+package feeds
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/eduncan911/podcast"
+	"github.com/google/uuid"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/markdown"
+)
+
+// Generator names prodcast in the feed's <generator>.
+const Generator = "prodcast (github.com/eduncan911/podcast)"
+
+// podcastNamespaceUUID is the UUIDv5 namespace the Podcasting 2.0 spec
+// gives for podcast:guid.
+var podcastNamespaceUUID = uuid.MustParse("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+
+type rss struct {
+	XMLName xml.Name `xml:"rss"`
+	Version string   `xml:"version,attr"`
+	ITunes  string   `xml:"xmlns:itunes,attr"`
+	Atom    string   `xml:"xmlns:atom,attr"`
+	Content string   `xml:"xmlns:content,attr"`
+	Podcast string   `xml:"xmlns:podcast,attr"`
+	Channel *channel
+}
+
+// channel extends podcast.Podcast; fields here shadow the embedded ones.
+type channel struct {
+	XMLName xml.Name `xml:"channel"`
+	podcast.Podcast
+	IType  string   `xml:"itunes:type,omitempty"`
+	PGUID  string   `xml:"podcast:guid,omitempty"`
+	Locked *locked  `xml:"podcast:locked,omitempty"`
+	Fund   *funding `xml:"podcast:funding,omitempty"`
+	Items  []*item  `xml:"item"`
+}
+
+type locked struct {
+	Owner string `xml:"owner,attr,omitempty"`
+	Value string `xml:",chardata"`
+}
+
+type funding struct {
+	URL  string `xml:"url,attr"`
+	Text string `xml:",chardata"`
+}
+
+// item extends podcast.Item; GUID shadows the library's plain string.
+type item struct {
+	podcast.Item
+	GUID         guid   `xml:"guid"`
+	Encoded      *cdata `xml:"content:encoded,omitempty"`
+	IEpisode     int    `xml:"itunes:episode,omitempty"`
+	ISeason      int    `xml:"itunes:season,omitempty"`
+	IEpisodeType string `xml:"itunes:episodeType,omitempty"`
+	PSeason      int    `xml:"podcast:season,omitempty"`
+	PEpisode     int    `xml:"podcast:episode,omitempty"`
+}
+
+type guid struct {
+	IsPermaLink string `xml:"isPermaLink,attr"`
+	Value       string `xml:",chardata"`
+}
+
+type cdata struct {
+	Value string `xml:",cdata"`
+}
+
+// Build renders the podcast RSS for the episodes that are live at now.
+func Build(show *pipeline.Show, episodes []*pipeline.Manifest, now time.Time) ([]byte, error) {
+	var live []*pipeline.Manifest
+	for _, m := range episodes {
+		if m.Live(now) && m.MP3 != nil {
+			live = append(live, m)
+		}
+	}
+	updated := now
+	if len(live) > 0 {
+		updated = live[0].PubDate()
+	}
+	p := podcast.New(clean(show.Title), show.URL("/"), clean(show.Description), &updated, &now)
+	pp := &p
+	p.Language = show.Language
+	p.Generator = Generator
+	p.AddAtomLink(show.FeedURL())
+	p.IAuthor = clean(show.Author) // AddAuthor would write "email (name)"
+	if show.Owner.Email != "" {
+		p.IOwner = &podcast.Author{Name: clean(show.Owner.Name), Email: show.Owner.Email}
+	}
+	if art := show.ArtURL(); art != "" {
+		p.AddImage(art)
+	}
+	if show.Category != "" {
+		var subs []string
+		if show.Subcategory != "" {
+			subs = []string{show.Subcategory}
+		}
+		p.AddCategory(show.Category, subs)
+	}
+	p.IExplicit = strconv.FormatBool(show.Explicit)
+	ch := &channel{
+		Podcast: p,
+		IType:   "episodic",
+		PGUID:   uuid.NewSHA1(podcastNamespaceUUID, []byte(feedHostPath(show.FeedURL()))).String(),
+	}
+	if show.Owner.Email != "" {
+		ch.Locked = &locked{Owner: show.Owner.Email, Value: "yes"}
+	}
+	if show.Funding.URL != "" {
+		ch.Fund = &funding{URL: show.Funding.URL, Text: clean(show.Funding.Text)}
+	}
+	for _, m := range live {
+		it, err := buildItem(pp, show, m)
+		if err != nil {
+			return nil, err
+		}
+		ch.Items = append(ch.Items, it)
+	}
+	ch.Podcast.Items = nil
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	err := enc.Encode(rss{
+		Version: "2.0",
+		ITunes:  "http://www.itunes.com/dtds/podcast-1.0.dtd",
+		Atom:    "http://www.w3.org/2005/Atom",
+		Content: "http://purl.org/rss/1.0/modules/content/",
+		Podcast: "https://podcastindex.org/namespace/1.0",
+		Channel: ch,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot encode the feed: %w", err)
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*item, error) {
+	if m.GUID == "" {
+		return nil, fmt.Errorf("episode %q is published but has no GUID", m.Slug)
+	}
+	pub := m.PubDate()
+	desc := m.Meta.Summary
+	if desc == "" {
+		desc = markdown.Plain(m.NotesMD, 600)
+	}
+	if desc == "" {
+		desc = m.Meta.Title
+	}
+	pi := podcast.Item{
+		Title:       clean(m.Meta.Title),
+		Link:        show.EpisodeURL(m.Slug),
+		Description: clean(desc),
+		PubDate:     &pub,
+	}
+	pi.AddEnclosure(show.PublicURL(m.MP3.Key), podcast.MP3, m.MP3.Bytes)
+	pi.AddDuration(int64(m.MP3.Duration + 0.5))
+	pi.IExplicit = strconv.FormatBool(m.Explicit(show))
+	if _, err := p.AddItem(pi); err != nil {
+		return nil, fmt.Errorf("cannot add episode %q to the feed: %w", m.Slug, err)
+	}
+	added := *p.Items[len(p.Items)-1]
+	added.IAuthor = clean(show.Author)
+	it := &item{
+		Item:         added,
+		GUID:         guid{IsPermaLink: "false", Value: m.GUID},
+		IEpisode:     m.Meta.Episode,
+		ISeason:      m.Meta.Season,
+		IEpisodeType: m.EpisodeType(),
+		PSeason:      m.Meta.Season,
+		PEpisode:     m.Meta.Episode,
+	}
+	if notes := markdown.HTML(m.NotesMD); strings.TrimSpace(notes) != "" {
+		it.Encoded = &cdata{Value: clean(notes)}
+	}
+	return it, nil
+}
+
+// clean drops the characters XML 1.0 forbids (control characters pasted
+// from word processors); encoding/xml escapes the rest.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20 || r == 0xFFFE || r == 0xFFFF || (r >= 0xD800 && r <= 0xDFFF):
+			return -1
+		case !unicode.IsPrint(r) && unicode.Is(unicode.Cc, r):
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// feedHostPath is the feed URL without scheme and trailing slashes, as the
+// podcast:guid spec asks.
+func feedHostPath(u string) string {
+	u = strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
+	return strings.TrimRight(u, "/")
+}

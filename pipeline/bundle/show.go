@@ -1,0 +1,54 @@
+package bundle
+
+import (
+	"bytes"
+	"errors"
+	"io"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/prodcast/prodcast/pipeline"
+)
+
+// ParseShow reads show.yaml, fills in defaults (baseURL is used when the
+// file names none) and validates it.
+func ParseShow(data []byte, baseURL string) (*pipeline.Show, error) {
+	var s pipeline.Show
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &pipeline.InputError{
+			Problem: "show.yaml is not valid",
+			Fix:     "fix the YAML; the keys are title, description, author, owner, language, category, subcategory, explicit, image, base_url, funding",
+			Err:     err,
+		}
+	}
+	s.Defaults(baseURL)
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// StarterShow is the commented show.yaml that `prodcast up` writes when the
+// data folder has none.
+const StarterShow = `# show.yaml: the podcast as a whole. Edit it; prodcast picks up changes.
+title: "Python in Production"
+description: >-
+  Interviews with the people who run Python web and network services in
+  production: Python 2 to 3, life without Kubernetes, Docker, async
+  frameworks, OpenAPI and GraphQL, Flask and Falcon patterns, OAuth 2.0.
+author: "The Python in Production team"
+owner:
+  name: "Producer"
+  email: "producer@example.com"
+language: en            # BCP 47
+category: Technology    # an Apple Podcasts category
+subcategory: ""         # optional, e.g. "Software How-To" is not Apple's; leave empty if unsure
+explicit: false
+# image: cover.png      # relative to this folder or a URL; square, 1400-3000 px
+# base_url: https://podcast.example.com   # defaults to http://<listen address>
+# funding:
+#   url: https://example.com/support
+#   text: Support the show
+`

@@ -1,0 +1,178 @@
+// Package catalog keeps prodcast's record in the bucket: one manifest per
+// episode under private/catalog/, the show as last uploaded by the watcher,
+// and the outcome of every bundle. Everything else can be rebuilt from it.
+//
+//	c := catalog.New(store)
+//	m, err := c.Manifest(ctx, "flask-patterns") // pipeline.ErrNotFound if new
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/bundle"
+	"github.com/prodcast/prodcast/pipeline/s3"
+)
+
+// The bucket layout. Only Public* keys may be fetched by listeners.
+const (
+	PublicPrefix   = "public/"
+	CatalogPrefix  = "private/catalog/"
+	BundlesPrefix  = "private/bundles/"
+	OriginalPrefix = "private/originals/"
+	ShowKey        = "private/show.yaml"
+	ShowStateKey   = "private/show.json"
+	FeedKey        = "public/feed.xml"
+	MediaPrefix    = "public/media/"
+)
+
+// Store is the part of the bucket the catalog needs.
+type Store interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	PutBytes(ctx context.Context, key string, data []byte, p s3.Put) error
+	List(ctx context.Context, prefix string) ([]s3.Object, error)
+}
+
+var _ Store = (*s3.Store)(nil)
+
+// Catalog reads and writes the record.
+type Catalog struct {
+	st Store
+}
+
+// New returns a Catalog over st.
+func New(st Store) *Catalog { return &Catalog{st: st} }
+
+// ManifestKey is where an episode's manifest lives.
+func ManifestKey(slug string) string { return CatalogPrefix + slug + ".json" }
+
+// BundleFileKey is where the watcher uploads one file of a bundle.
+func BundleFileKey(id, name string) string { return BundlesPrefix + id + "/files/" + name }
+
+// ResultKey is where the workers report a bundle's outcome.
+func ResultKey(id string) string { return BundlesPrefix + id + "/result.json" }
+
+// OriginalKey is where a recording is archived as dropped.
+func OriginalKey(slug, sha256, name string) string {
+	return OriginalPrefix + slug + "/" + sha256 + strings.ToLower(path.Ext(name))
+}
+
+// MediaKey is the immutable, content-hashed key of an encoded file.
+func MediaKey(slug, sha256, ext string) string {
+	return MediaPrefix + slug + "/" + sha256[:16] + ext
+}
+
+// Manifest reads one episode's manifest.
+func (c *Catalog) Manifest(ctx context.Context, slug string) (*pipeline.Manifest, error) {
+	var m pipeline.Manifest
+	if err := c.getJSON(ctx, ManifestKey(slug), &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// PutManifest writes one episode's manifest.
+func (c *Catalog) PutManifest(ctx context.Context, m *pipeline.Manifest) error {
+	m.UpdatedAt = time.Now().UTC()
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = m.UpdatedAt
+	}
+	return c.putJSON(ctx, ManifestKey(m.Slug), m)
+}
+
+// Manifests reads every manifest, newest publication date first.
+func (c *Catalog) Manifests(ctx context.Context) ([]*pipeline.Manifest, error) {
+	objs, err := c.st.List(ctx, CatalogPrefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*pipeline.Manifest, 0, len(objs))
+	for _, o := range objs {
+		if !strings.HasSuffix(o.Key, ".json") {
+			continue
+		}
+		var m pipeline.Manifest
+		if err := c.getJSON(ctx, o.Key, &m); err != nil {
+			return nil, err
+		}
+		out = append(out, &m)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].PubDate(), out[j].PubDate()
+		if !a.Equal(b) {
+			return a.After(b)
+		}
+		return out[i].Slug < out[j].Slug
+	})
+	return out, nil
+}
+
+// Result reads a bundle's outcome; pipeline.ErrNotFound while it is in flight.
+func (c *Catalog) Result(ctx context.Context, id string) (*pipeline.BundleResult, error) {
+	var r pipeline.BundleResult
+	if err := c.getJSON(ctx, ResultKey(id), &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// PutResult records a bundle's outcome.
+func (c *Catalog) PutResult(ctx context.Context, r *pipeline.BundleResult) error {
+	r.At = time.Now().UTC()
+	return c.putJSON(ctx, ResultKey(r.BundleID), r)
+}
+
+// Show reads show.yaml as the watcher last uploaded it.
+func (c *Catalog) Show(ctx context.Context, baseURL string) (*pipeline.Show, error) {
+	data, err := c.st.Get(ctx, ShowKey)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the show (has a watcher uploaded show.yaml?): %w", err)
+	}
+	show, err := bundle.ParseShow(data, baseURL)
+	if err != nil {
+		return nil, err
+	}
+	var state struct {
+		Art string `json:"art"`
+	}
+	if err := c.getJSON(ctx, ShowStateKey, &state); err == nil {
+		show.Art = state.Art
+	}
+	return show, nil
+}
+
+// PutShow stores show.yaml's bytes as the watcher read them.
+func (c *Catalog) PutShow(ctx context.Context, yaml []byte) error {
+	return c.st.PutBytes(ctx, ShowKey, yaml, s3.Put{ContentType: "application/yaml"})
+}
+
+// PutShowArt records where the show's art was published: a key under
+// public/ or a URL.
+func (c *Catalog) PutShowArt(ctx context.Context, art string) error {
+	return c.putJSON(ctx, ShowStateKey, map[string]string{"art": art})
+}
+
+func (c *Catalog) getJSON(ctx context.Context, key string, v any) error {
+	data, err := c.st.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("cannot parse %q: %w", key, err)
+	}
+	return nil
+}
+
+func (c *Catalog) putJSON(ctx context.Context, key string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("cannot encode %q: %w", key, err)
+	}
+	return c.st.PutBytes(ctx, key, data, s3.Put{ContentType: "application/json"})
+}

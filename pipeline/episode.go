@@ -1,0 +1,144 @@
+package pipeline
+
+import (
+	"strings"
+	"time"
+)
+
+// State is where an episode is on its way to listeners.
+type State string
+
+// The states of an episode, in the order it passes through them.
+const (
+	StateIngested  State = "ingested"  // original archived, waiting for encode
+	StateEncoded   State = "encoded"   // media uploaded, waiting for publish
+	StateScheduled State = "scheduled" // publish_at is in the future
+	StatePublished State = "published" // in the feed and on the blog
+)
+
+// Guest is one person interviewed in an episode.
+type Guest struct {
+	Name string `yaml:"name" json:"name"`
+	Role string `yaml:"role" json:"role,omitempty"`
+	URL  string `yaml:"url" json:"url,omitempty"`
+}
+
+// Meta is what the producer wrote in episode.md's front matter.
+type Meta struct {
+	Title     string     `yaml:"title" json:"title"`
+	Slug      string     `yaml:"slug" json:"slug"`
+	Guests    []Guest    `yaml:"guests" json:"guests,omitempty"`
+	PublishAt *time.Time `yaml:"publish_at" json:"publish_at,omitempty"`
+	Season    int        `yaml:"season" json:"season,omitempty"`
+	Episode   int        `yaml:"episode" json:"episode,omitempty"`
+	Type      string     `yaml:"type" json:"type,omitempty"`
+	Explicit  *bool      `yaml:"explicit" json:"explicit,omitempty"`
+	Summary   string     `yaml:"summary" json:"summary,omitempty"`
+	Tags      []string   `yaml:"tags" json:"tags,omitempty"`
+}
+
+// Media is one encoded file in the public prefix.
+type Media struct {
+	Key         string  `json:"key"`          // object key, under public/media/
+	ContentType string  `json:"content_type"` // e.g. audio/mpeg
+	Bytes       int64   `json:"bytes"`        // exact length, as S3 reports it
+	Duration    float64 `json:"duration"`     // seconds, as ffprobe reports it
+	SHA256      string  `json:"sha256"`       // of the encoded bytes
+	Bitrate     int     `json:"bitrate"`      // bits per second
+	Source      string  `json:"source"`       // SHA-256 of the original it was encoded from
+}
+
+// Original is the recording as the producer dropped it.
+type Original struct {
+	Key      string  `json:"key"` // private/originals/<slug>/<sha256>.<ext>
+	Name     string  `json:"name"`
+	Bytes    int64   `json:"bytes"`
+	SHA256   string  `json:"sha256"`
+	Duration float64 `json:"duration"`
+	Channels int     `json:"channels"`
+	Codec    string  `json:"codec"`
+}
+
+// Manifest is the record of one episode, kept at private/catalog/<slug>.json.
+// It is the source of truth: the feed and pages are built from manifests.
+type Manifest struct {
+	Slug        string    `json:"slug"`
+	GUID        string    `json:"guid,omitempty"` // set at first publish, never changed
+	State       State     `json:"state"`
+	Meta        Meta      `json:"meta"`
+	NotesMD     string    `json:"notes_md"`      // show notes, Markdown, as dropped
+	Bundle      string    `json:"bundle"`        // name of the last bundle that updated it
+	BundleID    string    `json:"bundle_id"`     // content hash of that bundle
+	Original    Original  `json:"original"`      // the recording as dropped
+	MP3         *Media    `json:"mp3,omitempty"` // the feed enclosure
+	PublishedAt time.Time `json:"published_at,omitempty"`
+	// Pending is the id of a bundle whose outcome is reported once the next
+	// rebuild has put the episode in the feed.
+	Pending string `json:"pending,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// PubDate is the date listeners see: publish_at if given, else the first
+// publish time.
+func (m *Manifest) PubDate() time.Time {
+	if m.Meta.PublishAt != nil {
+		return *m.Meta.PublishAt
+	}
+	return m.PublishedAt
+}
+
+// Live reports whether the episode may be shown to listeners at now.
+func (m *Manifest) Live(now time.Time) bool {
+	return m.State == StatePublished && !m.PubDate().After(now)
+}
+
+// NeedsEncode reports whether the media is missing or was encoded from
+// other audio than the current original.
+func (m *Manifest) NeedsEncode() bool {
+	return m.MP3 == nil || m.MP3.Source != m.Original.SHA256
+}
+
+// Explicit resolves the episode's explicit flag against the show's.
+func (m *Manifest) Explicit(show *Show) bool {
+	if m.Meta.Explicit != nil {
+		return *m.Meta.Explicit
+	}
+	return show.Explicit
+}
+
+// EpisodeType is "full", "trailer" or "bonus".
+func (m *Manifest) EpisodeType() string {
+	if m.Meta.Type == "" {
+		return "full"
+	}
+	return strings.ToLower(m.Meta.Type)
+}
+
+// BundleResult is what the workers report back about one bundle, at
+// private/bundles/<id>/result.json, so the watcher can move it to done/ or
+// failed/.
+type BundleResult struct {
+	BundleID string    `json:"bundle_id"`
+	Bundle   string    `json:"bundle"`
+	Slug     string    `json:"slug,omitempty"`
+	OK       bool      `json:"ok"`
+	Problem  string    `json:"problem,omitempty"`
+	Fix      string    `json:"fix,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// BundleFile is one file of a dropped bundle, as uploaded by the watcher.
+type BundleFile struct {
+	Name   string `json:"name"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// PubDateOrNow is PubDate, or now for an episode not yet published.
+func (m *Manifest) PubDateOrNow(now time.Time) time.Time {
+	if d := m.PubDate(); !d.IsZero() {
+		return d
+	}
+	return now
+}

@@ -1,0 +1,77 @@
+// Package markdown turns show notes into safe HTML: goldmark renders
+// GitHub-flavoured Markdown, bluemonday removes anything that could run
+// script, and external links get rel="noopener".
+//
+//	html := markdown.HTML("Notes with a [link](https://example.com).")
+package markdown
+
+import (
+	"bytes"
+	"html"
+	"regexp"
+	"strings"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+)
+
+var (
+	md = goldmark.New(
+		goldmark.WithExtensions(extension.GFM, extension.Footnote),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+	)
+	policy = newPolicy()
+)
+
+func newPolicy() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.RequireNoFollowOnLinks(false)
+	p.AddTargetBlankToFullyQualifiedLinks(false)
+	p.RequireNoReferrerOnFullyQualifiedLinks(false)
+	p.AllowAttrs("rel").OnElements("a")
+	p.AllowAttrs("id").Globally()
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^(language-[\w-]+|footnote[\w-]*)$`)).OnElements("code", "a", "div", "li", "sup", "hr", "ol")
+	return p
+}
+
+// HTML renders Markdown to sanitised HTML.
+func HTML(src string) string {
+	var buf bytes.Buffer
+	if err := md.Convert([]byte(src), &buf); err != nil {
+		// goldmark only fails on writer errors; a bytes.Buffer has none.
+		return html.EscapeString(src)
+	}
+	return addNoopener(policy.Sanitize(buf.String()))
+}
+
+var externalLink = regexp.MustCompile(`<a href="(https?://[^"]*)"`)
+
+// addNoopener marks links to other sites rel="noopener". It runs after
+// sanitising, on bluemonday's normalised output.
+func addNoopener(s string) string {
+	return externalLink.ReplaceAllString(s, `<a href="$1" rel="noopener"`)
+}
+
+var (
+	blockTags  = regexp.MustCompile(`</?(p|br|li|ul|ol|h[1-6]|div|tr|td|th|table|blockquote|pre|hr)\b[^>]*>`)
+	inlineTags = regexp.MustCompile(`<[^>]*>`)
+)
+
+// Plain renders Markdown to plain text, for feed descriptions and meta tags,
+// cut at max runes (0: no limit) on a word boundary.
+func Plain(src string, max int) string {
+	text := blockTags.ReplaceAllString(HTML(src), " ")
+	text = html.UnescapeString(inlineTags.ReplaceAllString(text, ""))
+	text = strings.Join(strings.Fields(text), " ")
+	r := []rune(text)
+	if max <= 0 || len(r) <= max {
+		return text
+	}
+	cut := string(r[:max])
+	if i := strings.LastIndexByte(cut, ' '); i > max/2 {
+		cut = cut[:i]
+	}
+	return cut + "…"
+}

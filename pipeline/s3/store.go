@@ -1,0 +1,256 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/prodcast/prodcast/pipeline"
+)
+
+// Config names a bucket on an S3-compatible server.
+type Config struct {
+	Endpoint  string // host:port, or a URL whose scheme sets Secure
+	AccessKey string
+	SecretKey string
+	Bucket    string
+	Region    string
+	Secure    bool
+}
+
+// Store is a bucket reached through minio-go.
+type Store struct {
+	client *minio.Client
+	bucket string
+}
+
+// Object describes a stored object.
+type Object struct {
+	Key          string
+	Size         int64
+	ETag         string
+	ContentType  string
+	CacheControl string
+	LastModified time.Time
+}
+
+// Put holds the headers stored with an object.
+type Put struct {
+	ContentType  string
+	CacheControl string
+}
+
+// Open connects to the server and checks that the bucket exists, creating it
+// if it does not.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	endpoint, secure := cfg.Endpoint, cfg.Secure
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		endpoint, secure = u.Host, u.Scheme == "https"
+	}
+	client, err := minio.New(endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure: secure,
+		Region: cfg.Region,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot create S3 client for %q: %w", cfg.Endpoint, err)
+	}
+	s := &Store{client: client, bucket: cfg.Bucket}
+	if err := s.ensureBucket(ctx, cfg.Region); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) ensureBucket(ctx context.Context, region string) error {
+	ok, err := s.client.BucketExists(ctx, s.bucket)
+	if err != nil {
+		return fmt.Errorf("cannot reach S3 bucket %q at %s (check PRODCAST_S3_ENDPOINT and the keys): %w",
+			s.bucket, s.client.EndpointURL(), err)
+	}
+	if ok {
+		return nil
+	}
+	err = s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: region})
+	if err != nil {
+		var resp minio.ErrorResponse
+		if errors.As(err, &resp) && (resp.Code == "BucketAlreadyOwnedByYou" || resp.Code == "BucketAlreadyExists") {
+			return nil
+		}
+		return fmt.Errorf("cannot create S3 bucket %q: %w", s.bucket, err)
+	}
+	return nil
+}
+
+// Bucket returns the bucket's name.
+func (s *Store) Bucket() string { return s.bucket }
+
+// Ping checks that the bucket can be reached.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.client.BucketExists(ctx, s.bucket)
+	return err
+}
+
+// PutReader uploads size bytes from r (size -1 if unknown) to key.
+func (s *Store) PutReader(ctx context.Context, key string, r io.Reader, size int64, p Put) error {
+	_, err := s.client.PutObject(ctx, s.bucket, key, r, size, minio.PutObjectOptions{
+		ContentType:  p.ContentType,
+		CacheControl: p.CacheControl,
+	})
+	if err != nil {
+		return fmt.Errorf("cannot upload %q: %w", key, err)
+	}
+	return nil
+}
+
+// PutBytes uploads data to key.
+func (s *Store) PutBytes(ctx context.Context, key string, data []byte, p Put) error {
+	return s.PutReader(ctx, key, bytes.NewReader(data), int64(len(data)), p)
+}
+
+// PutFile uploads a local file to key, in parts if it is large.
+func (s *Store) PutFile(ctx context.Context, key, path string, p Put) error {
+	_, err := s.client.FPutObject(ctx, s.bucket, key, path, minio.PutObjectOptions{
+		ContentType:  p.ContentType,
+		CacheControl: p.CacheControl,
+	})
+	if err != nil {
+		return fmt.Errorf("cannot upload %q: %w", key, err)
+	}
+	return nil
+}
+
+// Get reads a whole (small) object.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, s.wrap("read", key, err)
+	}
+	defer obj.Close()
+	data, err := io.ReadAll(obj)
+	if err != nil {
+		return nil, s.wrap("read", key, err)
+	}
+	return data, nil
+}
+
+// GetFile downloads an object to a local file.
+func (s *Store) GetFile(ctx context.Context, key, path string) error {
+	if err := s.client.FGetObject(ctx, s.bucket, key, path, minio.GetObjectOptions{}); err != nil {
+		return s.wrap("download", key, err)
+	}
+	return nil
+}
+
+// Reader is an open object: it reads, seeks (with ranged GETs) and closes.
+type Reader interface {
+	io.ReadSeekCloser
+}
+
+// OpenObject opens an object for streaming, and returns its description.
+func (s *Store) OpenObject(ctx context.Context, key string) (Reader, Object, error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, Object{}, s.wrap("open", key, err)
+	}
+	info, err := obj.Stat()
+	if err != nil {
+		obj.Close()
+		return nil, Object{}, s.wrap("open", key, err)
+	}
+	return obj, toObject(info), nil
+}
+
+// Stat describes an object.
+func (s *Store) Stat(ctx context.Context, key string) (Object, error) {
+	info, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		return Object{}, s.wrap("stat", key, err)
+	}
+	return toObject(info), nil
+}
+
+// List describes every object under prefix, in key order.
+func (s *Store) List(ctx context.Context, prefix string) ([]Object, error) {
+	var out []Object
+	for info := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if info.Err != nil {
+			return nil, s.wrap("list", prefix, info.Err)
+		}
+		out = append(out, toObject(info))
+	}
+	return out, nil
+}
+
+// Copy copies an object within the bucket, server-side.
+func (s *Store) Copy(ctx context.Context, src, dst string) error {
+	_, err := s.client.CopyObject(ctx,
+		minio.CopyDestOptions{Bucket: s.bucket, Object: dst},
+		minio.CopySrcOptions{Bucket: s.bucket, Object: src})
+	if err != nil {
+		return s.wrap("copy to "+dst, src, err)
+	}
+	return nil
+}
+
+// Delete removes an object; a missing object is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		if errors.Is(s.wrap("", key, err), pipeline.ErrNotFound) {
+			return nil
+		}
+		return fmt.Errorf("cannot delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// DeletePrefix removes every object under prefix.
+func (s *Store) DeletePrefix(ctx context.Context, prefix string) error {
+	objs, err := s.List(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if err := s.Delete(ctx, o.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PresignGet returns a URL that reads key without credentials for ttl, so
+// ffmpeg and ffprobe can stream an object.
+func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	u, err := s.client.PresignedGetObject(ctx, s.bucket, key, ttl, nil)
+	if err != nil {
+		return "", fmt.Errorf("cannot presign %q: %w", key, err)
+	}
+	return u.String(), nil
+}
+
+func (s *Store) wrap(verb, key string, err error) error {
+	resp := minio.ToErrorResponse(err)
+	if resp.Code == "NoSuchKey" || resp.Code == "NotFound" || resp.StatusCode == 404 {
+		return fmt.Errorf("cannot %s %q: %w", verb, key, pipeline.ErrNotFound)
+	}
+	return fmt.Errorf("cannot %s %q: %w", verb, key, err)
+}
+
+func toObject(info minio.ObjectInfo) Object {
+	return Object{
+		Key:          info.Key,
+		Size:         info.Size,
+		ETag:         strings.Trim(info.ETag, `"`),
+		ContentType:  info.ContentType,
+		CacheControl: info.Metadata.Get("Cache-Control"),
+		LastModified: info.LastModified,
+	}
+}

@@ -1,0 +1,103 @@
+package pipeline
+
+import (
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+)
+
+// Show is the podcast as a whole, read from DIR/show.yaml.
+type Show struct {
+	Title       string  `yaml:"title" json:"title"`
+	Description string  `yaml:"description" json:"description"`
+	Author      string  `yaml:"author" json:"author"`
+	Owner       Owner   `yaml:"owner" json:"owner"`
+	Language    string  `yaml:"language" json:"language"`
+	Category    string  `yaml:"category" json:"category"`
+	Subcategory string  `yaml:"subcategory" json:"subcategory,omitempty"`
+	Explicit    bool    `yaml:"explicit" json:"explicit"`
+	Image       string  `yaml:"image" json:"image,omitempty"`
+	BaseURL     string  `yaml:"base_url" json:"base_url"`
+	Funding     Funding `yaml:"funding" json:"funding,omitempty"`
+
+	// Art is the published show art: an object key under public/ or a URL.
+	// The watcher fills it in when it uploads the image; empty until then.
+	Art string `yaml:"-" json:"art,omitempty"`
+}
+
+// Owner is who Apple and podcast directories contact about the show.
+type Owner struct {
+	Name  string `yaml:"name" json:"name"`
+	Email string `yaml:"email" json:"email"`
+}
+
+// Funding is an optional link where listeners can support the show.
+type Funding struct {
+	URL  string `yaml:"url" json:"url,omitempty"`
+	Text string `yaml:"text" json:"text,omitempty"`
+}
+
+// Defaults fills in the defaults that DESIGN.md promises.
+func (s *Show) Defaults(baseURL string) {
+	if s.Language == "" {
+		s.Language = "en"
+	}
+	if s.BaseURL == "" {
+		s.BaseURL = baseURL
+	}
+	s.BaseURL = strings.TrimRight(s.BaseURL, "/")
+	if s.Author == "" {
+		s.Author = s.Owner.Name
+	}
+}
+
+// Validate names the first field of show.yaml that is wrong.
+func (s *Show) Validate() error {
+	const fix = "edit show.yaml"
+	switch {
+	case strings.TrimSpace(s.Title) == "":
+		return Inputf(fix, `show.yaml has no "title"`)
+	case strings.TrimSpace(s.Description) == "":
+		return Inputf(fix, `show.yaml has no "description"`)
+	case s.BaseURL == "":
+		return Inputf(fix, `show.yaml has no "base_url"`)
+	}
+	if u, err := url.Parse(s.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Inputf(fix, "show.yaml base_url %q is not an http(s) URL", s.BaseURL)
+	}
+	if s.Owner.Email != "" {
+		if _, err := mail.ParseAddress(s.Owner.Email); err != nil {
+			return Inputf(fix, "show.yaml owner.email %q is not an e-mail address", s.Owner.Email)
+		}
+	}
+	return nil
+}
+
+// URL joins the show's base URL and a path that starts with "/".
+func (s *Show) URL(path string) string { return s.BaseURL + path }
+
+// FeedURL is the public URL of the podcast RSS feed.
+func (s *Show) FeedURL() string { return s.URL("/feed.xml") }
+
+// EpisodeURL is the public URL of one episode's page.
+func (s *Show) EpisodeURL(slug string) string {
+	return s.URL(fmt.Sprintf("/episodes/%s/", slug))
+}
+
+// PublicURL turns an object key under public/ into its public URL. A full
+// URL is returned as it is.
+func (s *Show) PublicURL(key string) string {
+	if strings.HasPrefix(key, "http://") || strings.HasPrefix(key, "https://") {
+		return key
+	}
+	return s.BaseURL + "/" + strings.TrimPrefix(key, "public/")
+}
+
+// ArtURL is the public URL of the show's art, or "" if it has none.
+func (s *Show) ArtURL() string {
+	if s.Art == "" {
+		return ""
+	}
+	return s.PublicURL(s.Art)
+}

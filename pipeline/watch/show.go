@@ -1,0 +1,87 @@
+package watch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"mime"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/prodcast/prodcast/pipeline/bundle"
+	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/s3"
+)
+
+// syncShow uploads show.yaml, and the show's art if it is a local file,
+// whenever either changed, and asks for a rebuild.
+func (w *Watcher) syncShow(ctx context.Context) {
+	path := filepath.Join(w.Dir, "show.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if w.showSeen != "missing" {
+			w.Log.Error("cannot read show.yaml; create it (prodcast up writes a starter)", "path", path, "err", err)
+			w.showSeen = "missing"
+		}
+		return
+	}
+	show, err := bundle.ParseShow(data, "http://placeholder.invalid")
+	if err != nil {
+		if w.showSeen != "invalid" {
+			w.Log.Error("show.yaml is not valid; keeping the last good one", "err", err)
+			w.showSeen = "invalid"
+		}
+		return
+	}
+	sum := sha256.Sum256(data)
+	fp := hex.EncodeToString(sum[:])
+	var art []byte
+	artPath := ""
+	if show.Image != "" && !strings.Contains(show.Image, "://") {
+		artPath = show.Image
+		if !filepath.IsAbs(artPath) {
+			artPath = filepath.Join(w.Dir, artPath)
+		}
+		if art, err = os.ReadFile(artPath); err != nil {
+			w.Log.Error("cannot read the show image named in show.yaml", "image", show.Image, "err", err)
+			return
+		}
+		a := sha256.Sum256(art)
+		fp += hex.EncodeToString(a[:])
+	}
+	if fp == w.showSeen {
+		return
+	}
+	if err := w.publishShow(ctx, data, show.Image, artPath, art); err != nil {
+		w.Log.Error("cannot upload the show", "err", err)
+		return
+	}
+	w.showSeen = fp
+	w.Log.Info("show.yaml uploaded", "title", show.Title)
+}
+
+func (w *Watcher) publishShow(ctx context.Context, data []byte, image, artPath string, art []byte) error {
+	cat := catalog.New(w.Store)
+	if err := cat.PutShow(ctx, data); err != nil {
+		return err
+	}
+	ref := image
+	if art != nil {
+		a := sha256.Sum256(art)
+		ext := strings.ToLower(filepath.Ext(artPath))
+		ref = catalog.MediaPrefix + "art/" + hex.EncodeToString(a[:])[:16] + ext
+		err := w.Store.PutBytes(ctx, ref, art, s3.Put{
+			ContentType:  mime.TypeByExtension(ext),
+			CacheControl: "public, max-age=31536000, immutable",
+		})
+		if err != nil {
+			return fmt.Errorf("cannot upload show art: %w", err)
+		}
+	}
+	if err := cat.PutShowArt(ctx, ref); err != nil {
+		return err
+	}
+	return w.Queue.Rebuild(ctx)
+}

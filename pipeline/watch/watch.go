@@ -1,0 +1,249 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/bundle"
+	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/s3"
+)
+
+// Queue is where claimed bundles are sent.
+type Queue interface {
+	// Ingest enqueues a bundle whose files are uploaded; it is idempotent
+	// per id.
+	Ingest(ctx context.Context, id, name string, files []pipeline.BundleFile) error
+	// Rebuild asks for the feed and pages to be rebuilt.
+	Rebuild(ctx context.Context) error
+}
+
+// Watcher watches one data folder.
+type Watcher struct {
+	Dir    string        // the data folder: drop/, processing/, done/, failed/, show.yaml
+	Settle time.Duration // how long a bundle must be still before it is taken
+	Rescan time.Duration // how often drop/ is scanned without events; default 5s
+	Store  *s3.Store
+	Queue  Queue
+	Log    *slog.Logger
+
+	cat      *catalog.Catalog
+	seen     map[string]seen // drop/ entries settling, by name
+	showSeen string          // fingerprint of show.yaml last uploaded
+}
+
+type seen struct {
+	fingerprint string
+	since       time.Time
+}
+
+// Folders are the sub-folders of the data folder.
+var Folders = []string{"drop", "processing", "done", "failed"}
+
+// Run watches until ctx is done.
+func (w *Watcher) Run(ctx context.Context) error {
+	w.init()
+	for _, d := range Folders {
+		if err := os.MkdirAll(filepath.Join(w.Dir, d), 0o755); err != nil {
+			return fmt.Errorf("cannot create %s folder: %w", d, err)
+		}
+	}
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("cannot start fsnotify: %w", err)
+	}
+	defer fw.Close()
+	for _, d := range []string{w.Dir, filepath.Join(w.Dir, "drop")} {
+		if err := fw.Add(d); err != nil {
+			return fmt.Errorf("cannot watch %s: %w", d, err)
+		}
+	}
+	w.Log.Info("watching for bundles", "drop", filepath.Join(w.Dir, "drop"), "settle", w.Settle)
+	w.Resume(ctx)
+	tick := time.NewTicker(w.tickEvery())
+	defer tick.Stop()
+	lastScan := time.Time{}
+	for {
+		if time.Since(lastScan) >= w.Rescan || len(w.seen) > 0 {
+			w.Scan(ctx, fw)
+			w.Poll(ctx)
+			lastScan = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-fw.Events:
+			if ev.Op&fsnotify.Create != 0 {
+				if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
+					_ = fw.Add(ev.Name) // files written into a new bundle folder
+				}
+			}
+			lastScan = time.Time{}
+		case err := <-fw.Errors:
+			w.Log.Warn("fsnotify error; relying on rescans", "err", err)
+		case <-tick.C:
+		}
+	}
+}
+
+func (w *Watcher) init() {
+	if w.Log == nil {
+		w.Log = slog.Default()
+	}
+	if w.Rescan <= 0 {
+		w.Rescan = 5 * time.Second
+	}
+	if w.seen == nil {
+		w.seen = map[string]seen{}
+	}
+	w.cat = catalog.New(w.Store)
+}
+
+func (w *Watcher) tickEvery() time.Duration {
+	d := w.Settle / 4
+	if d < 250*time.Millisecond {
+		d = 250 * time.Millisecond
+	}
+	if d > time.Second {
+		d = time.Second
+	}
+	return d
+}
+
+// Scan looks at drop/ once: it notes what changed and claims what settled.
+// fw may be nil.
+func (w *Watcher) Scan(ctx context.Context, fw *fsnotify.Watcher) {
+	w.init()
+	w.syncShow(ctx)
+	drop := filepath.Join(w.Dir, "drop")
+	entries, err := os.ReadDir(drop)
+	if err != nil {
+		w.Log.Error("cannot read drop folder", "err", err)
+		return
+	}
+	present := map[string]bool{}
+	for _, e := range entries {
+		name := e.Name()
+		if bundle.Ignored(name) {
+			continue
+		}
+		present[name] = true
+		path := filepath.Join(drop, name)
+		if e.IsDir() && fw != nil {
+			_ = fw.Add(path)
+		}
+		fp, err := fingerprint(path)
+		if err != nil {
+			w.Log.Warn("cannot read dropped entry", "bundle", name, "err", err)
+			continue
+		}
+		s, ok := w.seen[name]
+		if !ok || s.fingerprint != fp {
+			if !ok {
+				w.Log.Info("bundle arrived; waiting for it to settle", "bundle", name)
+			}
+			w.seen[name] = seen{fingerprint: fp, since: time.Now()}
+			continue
+		}
+		if time.Since(s.since) < w.Settle || fp == "" {
+			continue
+		}
+		delete(w.seen, name)
+		w.claim(ctx, name)
+	}
+	for name := range w.seen {
+		if !present[name] {
+			delete(w.seen, name)
+		}
+	}
+}
+
+// fingerprint lists every file under path with its size and time, skipping
+// ignored names; it is empty for an empty folder.
+func fingerprint(path string) (string, error) {
+	var b strings.Builder
+	err := filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != path && bundle.Ignored(d.Name()) {
+			// A partial download inside the bundle keeps it unsettled.
+			b.WriteString("partial:" + p + ";" + time.Now().String())
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s|%d|%d\n", p, fi.Size(), fi.ModTime().UnixNano())
+		return nil
+	})
+	return b.String(), err
+}
+
+// claim moves a settled entry into processing/ and sends it on. If another
+// watcher took it first, the rename fails and nothing happens.
+func (w *Watcher) claim(ctx context.Context, name string) {
+	src := filepath.Join(w.Dir, "drop", name)
+	dst := filepath.Join(w.Dir, "processing", name)
+	if _, err := os.Lstat(dst); err == nil {
+		w.Log.Warn("a bundle of the same name is still being processed; waiting", "bundle", name)
+		return
+	}
+	if err := os.Rename(src, dst); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			w.Log.Info("bundle taken by another watcher", "bundle", name)
+			return
+		}
+		w.Log.Error("cannot claim bundle", "bundle", name, "err", err)
+		return
+	}
+	w.Log.Info("bundle settled and claimed", "bundle", name)
+	if err := w.send(ctx, name); err != nil {
+		w.Log.Error("cannot send bundle to the workers; will retry", "bundle", name, "err", err)
+	}
+}
+
+// Resume re-sends every claimed bundle whose upload or enqueue did not
+// finish, for example after a crash.
+func (w *Watcher) Resume(ctx context.Context) {
+	w.init()
+	for _, name := range w.processing() {
+		if _, err := readClaim(w.Dir, name); err == nil {
+			continue
+		}
+		w.Log.Info("resuming claimed bundle", "bundle", name)
+		if err := w.send(ctx, name); err != nil {
+			w.Log.Error("cannot send bundle to the workers; will retry", "bundle", name, "err", err)
+		}
+	}
+}
+
+// processing lists the bundles in processing/, without claim files.
+func (w *Watcher) processing() []string {
+	entries, _ := os.ReadDir(filepath.Join(w.Dir, "processing"))
+	var out []string
+	for _, e := range entries {
+		if !bundle.Ignored(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out
+}

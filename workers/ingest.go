@@ -1,0 +1,170 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/bundle"
+	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/ffmpeg"
+	"github.com/prodcast/prodcast/pipeline/s3"
+)
+
+// Handlers runs the stages. Its fields are the stages' dependencies.
+type Handlers struct {
+	Store   *s3.Store
+	Catalog *catalog.Catalog
+	Client  *asynq.Client
+	Locker  Locker
+	BaseURL string // used when show.yaml names no base_url
+	TempDir string // for encodes; "" is the system's
+	Log     *slog.Logger
+	Now     func() time.Time
+}
+
+func (h *Handlers) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Ingest handles bundle:ingest. It parses the bundle, probes the recording
+// through a presigned URL, archives it under private/originals/ and
+// updates the manifest; then it asks for an encode, or for a publish when
+// the audio did not change.
+func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
+	var p IngestPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	log := h.Log.With("bundle", p.Bundle, "bundle_id", p.BundleID)
+	m, err := h.ingest(ctx, p, log)
+	if err != nil {
+		if pipeline.IsInput(err) {
+			return h.fail(ctx, p.BundleID, p.Bundle, "", err)
+		}
+		return err
+	}
+	if m.NeedsEncode() {
+		return h.enqueue(ctx)(NewEncodeTask(m.Slug, p.BundleID, m.Original.SHA256))
+	}
+	log.Info("audio unchanged; not encoding again", "episode", m.Slug)
+	return h.enqueue(ctx)(NewPublishTask(m.Slug, p.BundleID, time.Time{}))
+}
+
+func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger) (*pipeline.Manifest, error) {
+	names := make([]string, len(p.Files))
+	files := map[string]pipeline.BundleFile{}
+	for i, f := range p.Files {
+		names[i] = f.Name
+		files[f.Name] = f
+	}
+	var notes []byte
+	if _, ok := files[bundle.NotesFile]; ok {
+		var err error
+		if notes, err = h.Store.Get(ctx, catalog.BundleFileKey(p.BundleID, bundle.NotesFile)); err != nil {
+			return nil, err
+		}
+	}
+	b, err := bundle.Parse(p.Bundle, names, notes)
+	if err != nil {
+		return nil, err
+	}
+	rec := files[b.Recording]
+	upload := catalog.BundleFileKey(p.BundleID, rec.Name)
+	url, err := h.Store.PresignGet(ctx, upload, 6*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	info, err := ffmpeg.Probe(ctx, url, rec.Name)
+	if err != nil {
+		return nil, err
+	}
+	if info.Duration < 1 {
+		return nil, pipeline.Inputf("check the export; a recording must be at least one second long",
+			"%q is only %.2f s long", rec.Name, info.Duration)
+	}
+	if !b.HasNotes {
+		b.Meta.Title = info.Title()
+		if b.Meta.Title == "" {
+			b.Meta.Title = bundle.TitleFromFile(rec.Name)
+		}
+		b.Meta.Slug = bundle.Slug(b.Meta.Title)
+		if b.Meta.Slug == "" {
+			return nil, pipeline.Inputf("rename the file, or drop it in a folder with an episode.md",
+				"cannot make an episode name from %q", rec.Name)
+		}
+	}
+	m, err := h.Catalog.Manifest(ctx, b.Meta.Slug)
+	if errors.Is(err, pipeline.ErrNotFound) {
+		m = &pipeline.Manifest{Slug: b.Meta.Slug, State: pipeline.StateIngested}
+	} else if err != nil {
+		return nil, err
+	}
+	orig := catalog.OriginalKey(m.Slug, rec.SHA256, rec.Name)
+	if err := h.archive(ctx, upload, orig, rec.Bytes); err != nil {
+		return nil, err
+	}
+	m.Meta, m.NotesMD, m.Bundle, m.BundleID = b.Meta, b.Notes, p.Bundle, p.BundleID
+	m.Original = pipeline.Original{Key: orig, Name: rec.Name, Bytes: rec.Bytes, SHA256: rec.SHA256,
+		Duration: info.Duration, Channels: info.Channels, Codec: info.Codec}
+	if err := h.Catalog.PutManifest(ctx, m); err != nil {
+		return nil, err
+	}
+	log.Info("bundle ingested", "episode", m.Slug, "duration", info.Duration, "codec", info.Codec)
+	return m, nil
+}
+
+// archive copies the uploaded recording to its permanent key, once, and
+// checks the copy's size.
+func (h *Handlers) archive(ctx context.Context, from, to string, size int64) error {
+	if o, err := h.Store.Stat(ctx, to); err == nil && o.Size == size {
+		return nil
+	}
+	if err := h.Store.Copy(ctx, from, to); err != nil {
+		return err
+	}
+	o, err := h.Store.Stat(ctx, to)
+	if err != nil {
+		return err
+	}
+	if o.Size != size {
+		return fmt.Errorf("archived original %q has %d bytes, want %d", to, o.Size, size)
+	}
+	return nil
+}
+
+// fail reports a bundle that cannot succeed and stops its retries.
+func (h *Handlers) fail(ctx context.Context, bundleID, name, slug string, cause error) error {
+	res := &pipeline.BundleResult{BundleID: bundleID, Bundle: name, Slug: slug, Problem: cause.Error()}
+	var ie *pipeline.InputError
+	if errors.As(cause, &ie) {
+		res.Problem, res.Fix = ie.Problem, ie.Fix
+		if ie.Err != nil {
+			res.Problem += ": " + ie.Err.Error()
+		}
+	}
+	if err := h.Catalog.PutResult(ctx, res); err != nil {
+		return err // retried: the outcome must reach the watcher
+	}
+	h.Log.Warn("bundle refused", "bundle", name, "problem", res.Problem, "fix", res.Fix)
+	return fmt.Errorf("%s: %w", cause, asynq.SkipRetry)
+}
+
+// enqueue returns a function that sends the task a constructor returned,
+// so that h.enqueue(ctx)(NewXxxTask(...)) reads as one step.
+func (h *Handlers) enqueue(ctx context.Context) func(*asynq.Task, error) error {
+	return func(t *asynq.Task, err error) error {
+		if err != nil {
+			return err
+		}
+		return enqueue(ctx, h.Client, t)
+	}
+}

@@ -1,0 +1,70 @@
+package workers
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/prodcast/prodcast/pipeline"
+)
+
+// Publish handles episode:publish. An episode whose publish_at is in the
+// future is scheduled for then; otherwise it gets its GUID (once, ever) and
+// is marked published, and a rebuild puts it in the feed and on the blog.
+func (h *Handlers) Publish(ctx context.Context, t *asynq.Task) error {
+	var p EpisodePayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	m, err := h.Catalog.Manifest(ctx, p.Slug)
+	if err != nil {
+		return err
+	}
+	if m.NeedsEncode() {
+		// A newer original arrived; its encode will publish.
+		return nil
+	}
+	now := h.now()
+	if at := m.Meta.PublishAt; at != nil && at.After(now) {
+		return h.schedule(ctx, m, p.BundleID, *at)
+	}
+	if m.GUID == "" {
+		m.GUID = uuid.NewString()
+		m.PublishedAt = now.Truncate(time.Second)
+	}
+	if m.State != pipeline.StatePublished {
+		h.Log.Info("episode published", "episode", m.Slug, "guid", m.GUID)
+	}
+	m.State = pipeline.StatePublished
+	if p.BundleID != "" {
+		m.Pending = p.BundleID // reported done once the rebuild has it in the feed
+	}
+	if err := h.Catalog.PutManifest(ctx, m); err != nil {
+		return err
+	}
+	return h.enqueue(ctx)(NewRebuildTask("publish " + m.Slug))
+}
+
+func (h *Handlers) schedule(ctx context.Context, m *pipeline.Manifest, bundleID string, at time.Time) error {
+	wasLive := m.State == pipeline.StatePublished
+	m.State = pipeline.StateScheduled
+	if err := h.Catalog.PutManifest(ctx, m); err != nil {
+		return err
+	}
+	if err := h.enqueue(ctx)(NewPublishTask(m.Slug, "", at)); err != nil {
+		return err
+	}
+	h.Log.Info("episode scheduled", "episode", m.Slug, "publish_at", at)
+	if bundleID != "" {
+		res := &pipeline.BundleResult{BundleID: bundleID, Bundle: m.Bundle, Slug: m.Slug, OK: true}
+		if err := h.Catalog.PutResult(ctx, res); err != nil {
+			return err
+		}
+	}
+	if wasLive {
+		return h.enqueue(ctx)(NewRebuildTask("unpublish " + m.Slug))
+	}
+	return nil
+}

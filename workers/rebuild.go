@@ -1,0 +1,130 @@
+package workers
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/prodcast/prodcast/feeds"
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/s3"
+	"github.com/prodcast/prodcast/pipeline/site"
+)
+
+// FeedProblemsKey holds the problems of the last feed that was refused.
+const FeedProblemsKey = "private/feed-problems.json"
+
+const rebuildLock = "prodcast:lock:rebuild"
+
+// Rebuild handles site:rebuild, aggregated from any number of requests. It
+// builds the feed, checks it, and uploads it and every page that changed.
+// Then it reports the bundles waiting on it as done.
+func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
+	unlock, ok, err := h.Locker.Lock(ctx, rebuildLock, 10*time.Minute)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errBusy
+	}
+	defer unlock()
+	show, err := h.Catalog.Show(ctx, h.BaseURL)
+	if err != nil {
+		return err
+	}
+	eps, err := h.Catalog.Manifests(ctx)
+	if err != nil {
+		return err
+	}
+	now := h.now()
+	xml, err := feeds.Build(show, eps, now)
+	if err != nil {
+		return err
+	}
+	if problems := feeds.Validate(xml); feeds.HasErrors(problems) {
+		data, _ := json.MarshalIndent(problems, "", "  ")
+		_ = h.Store.PutBytes(ctx, FeedProblemsKey, data, s3.Put{ContentType: "application/json"})
+		h.Log.Error("feed refused; the last good feed stays", "problems", len(problems), "first", problems[0].String())
+		return fmt.Errorf("feed breaks %d rules, first: %s: %w", len(problems), problems[0], asynq.SkipRetry)
+	}
+	_ = h.Store.Delete(ctx, FeedProblemsKey)
+	files, err := site.Render(show, eps, now)
+	if err != nil {
+		return err
+	}
+	files["feed.xml"] = site.File{Body: xml, ContentType: "application/rss+xml; charset=utf-8"}
+	uploaded, err := h.upload(ctx, files)
+	if err != nil {
+		return err
+	}
+	h.Log.Info("feed and pages rebuilt", "episodes", len(eps), "files", len(files), "uploaded", uploaded)
+	return h.reportDone(ctx, eps)
+}
+
+// upload puts every file whose bytes differ from the stored object, and
+// removes episode pages that are no longer rendered.
+func (h *Handlers) upload(ctx context.Context, files map[string]site.File) (int, error) {
+	stored, err := h.Store.List(ctx, catalog.PublicPrefix)
+	if err != nil {
+		return 0, err
+	}
+	etags := map[string]string{}
+	for _, o := range stored {
+		etags[o.Key] = o.ETag
+	}
+	n := 0
+	for path, f := range files {
+		key := catalog.PublicPrefix + path
+		sum := md5.Sum(f.Body)
+		if etags[key] == hex.EncodeToString(sum[:]) {
+			continue
+		}
+		put := s3.Put{ContentType: f.ContentType, CacheControl: "public, max-age=60"}
+		if err := h.Store.PutBytes(ctx, key, f.Body, put); err != nil {
+			return n, err
+		}
+		n++
+	}
+	for key := range etags {
+		path := strings.TrimPrefix(key, catalog.PublicPrefix)
+		if _, ok := files[path]; !ok && strings.HasPrefix(path, "episodes/") {
+			if err := h.Store.Delete(ctx, key); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// reportDone tells the watcher that the bundles behind live episodes are
+// published, and clears their pending marks.
+func (h *Handlers) reportDone(ctx context.Context, eps []*pipeline.Manifest) error {
+	for _, m := range eps {
+		if m.Pending == "" || m.State != pipeline.StatePublished {
+			continue
+		}
+		res := &pipeline.BundleResult{BundleID: m.Pending, Bundle: m.Bundle, Slug: m.Slug, OK: true}
+		if err := h.Catalog.PutResult(ctx, res); err != nil {
+			return err
+		}
+		// Re-read: an ingest may have changed the manifest since the build.
+		fresh, err := h.Catalog.Manifest(ctx, m.Slug)
+		if err != nil {
+			return err
+		}
+		if fresh.Pending == m.Pending {
+			fresh.Pending = ""
+			if err := h.Catalog.PutManifest(ctx, fresh); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

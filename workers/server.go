@@ -1,0 +1,87 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// ServerConfig tunes a worker.
+type ServerConfig struct {
+	Concurrency     int           // tasks run at once; default 2
+	ShutdownTimeout time.Duration // how long running tasks get to finish on stop
+	GroupGrace      time.Duration // how long rebuild requests are gathered; default 1s
+}
+
+// NewMux routes each task type to its handler.
+func NewMux(h *Handlers) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeBundleIngest, h.Ingest)
+	mux.HandleFunc(TypeEpisodeEncode, h.Encode)
+	mux.HandleFunc(TypeEpisodePublish, h.Publish)
+	mux.HandleFunc(TypeSiteRebuild, h.Rebuild)
+	return mux
+}
+
+// Run runs a worker until ctx is done: it reconciles the catalog with the
+// queue, then processes tasks. Running tasks get ShutdownTimeout to finish;
+// the rest stay in Redis for the next worker.
+func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerConfig) error {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 2
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if cfg.GroupGrace < time.Second {
+		cfg.GroupGrace = time.Second
+	}
+	srv := asynq.NewServer(redis, asynq.Config{
+		Concurrency:      cfg.Concurrency,
+		Queues:           map[string]int{QueueDefault: 3, QueueSite: 2},
+		RetryDelayFunc:   retryDelay,
+		ShutdownTimeout:  cfg.ShutdownTimeout,
+		GroupGracePeriod: cfg.GroupGrace,
+		GroupMaxDelay:    5 * cfg.GroupGrace,
+		GroupMaxSize:     1000,
+		GroupAggregator:  asynq.GroupAggregatorFunc(aggregate),
+		Logger:           slogAdapter{h.Log.With("component", "asynq")},
+		LogLevel:         asynq.WarnLevel,
+		IsFailure:        func(err error) bool { return err != errBusy },
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			if err == errBusy || errors.Is(err, asynq.SkipRetry) {
+				return // busy is routine; refused input is logged by its handler
+			}
+			id, _ := asynq.GetTaskID(ctx)
+			h.Log.Warn("task failed", "type", t.Type(), "task_id", id, "err", err)
+		}),
+	})
+	if err := Reconcile(ctx, h); err != nil {
+		h.Log.Warn("cannot reconcile the catalog with the queue; will retry at next start", "err", err)
+	}
+	if err := srv.Start(NewMux(h)); err != nil {
+		return fmt.Errorf("cannot start worker: %w", err)
+	}
+	h.Log.Info("worker running", "concurrency", cfg.Concurrency)
+	<-ctx.Done()
+	srv.Shutdown()
+	return nil
+}
+
+// aggregate turns a group of rebuild requests into one rebuild.
+func aggregate(group string, tasks []*asynq.Task) *asynq.Task {
+	return asynq.NewTask(TypeSiteRebuild, []byte(fmt.Sprintf(`{"reason":"%d requests"}`, len(tasks))))
+}
+
+// slogAdapter lets asynq log through slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a slogAdapter) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a slogAdapter) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
