@@ -74,9 +74,9 @@ type Manifest struct {
 	PublishedAt time.Time `json:"published_at,omitempty"`
 	// Pending is the id of a bundle whose outcome is reported once the next
 	// rebuild has put the episode in the feed.
-	Pending string `json:"pending,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	Pending   string    `json:"pending,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // PubDate is the date listeners see: publish_at if given, else the first

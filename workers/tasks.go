@@ -111,5 +111,3 @@ func enqueue(ctx context.Context, c *asynq.Client, t *asynq.Task) error {
 	}
 	return nil
 }
-
-

@@ -54,8 +54,9 @@ func Probe(ctx context.Context, input, name string) (*Info, error) {
 			return nil, fmt.Errorf("cannot run ffprobe: %w", err)
 		}
 		return nil, &pipeline.InputError{
-			Problem: fmt.Sprintf("ffprobe cannot read %q: %s", name, lastLine(stderr.String())),
-			Fix:     "export the recording again as WAV, FLAC or MP3 and drop it again; check that it plays",
+			Problem: fmt.Sprintf("ffprobe cannot read %q: %s", name,
+				strings.TrimPrefix(strings.ReplaceAll(lastLine(stderr.String()), input, ""), ": ")),
+			Fix: "export the recording again as WAV, FLAC or MP3 and drop it again; check that it plays",
 		}
 	}
 	return parseProbe(stdout.Bytes(), name)

@@ -1,0 +1,26 @@
+# prodcast: `make run` to start everything on this machine, `make test` to
+# check it all against real Redis, MinIO and ffmpeg.
+GO      ?= go
+BIN     := bin/prodcast
+DATA    ?= ./prodcast-data
+LISTEN  ?= 127.0.0.1:8080
+
+.PHONY: run build test bench deps clean
+
+run: deps build
+	./$(BIN) up --data $(DATA) --listen $(LISTEN)
+
+build:
+	$(GO) build -o $(BIN) ./cmd/prodcast
+
+deps:
+	@scripts/deps.sh
+
+test:
+	scripts/test.sh
+
+bench:
+	scripts/bench.sh
+
+clean:
+	rm -rf bin

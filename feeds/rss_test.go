@@ -1,0 +1,141 @@
+package feeds_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/prodcast/prodcast/feeds"
+	"github.com/prodcast/prodcast/pipeline"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func testShow() *pipeline.Show {
+	return &pipeline.Show{
+		Title: "Python in Production", Description: "Interviews & war stories <live>",
+		Author: "Jo Host", Owner: pipeline.Owner{Name: "Jo Host", Email: "jo@example.com"},
+		Language: "en", Category: "Technology", Explicit: false,
+		BaseURL: "https://pod.example.com", Art: "public/media/art/abc.png",
+		Funding: pipeline.Funding{URL: "https://example.com/support", Text: "Support us"},
+	}
+}
+
+func testEpisode(slug, guid string, pub time.Time) *pipeline.Manifest {
+	return &pipeline.Manifest{
+		Slug: slug, GUID: guid, State: pipeline.StatePublished, PublishedAt: pub,
+		Meta: pipeline.Meta{Title: "Async Falcon & <OAuth> 🎙 עברית\x0b", Season: 1, Episode: 3,
+			Guests: []pipeline.Guest{{Name: "Ada"}}},
+		NotesMD: "We talk **async**.\n\n<script>alert(1)</script>",
+		MP3: &pipeline.Media{Key: "public/media/" + slug + "/0123456789abcdef.mp3", Bytes: 123456,
+			Duration: 3725.4, ContentType: "audio/mpeg"},
+	}
+}
+
+func TestBuild(t *testing.T) {
+	eps := []*pipeline.Manifest{
+		testEpisode("ep-2", "guid-2", now.Add(-time.Hour)),
+		testEpisode("ep-1", "guid-1", now.Add(-48*time.Hour)),
+	}
+	future := testEpisode("ep-3", "guid-3", now.Add(time.Hour))
+	future.State = pipeline.StateScheduled
+	unencoded := testEpisode("ep-4", "", time.Time{})
+	unencoded.State, unencoded.MP3 = pipeline.StateIngested, nil
+	xml, err := feeds.Build(testShow(), append(eps, future, unencoded), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "feed.golden.xml")
+	if *update {
+		if err := os.WriteFile(golden, xml, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(xml)); diff != "" {
+		t.Errorf("feed differs from %s (-want +got; run go test ./feeds -update if intended):\n%s", golden, diff)
+	}
+	if ps := feeds.Validate(xml); len(ps) != 0 {
+		t.Errorf("our own feed breaks rules: %v", ps)
+	}
+
+	f, err := feeds.Parse(xml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var guids []string
+	for _, it := range f.Items {
+		guids = append(guids, it.GUID)
+		if it.Enclosures[0].Length != "123456" || it.Enclosures[0].Type != "audio/mpeg" {
+			t.Errorf("enclosure %+v", it.Enclosures[0])
+		}
+		if it.ITunesExt.Duration != "1:02:05" {
+			t.Errorf("duration %q, want 1:02:05", it.ITunesExt.Duration)
+		}
+		if strings.Contains(it.Content, "<script") {
+			t.Errorf("content:encoded carries a script: %q", it.Content)
+		}
+		if it.Title != "Async Falcon & <OAuth> 🎙 עברית" {
+			t.Errorf("title %q", it.Title)
+		}
+	}
+	if diff := cmp.Diff([]string{"guid-2", "guid-1"}, guids); diff != "" {
+		t.Errorf("items: only live, encoded episodes, newest first (-want +got):\n%s", diff)
+	}
+	if f.ITunesExt.Author != "Jo Host" {
+		t.Errorf("itunes:author %q, want the name alone", f.ITunesExt.Author)
+	}
+}
+
+func TestBuildErrNoGUID(t *testing.T) {
+	if _, err := feeds.Build(testShow(), []*pipeline.Manifest{testEpisode("x", "", now)}, now); err == nil {
+		t.Fatal("a published episode without GUID must not build")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good, err := feeds.Build(testShow(), []*pipeline.Manifest{testEpisode("x", "g", now)}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, from, to, rule string
+	}{
+		{"ErrEnclosureLength", `length="123456"`, `length="0"`, "item-enclosure-length"},
+		{"ErrEnclosureType", `type="audio/mpeg"`, `type="text/html"`, "item-enclosure-type"},
+		{"ErrNoGUID", `<guid isPermaLink="false">g</guid>`, ``, "item-guid"},
+		{"ErrNoTitle", `<title>Python in Production</title>`, `<title></title>`, "channel-title"},
+		{"ErrBadDate", `<pubDate>Wed, 25 Nov 2026 12:00:00 +0000</pubDate>
+      <enclosure`, `<pubDate>yesterday</pubDate>
+      <enclosure`, "item-pubdate"},
+		{"ErrNotXML", `</rss>`, ``, "parse"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			broken := strings.Replace(string(good), tc.from, tc.to, 1)
+			if broken == string(good) {
+				t.Fatalf("test setup: %q not found in the feed", tc.from)
+			}
+			ps := feeds.Validate([]byte(broken))
+			if !feeds.HasErrors(ps) {
+				t.Fatalf("broken feed passed: %v", ps)
+			}
+			found := false
+			for _, p := range ps {
+				found = found || p.Rule == tc.rule
+			}
+			if !found {
+				t.Errorf("want rule %s, got %v", tc.rule, ps)
+			}
+		})
+	}
+}
