@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmcdole/gofeed"
+
 	"github.com/prodcast/prodcast/pipeline/s3"
 )
 
@@ -305,4 +307,36 @@ func MoveIn(tb testing.TB, data, src string) {
 	if err := os.Rename(src, filepath.Join(data, "drop", filepath.Base(src))); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// TryGet fetches a URL for a WaitFor condition: status 0 if nothing answers.
+func TryGet(url string) (int, []byte) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
+}
+
+// FeedItems counts the items of the feed at url, -1 if it cannot be read.
+func FeedItems(url string) int {
+	code, body := TryGet(url)
+	if code != 200 {
+		return -1
+	}
+	f, err := gofeed.NewParser().ParseString(string(body))
+	if err != nil {
+		return -1
+	}
+	return len(f.Items)
+}
+
+func parseFeedURL(url string) (*gofeed.Feed, error) {
+	code, body := TryGet(url)
+	if code != 200 {
+		return nil, fmt.Errorf("GET %s: %d", url, code)
+	}
+	return gofeed.NewParser().ParseString(string(body))
 }
