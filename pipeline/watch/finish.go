@@ -18,7 +18,9 @@ import (
 // ones to done/ or failed/.
 func (w *Watcher) Poll(ctx context.Context) {
 	w.init()
-	for _, name := range w.processing() {
+	names := w.processing()
+	w.inFlight = len(names)
+	for _, name := range names {
 		c, err := readClaim(w.Dir, name)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
@@ -30,6 +32,7 @@ func (w *Watcher) Poll(ctx context.Context) {
 		}
 		res, err := w.cat.Result(ctx, c.ID)
 		if errors.Is(err, pipeline.ErrNotFound) {
+			w.resend(ctx, name, c)
 			continue
 		}
 		if err != nil {
@@ -109,4 +112,22 @@ func errorText(name, id string, res *pipeline.BundleResult) string {
 	b.WriteString("Then move this folder back into drop/ to try again; this file is ignored there.\n\n")
 	fmt.Fprintf(&b, "bundle id: %s\nat: %s\n", id, res.At.Format(time.RFC3339))
 	return b.String()
+}
+
+// resendAfter is how long a bundle may wait for its outcome before the
+// watcher makes sure its ingest is still queued (Redis may have been wiped).
+const resendAfter = 10 * time.Minute
+
+func (w *Watcher) resend(ctx context.Context, name string, c *claimFile) {
+	if time.Since(c.SentAt) < resendAfter {
+		return
+	}
+	if err := w.Queue.Ingest(ctx, c.ID, name, c.Files); err != nil {
+		w.Log.Warn("cannot re-queue bundle waiting for its outcome", "bundle", name, "err", err)
+		return
+	}
+	c.SentAt = time.Now().UTC()
+	if err := writeClaim(w.Dir, name, c); err != nil {
+		w.Log.Warn("cannot update claim file", "bundle", name, "err", err)
+	}
 }

@@ -43,6 +43,14 @@ func readClaim(dir, name string) (*claimFile, error) {
 	return &c, nil
 }
 
+func writeClaim(dir, name string, c *claimFile) error {
+	data, _ := json.Marshal(c)
+	if err := os.WriteFile(claimPath(dir, name), data, 0o644); err != nil {
+		return fmt.Errorf("cannot write claim file: %w", err)
+	}
+	return nil
+}
+
 // bundleFiles lists the files of an entry in processing/: the entry itself
 // for a lone file, else the files in the folder (one level, no ignored
 // names, no ERROR.txt from an earlier failure).
@@ -109,9 +117,8 @@ func (w *Watcher) send(ctx context.Context, name string) error {
 	if err := w.Queue.Ingest(ctx, bundleID, name, files); err != nil {
 		return err
 	}
-	data, _ := json.Marshal(claimFile{ID: bundleID, Files: files, SentAt: time.Now().UTC()})
-	if err := os.WriteFile(claimPath(w.Dir, name), data, 0o644); err != nil {
-		return fmt.Errorf("cannot write claim file: %w", err)
+	if err := writeClaim(w.Dir, name, &claimFile{ID: bundleID, Files: files, SentAt: time.Now().UTC()}); err != nil {
+		return err
 	}
 	w.Log.Info("bundle sent to the workers", "bundle", name, "bundle_id", bundleID, "files", len(files))
 	return nil

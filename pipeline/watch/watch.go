@@ -38,6 +38,7 @@ type Watcher struct {
 	Log    *slog.Logger
 
 	cat      *catalog.Catalog
+	inFlight int // bundles in processing/ at the last poll
 	seen     map[string]seen // drop/ entries settling, by name
 	showSeen string          // fingerprint of show.yaml last uploaded
 }
@@ -74,7 +75,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	defer tick.Stop()
 	lastScan := time.Time{}
 	for {
-		if time.Since(lastScan) >= w.Rescan || len(w.seen) > 0 {
+		if time.Since(lastScan) >= w.Rescan || len(w.seen) > 0 || w.inFlight > 0 {
 			w.Scan(ctx, fw)
 			w.Poll(ctx)
 			lastScan = time.Now()
