@@ -48,6 +48,23 @@ type Media struct {
 	Source      string  `json:"source"`       // SHA-256 of the original it was encoded from
 }
 
+// Loudness is an EBU R128 measurement.
+type Loudness struct {
+	Integrated float64 `json:"integrated_lufs"`
+	Range      float64 `json:"range_lu"`
+	SamplePeak float64 `json:"sample_peak_dbfs"`
+	TruePeak   float64 `json:"true_peak_dbtp,omitempty"`
+}
+
+// LoudnessReport is what the audio stage measured and did.
+type LoudnessReport struct {
+	Target  float64  `json:"target_lufs"`
+	GainDB  float64  `json:"gain_db"`
+	Limited bool     `json:"limited"` // whether the true-peak limiter was in the chain
+	Before  Loudness `json:"before"`  // the original
+	After   Loudness `json:"after"`   // the encoded MP3
+}
+
 // Original is the recording as the producer dropped it.
 type Original struct {
 	Key      string  `json:"key"` // private/originals/<slug>/<sha256>.<ext>
@@ -62,16 +79,20 @@ type Original struct {
 // Manifest is the record of one episode, kept at private/catalog/<slug>.json.
 // It is the source of truth: the feed and pages are built from manifests.
 type Manifest struct {
-	Slug        string    `json:"slug"`
-	GUID        string    `json:"guid,omitempty"` // set at first publish, never changed
-	State       State     `json:"state"`
-	Meta        Meta      `json:"meta"`
-	NotesMD     string    `json:"notes_md"`      // show notes, Markdown, as dropped
-	Bundle      string    `json:"bundle"`        // name of the last bundle that updated it
-	BundleID    string    `json:"bundle_id"`     // content hash of that bundle
-	Original    Original  `json:"original"`      // the recording as dropped
-	MP3         *Media    `json:"mp3,omitempty"` // the feed enclosure
-	PublishedAt time.Time `json:"published_at,omitempty"`
+	Slug        string          `json:"slug"`
+	GUID        string          `json:"guid,omitempty"` // set at first publish, never changed
+	State       State           `json:"state"`
+	Meta        Meta            `json:"meta"`
+	NotesMD     string          `json:"notes_md"`             // show notes, Markdown, as dropped
+	Bundle      string          `json:"bundle"`               // name of the last bundle that updated it
+	BundleID    string          `json:"bundle_id"`            // content hash of that bundle
+	Original    Original        `json:"original"`             // the recording as dropped
+	MP3         *Media          `json:"mp3,omitempty"`        // the feed enclosure
+	Alternates  []Media         `json:"alternates,omitempty"` // extra encodings (AAC, Opus)
+	Art         string          `json:"art,omitempty"`        // key of the episode art under public/
+	Cover       string          `json:"cover,omitempty"`      // key of the bundle's cover, as dropped
+	Loudness    *LoudnessReport `json:"loudness,omitempty"`
+	PublishedAt time.Time       `json:"published_at,omitempty"`
 	// Pending is the id of a bundle whose outcome is reported once the next
 	// rebuild has put the episode in the feed.
 	Pending   string    `json:"pending,omitempty"`

@@ -20,6 +20,7 @@ type Show struct {
 	Image       string  `yaml:"image" json:"image,omitempty"`
 	BaseURL     string  `yaml:"base_url" json:"base_url"`
 	Funding     Funding `yaml:"funding" json:"funding,omitempty"`
+	Audio       Audio   `yaml:"audio" json:"audio"`
 
 	// Art is the published show art: an object key under public/ or a URL.
 	// The watcher fills it in when it uploads the image; empty until then.
@@ -38,6 +39,22 @@ type Funding struct {
 	Text string `yaml:"text" json:"text,omitempty"`
 }
 
+// Audio is how recordings are processed.
+type Audio struct {
+	// LoudnessStereo and LoudnessMono are the integrated loudness targets
+	// in LUFS (EBU R128): -16 and -19 by default, as Apple and most apps
+	// expect.
+	LoudnessStereo float64 `yaml:"loudness_stereo" json:"loudness_stereo"`
+	LoudnessMono   float64 `yaml:"loudness_mono" json:"loudness_mono"`
+	// TruePeak is the highest true peak allowed, in dBTP; default -1.
+	TruePeak float64 `yaml:"true_peak" json:"true_peak"`
+	// MP3StereoKbps and MP3MonoKbps are the CBR bitrates of the feed's MP3.
+	MP3StereoKbps int `yaml:"mp3_stereo_kbps" json:"mp3_stereo_kbps"`
+	MP3MonoKbps   int `yaml:"mp3_mono_kbps" json:"mp3_mono_kbps"`
+	// Formats are extra encodings besides the MP3: "aac" (.m4a), "opus".
+	Formats []string `yaml:"formats" json:"formats,omitempty"`
+}
+
 // Defaults fills in the defaults that DESIGN.md promises.
 func (s *Show) Defaults(baseURL string) {
 	if s.Language == "" {
@@ -49,6 +66,22 @@ func (s *Show) Defaults(baseURL string) {
 	s.BaseURL = strings.TrimRight(s.BaseURL, "/")
 	if s.Author == "" {
 		s.Author = s.Owner.Name
+	}
+	a := &s.Audio
+	if a.LoudnessStereo == 0 {
+		a.LoudnessStereo = -16
+	}
+	if a.LoudnessMono == 0 {
+		a.LoudnessMono = -19
+	}
+	if a.TruePeak == 0 {
+		a.TruePeak = -1
+	}
+	if a.MP3StereoKbps == 0 {
+		a.MP3StereoKbps = 128
+	}
+	if a.MP3MonoKbps == 0 {
+		a.MP3MonoKbps = 64
 	}
 }
 
@@ -65,6 +98,18 @@ func (s *Show) Validate() error {
 	}
 	if u, err := url.Parse(s.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return Inputf(fix, "show.yaml base_url %q is not an http(s) URL", s.BaseURL)
+	}
+	a := s.Audio
+	if a.LoudnessStereo < -40 || a.LoudnessStereo > -5 || a.LoudnessMono < -40 || a.LoudnessMono > -5 {
+		return Inputf(fix, "show.yaml audio loudness targets must lie between -40 and -5 LUFS")
+	}
+	if a.TruePeak < -10 || a.TruePeak > 0 {
+		return Inputf(fix, "show.yaml audio.true_peak %.1f must lie between -10 and 0 dBTP", a.TruePeak)
+	}
+	for _, f := range a.Formats {
+		if f != "aac" && f != "opus" {
+			return Inputf(fix+`: formats may list "aac" and "opus"`, "show.yaml audio.formats names %q", f)
+		}
 	}
 	if s.Owner.Email != "" {
 		if _, err := mail.ParseAddress(s.Owner.Email); err != nil {

@@ -4,9 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -18,9 +22,9 @@ import (
 	"github.com/prodcast/prodcast/pipeline/s3"
 )
 
-// Encode handles episode:encode. ffmpeg streams the original from a
-// presigned URL and writes the MP3 to a temporary file, which is uploaded
-// under a content-hashed, immutable key.
+// Encode handles episode:encode: loudness, encodings, tags and art. ffmpeg
+// streams the original from a presigned URL; the outputs go to a temporary
+// folder and are uploaded under content-hashed, immutable keys.
 func (h *Handlers) Encode(ctx context.Context, t *asynq.Task) error {
 	var p EpisodePayload
 	if err := decode(t, &p); err != nil {
@@ -35,62 +39,214 @@ func (h *Handlers) Encode(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			return err
 		}
-		media, err := h.encode(ctx, show, m)
-		if err != nil {
+		if err := h.encode(ctx, t, show, m); err != nil {
 			if pipeline.IsInput(err) {
 				return h.fail(ctx, p.BundleID, m.Bundle, m.Slug, err)
 			}
 			return err
 		}
-		m.MP3 = media
 		if m.State == pipeline.StateIngested {
 			m.State = pipeline.StateEncoded
 		}
 		if err := h.Catalog.PutManifest(ctx, m); err != nil {
 			return err
 		}
-		h.Log.Info("episode encoded", "episode", m.Slug, "key", media.Key, "bytes", media.Bytes)
+		h.Log.Info("episode encoded", "episode", m.Slug, "key", m.MP3.Key, "bytes", m.MP3.Bytes,
+			"lufs_before", m.Loudness.Before.Integrated, "lufs_after", m.Loudness.After.Integrated,
+			"true_peak", m.Loudness.After.TruePeak)
 	}
 	return h.enqueue(ctx)(NewPublishTask(m.Slug, p.BundleID, time.Time{}))
 }
 
-func (h *Handlers) encode(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest) (*pipeline.Media, error) {
-	in, err := h.Store.PresignGet(ctx, m.Original.Key, 6*time.Hour)
+func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Show, m *pipeline.Manifest) error {
+	tmp, err := os.MkdirTemp(h.TempDir, "prodcast-encode-")
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("cannot create temporary folder: %w", err)
 	}
-	tmp, err := os.CreateTemp(h.TempDir, "prodcast-*.mp3")
+	defer os.RemoveAll(tmp)
+	// Every pass reads the original: read it from local disk, not over
+	// HTTP three times. It is streamed to disk, never held in memory.
+	in := filepath.Join(tmp, "original"+filepath.Ext(m.Original.Key))
+	sum, n, err := h.Store.GetFileSHA256(ctx, m.Original.Key, in)
 	if err != nil {
-		return nil, fmt.Errorf("cannot create temporary file: %w", err)
+		return err
 	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
+	if sum != m.Original.SHA256 || n != m.Original.Bytes {
+		return fmt.Errorf("the archived original %q has %d bytes with SHA-256 %s, but %d bytes with %s were dropped; drop the bundle again",
+			m.Original.Key, n, sum, m.Original.Bytes, m.Original.SHA256)
+	}
+	kbps := show.Audio.MP3StereoKbps
+	if m.Original.Channels == 1 {
+		kbps = show.Audio.MP3MonoKbps
+	}
+	t0 := time.Now()
+	parts := min(runtime.NumCPU(), 4)
+	before, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: in, LowpassHz: ffmpeg.Cutoff(kbps),
+		Duration: m.Original.Duration, Parts: parts})
+	if err != nil {
+		return err
+	}
+	if math.IsInf(before.Integrated, -1) || before.Integrated < -60 {
+		return pipeline.Inputf("check the export: the recording should hold the interview",
+			"%q is silent (%.1f LUFS)", m.Original.Name, before.Integrated)
+	}
+	art, err := h.episodeArt(ctx, show, m, tmp)
+	if err != nil {
+		return err
+	}
+	job := h.job(show, m, before, kbps, in, tmp, art, t)
+	target := targetLUFS(show, m)
+	if job.LimitDBFS != 0 {
+		// The limiter lowers the loudness by an amount the first measure
+		// cannot know: measure through it (far cheaper than encoding twice)
+		// and correct the gain.
+		sim, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: in, Filter: job.Conditioning(), LowpassHz: job.CutoffHz,
+			Duration: m.Original.Duration, Parts: parts})
+		if err != nil {
+			return err
+		}
+		job.GainDB += target - sim.Integrated
+	}
+	t1 := time.Now()
+	after, err := ffmpeg.Encode(ctx, job)
+	if err != nil {
+		return err
+	}
+	h.Log.Info("audio passes", "episode", m.Slug, "measure_s", t1.Sub(t0).Seconds(), "encode_s", time.Since(t1).Seconds())
+	if miss := target - after.Integrated; math.Abs(miss) > 0.5 || after.TruePeak > show.Audio.TruePeak {
+		// The encoder changed the loudness more than predicted, or its
+		// overshoot broke the ceiling: correct and encode once more.
+		job.GainDB += miss
+		if after.TruePeak > show.Audio.TruePeak || job.LimitDBFS != 0 {
+			job.LimitDBFS = show.Audio.TruePeak - 1 - max(0, after.TruePeak-show.Audio.TruePeak) - 0.5
+		}
+		h.Log.Info("encoded loudness off target; encoding again", "episode", m.Slug,
+			"lufs", after.Integrated, "true_peak", after.TruePeak, "target", target, "gain_db", job.GainDB)
+		if after, err = ffmpeg.Encode(ctx, job); err != nil {
+			return err
+		}
+	}
+	limited := job.LimitDBFS != 0
+	if math.Abs(after.Integrated-target) > 1 || after.TruePeak > show.Audio.TruePeak {
+		return pipeline.Inputf("check the recording: long silences, heavy clipping or a very wide dynamic range defeat normalisation; a cleaner export usually fixes it",
+			"the encoded MP3 measures %.1f LUFS and %.1f dBTP; the target is %.1f LUFS (±1) and at most %.1f dBTP",
+			after.Integrated, after.TruePeak, target, show.Audio.TruePeak)
+	}
+	m.Loudness = &pipeline.LoudnessReport{Target: target, GainDB: job.GainDB, Limited: limited, Before: *before, After: *after}
+	mp3, err := h.publishMedia(ctx, m, job.MP3, "audio/mpeg", ".mp3")
+	if err != nil {
+		return err
+	}
+	m.MP3, m.Alternates = mp3, nil
+	for _, x := range job.Extra {
+		ct, ext := "audio/mp4", ".m4a"
+		if x.Format == "opus" {
+			ct, ext = "audio/ogg", ".opus"
+		}
+		media, err := h.publishMedia(ctx, m, x.Path, ct, ext)
+		if err != nil {
+			return err
+		}
+		m.Alternates = append(m.Alternates, *media)
+	}
+	return nil
+}
+
+func targetLUFS(show *pipeline.Show, m *pipeline.Manifest) float64 {
+	if m.Original.Channels == 1 {
+		return show.Audio.LoudnessMono
+	}
+	return show.Audio.LoudnessStereo
+}
+
+// job plans the encode: gain to the target, a limiter only if the gain
+// would push peaks within 1 dB of the true-peak ceiling, and the outputs.
+func (h *Handlers) job(show *pipeline.Show, m *pipeline.Manifest, before *pipeline.Loudness, kbps int, in, tmp, art string, t *asynq.Task) ffmpeg.Job {
+	target := targetLUFS(show, m)
+	gain := target - before.Integrated
+	limit := 0.0
+	if ceiling := show.Audio.TruePeak - 1; before.SamplePeak+gain > ceiling {
+		limit = ceiling
+	}
+	mono := m.Original.Channels == 1
 	tags := map[string]string{
-		"title":   m.Meta.Title,
-		"artist":  show.Author,
-		"album":   show.Title,
-		"comment": m.Meta.Summary,
-		"date":    strconv.Itoa(m.PubDateOrNow(h.now()).Year()),
+		"title":        m.Meta.Title,
+		"artist":       show.Author,
+		"album_artist": show.Author,
+		"album":        show.Title,
+		"comment":      m.Meta.Summary,
+		"genre":        "Podcast",
+		"date":         strconv.Itoa(m.PubDateOrNow(h.now()).Year()),
 	}
 	if m.Meta.Episode > 0 {
 		tags["track"] = strconv.Itoa(m.Meta.Episode)
 	}
-	if err := ffmpeg.EncodeMP3(ctx, in, tmp.Name(), ffmpeg.MP3Options{Channels: m.Original.Channels, Tags: tags}); err != nil {
-		return nil, pipeline.Inputf("export the recording again as WAV or FLAC and drop the bundle again",
-			"cannot encode %q: %v", m.Original.Name, err)
+	job := ffmpeg.Job{
+		Input: in, Duration: m.Original.Duration, Channels: m.Original.Channels,
+		GainDB: gain, LimitDBFS: limit,
+		MP3: filepath.Join(tmp, "episode.mp3"), MP3Kbps: kbps, CutoffHz: ffmpeg.Cutoff(kbps),
+		Art: art, Tags: tags,
+		Progress: progressWriter(t, m.Original.Duration),
 	}
-	info, err := ffmpeg.Probe(ctx, tmp.Name(), "encoded MP3")
+	for _, f := range show.Audio.Formats {
+		x := ffmpeg.Output{Format: f, Path: filepath.Join(tmp, "episode."+f)}
+		switch {
+		case f == "aac" && mono:
+			x.Kbps = 48
+		case f == "aac":
+			x.Kbps = 96
+		case f == "opus" && mono:
+			x.Kbps = 24
+		default:
+			x.Kbps = 48
+		}
+		job.Extra = append(job.Extra, x)
+	}
+	return job
+}
+
+// Progress is what a running encode reports through asynq's result.
+type Progress struct {
+	Done  float64   `json:"done"`  // seconds encoded
+	Total float64   `json:"total"` // seconds in all
+	Start time.Time `json:"start"`
+}
+
+// progressWriter stores the encode's progress as the task's result, at
+// most once a second, for `prodcast status`.
+func progressWriter(t *asynq.Task, total float64) func(float64) {
+	w := t.ResultWriter()
+	if w == nil {
+		return nil
+	}
+	start, last := time.Now(), time.Time{}
+	return func(done float64) {
+		if time.Since(last) < time.Second {
+			return
+		}
+		last = time.Now()
+		data, _ := json.Marshal(Progress{Done: done, Total: total, Start: start})
+		_, _ = w.Write(data)
+	}
+}
+
+// publishMedia uploads an encoded file under its content hash and checks
+// what the store reports.
+func (h *Handlers) publishMedia(ctx context.Context, m *pipeline.Manifest, path, contentType, ext string) (*pipeline.Media, error) {
+	info, err := ffmpeg.Probe(ctx, path, filepath.Base(path))
 	if err != nil {
-		return nil, fmt.Errorf("cannot probe the encoded MP3: %w", err)
+		return nil, fmt.Errorf("cannot probe the encoded file: %w", err)
 	}
-	sum, size, err := fileSHA256(tmp.Name())
+	sum, size, err := fileSHA256(path)
 	if err != nil {
 		return nil, err
 	}
-	key := catalog.MediaKey(m.Slug, sum, ".mp3")
-	put := s3.Put{ContentType: "audio/mpeg", CacheControl: "public, max-age=31536000, immutable"}
-	if err := h.Store.PutFile(ctx, key, tmp.Name(), put); err != nil {
-		return nil, err
+	key := catalog.MediaKey(m.Slug, sum, ext)
+	put := s3.Put{ContentType: contentType, CacheControl: "public, max-age=31536000, immutable"}
+	if o, err := h.Store.Stat(ctx, key); err != nil || o.Size != size {
+		if err := h.Store.PutFile(ctx, key, path, put); err != nil {
+			return nil, err
+		}
 	}
 	o, err := h.Store.Stat(ctx, key)
 	if err != nil {
@@ -99,7 +255,7 @@ func (h *Handlers) encode(ctx context.Context, show *pipeline.Show, m *pipeline.
 	if o.Size != size {
 		return nil, fmt.Errorf("uploaded %q has %d bytes, want %d", key, o.Size, size)
 	}
-	return &pipeline.Media{Key: key, ContentType: put.ContentType, Bytes: o.Size, Duration: info.Duration,
+	return &pipeline.Media{Key: key, ContentType: contentType, Bytes: o.Size, Duration: info.Duration,
 		SHA256: sum, Bitrate: info.BitRate, Source: m.Original.SHA256}, nil
 }
 

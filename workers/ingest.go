@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -79,6 +80,9 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	}
 	rec := files[b.Recording]
 	upload := catalog.BundleFileKey(p.BundleID, rec.Name)
+	if m, err := h.resumed(ctx, b, p, rec); m != nil || err != nil {
+		return m, err // a retry after the recording was archived
+	}
 	url, err := h.Store.PresignGet(ctx, upload, 6*time.Hour)
 	if err != nil {
 		return nil, err
@@ -109,13 +113,23 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 		return nil, err
 	}
 	orig := catalog.OriginalKey(m.Slug, rec.SHA256, rec.Name)
-	if err := h.archive(ctx, upload, orig, rec.Bytes); err != nil {
+	if err := h.archive(ctx, upload, orig, rec); err != nil {
 		return nil, err
 	}
 	m.Meta, m.NotesMD, m.Bundle, m.BundleID = b.Meta, b.Notes, p.Bundle, p.BundleID
 	m.Original = pipeline.Original{Key: orig, Name: rec.Name, Bytes: rec.Bytes, SHA256: rec.SHA256,
-		Duration: info.Duration, Channels: info.Channels, Codec: info.Codec}
+		Duration: info.Duration, Channels: min(info.Channels, 2), Codec: info.Codec}
+	m.Cover = ""
+	for _, x := range b.Extras {
+		if n := strings.ToLower(x); n == "cover.jpg" || n == "cover.jpeg" || n == "cover.png" {
+			m.Cover = catalog.BundleFileKey(p.BundleID, x)
+		}
+	}
 	if err := h.Catalog.PutManifest(ctx, m); err != nil {
+		return nil, err
+	}
+	// The archive holds the recording now; drop the upload's copy.
+	if err := h.Store.Delete(ctx, upload); err != nil {
 		return nil, err
 	}
 	log.Info("bundle ingested", "episode", m.Slug, "duration", info.Duration, "codec", info.Codec)
@@ -123,9 +137,9 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 }
 
 // archive copies the uploaded recording to its permanent key, once, and
-// checks the copy's size.
-func (h *Handlers) archive(ctx context.Context, from, to string, size int64) error {
-	if o, err := h.Store.Stat(ctx, to); err == nil && o.Size == size {
+// checks the copy's size. Its SHA-256 is checked when the encode reads it.
+func (h *Handlers) archive(ctx context.Context, from, to string, rec pipeline.BundleFile) error {
+	if o, err := h.Store.Stat(ctx, to); err == nil && o.Size == rec.Bytes {
 		return nil
 	}
 	if err := h.Store.Copy(ctx, from, to); err != nil {
@@ -135,10 +149,41 @@ func (h *Handlers) archive(ctx context.Context, from, to string, size int64) err
 	if err != nil {
 		return err
 	}
-	if o.Size != size {
-		return fmt.Errorf("archived original %q has %d bytes, want %d", to, o.Size, size)
+	if o.Size != rec.Bytes {
+		_ = h.Store.Delete(ctx, to)
+		return fmt.Errorf("archived original %q has %d bytes, want %d", to, o.Size, rec.Bytes)
 	}
 	return nil
+}
+
+// resumed returns the manifest of a bundle whose ingest already archived
+// its recording (and deleted the upload), so that a retry does not probe a
+// recording that is no longer uploaded.
+func (h *Handlers) resumed(ctx context.Context, b *bundle.Bundle, p IngestPayload, rec pipeline.BundleFile) (*pipeline.Manifest, error) {
+	if _, err := h.Store.Stat(ctx, catalog.BundleFileKey(p.BundleID, rec.Name)); err == nil {
+		return nil, nil
+	}
+	slug := b.Meta.Slug
+	if slug == "" { // a lone file: find the episode by its bundle
+		eps, err := h.Catalog.Manifests(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range eps {
+			if m.BundleID == p.BundleID {
+				return m, nil
+			}
+		}
+		return nil, fmt.Errorf("the recording of bundle %q was not uploaded, and no episode records it", p.Bundle)
+	}
+	m, err := h.Catalog.Manifest(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	if m.BundleID != p.BundleID || m.Original.SHA256 != rec.SHA256 {
+		return nil, fmt.Errorf("the recording of bundle %q is not uploaded, and episode %q records another bundle", p.Bundle, slug)
+	}
+	return m, nil
 }
 
 // fail reports a bundle that cannot succeed and stops its retries.

@@ -41,17 +41,20 @@ func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerC
 		cfg.GroupGrace = time.Second
 	}
 	srv := asynq.NewServer(redis, asynq.Config{
-		Concurrency:      cfg.Concurrency,
-		Queues:           map[string]int{QueueDefault: 3, QueueSite: 2},
-		RetryDelayFunc:   retryDelay,
-		ShutdownTimeout:  cfg.ShutdownTimeout,
-		GroupGracePeriod: cfg.GroupGrace,
-		GroupMaxDelay:    5 * cfg.GroupGrace,
-		GroupMaxSize:     1000,
-		GroupAggregator:  asynq.GroupAggregatorFunc(aggregate),
-		Logger:           slogAdapter{h.Log.With("component", "asynq")},
-		LogLevel:         asynq.WarnLevel,
-		IsFailure:        func(err error) bool { return err != errBusy },
+		Concurrency: cfg.Concurrency,
+		// Stages follow each other: look for the next task soon, not after
+		// asynq's default second. Ten polls a second are nothing to Redis.
+		TaskCheckInterval: 100 * time.Millisecond,
+		Queues:            map[string]int{QueueDefault: 3, QueueSite: 2},
+		RetryDelayFunc:    retryDelay,
+		ShutdownTimeout:   cfg.ShutdownTimeout,
+		GroupGracePeriod:  cfg.GroupGrace,
+		GroupMaxDelay:     5 * cfg.GroupGrace,
+		GroupMaxSize:      1000,
+		GroupAggregator:   asynq.GroupAggregatorFunc(aggregate),
+		Logger:            slogAdapter{h.Log.With("component", "asynq")},
+		LogLevel:          asynq.WarnLevel,
+		IsFailure:         func(err error) bool { return err != errBusy },
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			if err == errBusy || errors.Is(err, asynq.SkipRetry) {
 				return // busy is routine; refused input is logged by its handler

@@ -3,10 +3,13 @@ package s3
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -188,6 +191,29 @@ func (s *Store) List(ctx context.Context, prefix string) ([]Object, error) {
 		out = append(out, toObject(info))
 	}
 	return out, nil
+}
+
+// GetFileSHA256 downloads an object to a local file, streaming, and
+// returns the SHA-256 and length of what it wrote.
+func (s *Store) GetFileSHA256(ctx context.Context, key, path string) (string, int64, error) {
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return "", 0, s.wrap("read", key, err)
+	}
+	defer obj.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return "", 0, err
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), obj)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", 0, s.wrap("download", key, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // Copy copies an object within the bucket, server-side.

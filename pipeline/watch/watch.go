@@ -38,7 +38,7 @@ type Watcher struct {
 	Log    *slog.Logger
 
 	cat      *catalog.Catalog
-	inFlight int // bundles in processing/ at the last poll
+	inFlight int             // bundles in processing/ at the last poll
 	seen     map[string]seen // drop/ entries settling, by name
 	showSeen string          // fingerprint of show.yaml last uploaded
 }

@@ -1,0 +1,140 @@
+package ffmpeg_test
+
+import (
+	"context"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/ffmpeg"
+)
+
+// MustFFmpeg runs ffmpeg to make test media; a missing ffmpeg fails.
+func MustFFmpeg(tb testing.TB, args ...string) {
+	tb.Helper()
+	if err := ffmpeg.Check(); err != nil {
+		tb.Fatal(err)
+	}
+	out, err := exec.Command("ffmpeg", append([]string{"-hide_banner", "-v", "error", "-y"}, args...)...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("ffmpeg %v: %v\n%s", args, err, out)
+	}
+}
+
+// speech makes speech-like audio: noise shaped by a syllable-rate tremolo,
+// with gaps and a level that changes halfway.
+func speech(tb testing.TB, path string, seconds, channels, rate int) {
+	tb.Helper()
+	MustFFmpeg(tb, "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.25:seed=7:d="+itoa(seconds),
+		"-af", "tremolo=f=4:d=0.9,volume='if(lt(t,"+itoa(seconds/2)+"),1,0.3)':eval=frame,"+
+			"volume='if(lt(mod(t,9),1.5),0.02,1)':eval=frame",
+		"-ac", itoa(channels), "-ar", itoa(rate), path)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestMeasurePartsMatchesWhole(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "talk.wav")
+	speech(t, in, 150, 2, 44100)
+	ctx := context.Background()
+	whole, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: in, LowpassHz: 17000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: in, LowpassHz: 17000, Duration: 150, Parts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(whole.Integrated-parts.Integrated) > 0.1 || math.Abs(whole.SamplePeak-parts.SamplePeak) > 0.05 {
+		t.Errorf("whole %+v, in parts %+v: want the same integrated loudness and peak", whole, parts)
+	}
+	if math.Abs(whole.Range-parts.Range) > 1 {
+		t.Errorf("loudness range: whole %.1f, in parts %.1f", whole.Range, parts.Range)
+	}
+}
+
+func TestEncode(t *testing.T) {
+	dir := t.TempDir()
+	in, art, out := filepath.Join(dir, "in.wav"), filepath.Join(dir, "art.jpg"), filepath.Join(dir, "out.mp3")
+	speech(t, in, 20, 1, 48000)
+	MustFFmpeg(t, "-f", "lavfi", "-i", "color=c=blue:s=1400x1400", "-frames:v", "1", art)
+	var progress []float64
+	after, err := ffmpeg.Encode(context.Background(), ffmpeg.Job{
+		Input: in, Channels: 1, GainDB: 3, MP3: out, MP3Kbps: 64, CutoffHz: ffmpeg.Cutoff(64), Art: art,
+		Tags:     map[string]string{"title": "Async & <you>", "artist": "Jo Host", "album": "Python in Production", "track": "7"},
+		Extra:    []ffmpeg.Output{{Format: "aac", Path: filepath.Join(dir, "out.m4a"), Kbps: 48}, {Format: "opus", Path: filepath.Join(dir, "out.opus"), Kbps: 24}},
+		Progress: func(s float64) { progress = append(progress, s) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, err := ffmpeg.Measure(context.Background(), ffmpeg.Measurement{Input: out, TruePeak: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(check.Integrated-after.Integrated) > 0.2 || math.Abs(check.TruePeak-after.TruePeak) > 0.2 {
+		t.Errorf("measured while encoding %+v, measured after %+v", after, check)
+	}
+	info, err := ffmpeg.Probe(context.Background(), out, "out.mp3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Channels != 1 || info.SampleRate != 44100 || info.Tags["title"] != "Async & <you>" ||
+		info.Tags["artist"] != "Jo Host" || info.Tags["album"] != "Python in Production" || info.Tags["track"] != "7" {
+		t.Errorf("MP3: %+v", info)
+	}
+	if math.Abs(info.Duration-20) > 0.1 {
+		t.Errorf("duration %.2f, want 20", info.Duration)
+	}
+	pic, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+		"stream=codec_name,width:stream_disposition=attached_pic", "-of", "csv=p=0", out).Output()
+	if err != nil || string(pic) != "mjpeg,1400,1\n" {
+		t.Errorf("embedded art: %q %v", pic, err)
+	}
+	for _, x := range []string{"out.m4a", "out.opus"} {
+		xi, err := ffmpeg.Probe(context.Background(), filepath.Join(dir, x), x)
+		if err != nil || math.Abs(xi.Duration-20) > 0.1 || xi.Tags["title"] != "Async & <you>" {
+			t.Errorf("%s: %+v %v", x, xi, err)
+		}
+	}
+	if len(progress) == 0 || progress[len(progress)-1] < 19 {
+		t.Errorf("progress reports %v, want up to 20 s", progress)
+	}
+}
+
+func TestFixArt(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, src, size string
+		want            int
+	}{
+		{"OK/SmallUpscaled", "color=c=red", "800x800", 1400},
+		{"OK/LargeDownscaled", "color=c=red", "3500x3500", 3000},
+		{"OK/AlphaFlattened", "color=c=red@0.5", "1500x1500", 1500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := filepath.Join(dir, tc.name[3:]+".png")
+			MustFFmpeg(t, "-f", "lavfi", "-i", tc.src+":s="+tc.size, "-frames:v", "1", "-pix_fmt", "rgba", in)
+			out := filepath.Join(dir, tc.name[3:]+".jpg")
+			info, err := ffmpeg.FixArt(ctx, in, out, "cover.png")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Width != tc.want || info.Height != tc.want || info.Codec != "mjpeg" || !info.Fine() {
+				t.Errorf("got %+v, want a fine %dx%d JPEG", info, tc.want, tc.want)
+			}
+		})
+	}
+	t.Run("ErrNotSquare", func(t *testing.T) {
+		in := filepath.Join(dir, "wide.png")
+		MustFFmpeg(t, "-f", "lavfi", "-i", "color=c=red:s=1600x1400", "-frames:v", "1", in)
+		_, err := ffmpeg.FixArt(ctx, in, filepath.Join(dir, "wide.jpg"), "cover.png")
+		if !pipeline.IsInput(err) {
+			t.Fatalf("got %v, want an InputError", err)
+		}
+	})
+}

@@ -1,0 +1,112 @@
+package ffmpeg
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/prodcast/prodcast/pipeline"
+)
+
+// Measurement says what to measure.
+type Measurement struct {
+	Input    string    // a path, a URL, or "-" to read Stdin
+	Stdin    io.Reader //
+	TruePeak bool      // also measure the true peak (oversampled; about twice the cost)
+	// LowpassHz, when not zero, low-passes the audio first the way the MP3
+	// encoder will, so that the measure predicts the encoded loudness.
+	LowpassHz int
+	// Filter, when set, is an ffmpeg filter chain applied before all else,
+	// e.g. a Job's Conditioning, to measure what it will produce.
+	Filter string
+	// Duration and Parts, for a file, split the measurement into Parts
+	// pieces measured at once (see measureParts).
+	Duration float64
+	Parts    int
+}
+
+// Measure runs ffmpeg's ebur128 filter over the input.
+func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
+	if m.Parts > 1 && m.Input != "-" && !m.TruePeak && m.Duration > 60*float64(m.Parts) {
+		return measureParts(ctx, m, m.Duration, m.Parts)
+	}
+	filter := "ebur128=framelog=verbose:peak=sample"
+	if m.TruePeak {
+		filter += "+true"
+	}
+	filter = m.chain(filter)
+	cmd := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-nostats", "-threads", "1",
+		"-i", m.Input, "-map", "0:a:0", "-filter_threads", "1", "-af", filter, "-f", "null", "-")
+	if m.Input == "-" {
+		cmd.Stdin = m.Stdin
+	} else {
+		cmd.Args = append(cmd.Args, "-nostdin")
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("ffmpeg ebur128 failed: %w: %s", err, lastLine(stderr.String()))
+	}
+	return parseEBUR128(stderr.String())
+}
+
+// parseEBUR128 reads the Summary block that ebur128 prints at the end.
+func parseEBUR128(out string) (*pipeline.Loudness, error) {
+	i := strings.LastIndex(out, "Summary:")
+	if i < 0 {
+		return nil, fmt.Errorf("ffmpeg printed no ebur128 summary")
+	}
+	l := &pipeline.Loudness{SamplePeak: math.Inf(-1)}
+	section := ""
+	found := false
+	sc := bufio.NewScanner(strings.NewReader(out[i:]))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasSuffix(line, ":") && !strings.Contains(line, " "):
+			section = line
+		case strings.HasPrefix(line, "Sample peak:"), strings.HasPrefix(line, "True peak:"),
+			strings.HasPrefix(line, "Integrated loudness:"), strings.HasPrefix(line, "Loudness range:"):
+			section = line
+		}
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(val)
+		if len(fields) == 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			if fields[0] == "-inf" {
+				v = math.Inf(-1)
+			} else {
+				continue
+			}
+		}
+		switch {
+		case key == "I":
+			l.Integrated, found = v, true
+		case key == "LRA":
+			l.Range = v
+		case key == "Peak" && strings.HasPrefix(section, "Sample peak"):
+			l.SamplePeak = v
+		case key == "Peak" && strings.HasPrefix(section, "True peak"):
+			l.TruePeak = v
+		}
+	}
+	if !found {
+		return nil, fmt.Errorf("ffmpeg's ebur128 summary has no integrated loudness")
+	}
+	return l, nil
+}

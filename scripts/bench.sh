@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Benchmarks, each against a peer in the same run; prints ratios. Not a test:
+# nothing here passes or fails on a timing.
+#   audio: bundle taken -> MP3 published, vs a bare ffmpeg MP3 encode
+#   feed:  go test -bench for the feed build of a 1,000-episode show
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MINUTES=${BENCH_MINUTES:-20}
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+command -v ffmpeg >/dev/null || { echo "bench: ffmpeg is missing" >&2; exit 1; }
+
+go build -o "$work/prodcast" ./cmd/prodcast
+
+echo "== audio: a ${MINUTES}-minute 44.1 kHz stereo WAV"
+# Speech (espeak-ng, if installed) over a quiet room tone, looped to length;
+# else speech-like shaped noise.
+if command -v espeak-ng >/dev/null; then
+  espeak-ng -w "$work/speech.wav" -s 160 "Welcome back to Python in Production. Today we talk about moving a large Flask \
+application from Python two to Python three, running services without Kubernetes, and why async frameworks \
+changed how we think about OAuth two point oh token refresh. Our guest runs Falcon APIs with OpenAPI schemas \
+and a GraphQL gateway in Docker containers on plain virtual machines."
+  src=(-stream_loop -1 -i "$work/speech.wav")
+  filt="[0:a]aresample=44100,pan=stereo|c0=c0|c1=0.9*c0[s];anoisesrc=color=brown:amplitude=0.003:r=44100[n];[s][n]amix=inputs=2:duration=first:normalize=0"
+else
+  src=(-f lavfi -i "anoisesrc=color=pink:amplitude=0.2:r=44100")
+  filt="[0:a]tremolo=f=3:d=0.8,pan=stereo|c0=c0|c1=c0"
+fi
+ffmpeg -v error -y "${src[@]}" -filter_complex "$filt" -t $((MINUTES*60)) -ar 44100 -ac 2 -c:a pcm_s16le "$work/in.wav"
+ls -l "$work/in.wav" | awk '{printf "input: %.0f MB\n", $5/1e6}'
+
+bare_run() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  ffmpeg -v error -y -i "$work/in.wav" -c:a libmp3lame -b:a 128k "$work/bare.mp3"
+  t1=$(date +%s.%N)
+  echo "$t1 - $t0" | bc -l
+}
+# Timings on a shared VM wander: run the peer before and after, and average.
+bare1=$(bare_run)
+
+data="$work/data"; mkdir -p "$data"
+listen=127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$work/prodcast" up --data "$data" --listen "$listen" --settle 1s >"$work/up.out" 2>"$work/up.log" &
+up=$!; pids+=($up)
+for i in $(seq 1 100); do curl -fs "http://$listen/feed.xml" >/dev/null 2>&1 && break; sleep 0.2; done
+mkdir -p "$work/bundle/bench-episode"
+cp "$work/in.wav" "$work/bundle/bench-episode/talk.wav"
+printf -- '---\ntitle: Benchmark episode\n---\nBenchmark.\n' > "$work/bundle/bench-episode/episode.md"
+mv "$work/bundle/bench-episode" "$data/drop/"
+for i in $(seq 1 1200); do grep -q 'episode published' "$work/up.log" && break; sleep 0.5; done
+grep -q 'episode published' "$work/up.log" || { echo "bench: the episode was not published:" >&2; tail -20 "$work/up.log" >&2; exit 1; }
+ts() { grep -m1 "$1" "$work/up.log" | sed -E 's/^time=([^ ]+) .*/\1/'; }
+taken=$(date -d "$(ts 'bundle settled and claimed')" +%s.%N)
+published=$(date -d "$(ts 'episode published')" +%s.%N)
+prodcast=$(echo "$published - $taken" | bc -l)
+bare2=$(bare_run)
+bare=$(echo "($bare1 + $bare2) / 2" | bc -l)
+rss=$(awk '/VmHWM/ {print $2}' /proc/$up/status)
+grep -m1 'episode encoded' "$work/up.log" | grep -oE 'lufs_before=[^ ]+ lufs_after=[^ ]+ true_peak=[^ ]+' || true
+printf 'bare ffmpeg -c:a libmp3lame -b:a 128k:   %6.2f s  (mean of %.2f and %.2f)\n' "$bare" "$bare1" "$bare2"
+printf 'prodcast, bundle taken -> MP3 published: %6.2f s\n' "$prodcast"
+printf 'ratio (prodcast / bare ffmpeg):          %6.2f   (goal <= 1.5)\n' "$(echo "$prodcast / $bare" | bc -l)"
+printf 'prodcast peak RSS (VmHWM):               %6.1f MB\n' "$(echo "$rss / 1024" | bc -l)"
+grep -E "claimed|ingested|encoded|again|passes|published|rebuilt" "$work/up.log" | cut -c1-200 >&2
+kill "$up"; wait "$up" 2>/dev/null || true

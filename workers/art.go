@@ -1,0 +1,74 @@
+package workers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/ffmpeg"
+	"github.com/prodcast/prodcast/pipeline/s3"
+)
+
+// episodeArt finds the episode's art (the bundle's cover, else the show's),
+// checks and fixes it, publishes it under a content-hashed key, and returns
+// a local copy to embed. It returns "" when there is no art to embed.
+func (h *Handlers) episodeArt(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, tmp string) (string, error) {
+	src := m.Cover
+	if src == "" && strings.HasPrefix(show.Art, catalog.PublicPrefix) {
+		src = show.Art
+	}
+	if src == "" {
+		m.Art = ""
+		return "", nil
+	}
+	raw := filepath.Join(tmp, "art-in"+strings.ToLower(path.Ext(src)))
+	if err := h.Store.GetFile(ctx, src, raw); err != nil {
+		if errors.Is(err, pipeline.ErrNotFound) && src == show.Art {
+			return "", nil // show art replaced meanwhile; the next encode has it
+		}
+		return "", err
+	}
+	ready, err := ffmpeg.PrepareArt(ctx, raw, filepath.Join(tmp, "art.jpg"), path.Base(src))
+	if err != nil {
+		return "", err
+	}
+	sum, err := fileHash(ready)
+	if err != nil {
+		return "", err
+	}
+	ext := strings.ToLower(filepath.Ext(ready))
+	key := catalog.MediaPrefix + "art/" + sum[:16] + ext
+	if _, err := h.Store.Stat(ctx, key); err != nil {
+		ct := "image/jpeg"
+		if ext == ".png" {
+			ct = "image/png"
+		}
+		if err := h.Store.PutFile(ctx, key, ready, s3.Put{ContentType: ct,
+			CacheControl: "public, max-age=31536000, immutable"}); err != nil {
+			return "", err
+		}
+	}
+	m.Art = key
+	return ready, nil
+}
+
+func fileHash(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
