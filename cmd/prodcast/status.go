@@ -56,6 +56,7 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%d\n", q, info.Pending+info.Aggregating, info.Active, info.Scheduled, info.Retry, info.Archived, info.Processed)
 	}
 	tw.Flush()
+	printRunning(w, insp)
 
 	eps, err := catalog.New(svc.store).Manifests(ctx)
 	if err != nil {
@@ -63,7 +64,7 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(w, "\nEPISODES (%d)\n", len(eps))
 	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  slug\tstate\tdate\tduration\ttitle")
+	fmt.Fprintln(tw, "  slug\tstate\tdate\tduration\tloudness\ttitle")
 	for _, e := range eps {
 		date, dur := "-", "-"
 		if d := e.PubDate(); !d.IsZero() {
@@ -72,7 +73,11 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		if e.MP3 != nil {
 			dur = (time.Duration(e.MP3.Duration) * time.Second).String()
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", e.Slug, e.State, date, dur, e.Meta.Title)
+		loud := "-"
+		if e.Loudness != nil {
+			loud = fmt.Sprintf("%.1f LUFS %.1f dBTP", e.Loudness.After.Integrated, e.Loudness.After.TruePeak)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", e.Slug, e.State, date, dur, loud, e.Meta.Title)
 	}
 	tw.Flush()
 	return m.printFailures(ctx, w, svc, insp)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
 )
 
@@ -43,6 +44,10 @@ func (w *Watcher) syncShow(ctx context.Context) {
 		artPath = show.Image
 		if !filepath.IsAbs(artPath) {
 			artPath = filepath.Join(w.Dir, artPath)
+		}
+		if artPath, err = w.prepareArt(ctx, artPath); err != nil {
+			w.Log.Error("the show image named in show.yaml cannot be used; keeping the last good show", "image", show.Image, "err", err)
+			return
 		}
 		if art, err = os.ReadFile(artPath); err != nil {
 			w.Log.Error("cannot read the show image named in show.yaml", "image", show.Image, "err", err)
@@ -84,4 +89,16 @@ func (w *Watcher) publishShow(ctx context.Context, data []byte, image, artPath s
 		return err
 	}
 	return w.Queue.Rebuild(ctx)
+}
+
+// prepareArt checks the show's art and fixes what can be fixed (size,
+// colour space, alpha) into a JPEG next to the claim files. Without ffmpeg
+// the art is used as it is.
+func (w *Watcher) prepareArt(ctx context.Context, path string) (string, error) {
+	if ffmpeg.Check() != nil {
+		w.Log.Warn("ffmpeg is not installed here; publishing the show art unchecked", "image", path)
+		return path, nil
+	}
+	fixed := filepath.Join(w.Dir, "processing", ".show-art.jpg")
+	return ffmpeg.PrepareArt(ctx, path, fixed, filepath.Base(path))
 }
