@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +20,7 @@ import (
 	"github.com/mmcdole/gofeed"
 
 	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/s3"
 )
 
 const testShowYAML = `title: "Python in Production"
@@ -209,6 +213,70 @@ We talk about **Flask** blueprints and Falcon resources.
 				t.Errorf("status lacks %q:\n%s", want, out)
 			}
 		}
+	})
+
+	t.Run("FeedHTTP", func(t *testing.T) {
+		resp, plain := Get(t, env.URL("/feed.xml"))
+		etag, lastMod := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+		if etag == "" || lastMod == "" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/rss+xml") {
+			t.Fatalf("feed headers: %v", resp.Header)
+		}
+		if r, _ := Get(t, env.URL("/feed.xml"), "If-None-Match", etag); r.StatusCode != http.StatusNotModified {
+			t.Errorf("If-None-Match: %s, want 304", r.Status)
+		}
+		if r, _ := Get(t, env.URL("/feed.xml"), "If-Modified-Since", lastMod); r.StatusCode != http.StatusNotModified {
+			t.Errorf("If-Modified-Since: %s, want 304", r.Status)
+		}
+		r, gz := Get(t, env.URL("/feed.xml"), "Accept-Encoding", "gzip")
+		if r.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("Accept-Encoding gzip: Content-Encoding %q", r.Header.Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(gz))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unzipped, _ := io.ReadAll(zr)
+		if !bytes.Equal(unzipped, plain) || len(gz) >= len(plain) {
+			t.Errorf("gzip body: %d bytes, unzips to %d; plain is %d", len(gz), len(unzipped), len(plain))
+		}
+		if r2, _ := Get(t, env.URL("/feed.xml"), "Accept-Encoding", "gzip", "If-None-Match", r.Header.Get("ETag")); r2.StatusCode != http.StatusNotModified {
+			t.Errorf("If-None-Match on the gzip ETag: %s, want 304", r2.Status)
+		}
+	})
+
+	t.Run("BrokenBuildRefused", func(t *testing.T) {
+		_, good := Get(t, env.URL("/feed.xml"))
+		st := env.Store(t)
+		slug := "async-django-no-kubernetes"
+		key := catalog.ManifestKey(slug)
+		orig, err := st.Get(t.Context(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		json.Unmarshal(orig, &m)
+		m["mp3"].(map[string]any)["bytes"] = 0 // a build that breaks item-enclosure-length
+		broken, _ := json.Marshal(m)
+		if err := st.PutBytes(t.Context(), key, broken, s3.Put{ContentType: "application/json"}); err != nil {
+			t.Fatal(err)
+		}
+		// A changed show.yaml makes the watcher ask for a rebuild.
+		MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML+"funding: {url: \"https://example.com/support\", text: \"Support\"}\n")
+		WaitFor(t, 30*time.Second, "the refused feed in status", func() bool {
+			out, _ := Run(t, env.Vars(), "status")
+			return strings.Contains(out, "feed refused") && strings.Contains(out, "item-enclosure-length")
+		})
+		if _, now := Get(t, env.URL("/feed.xml")); !bytes.Equal(now, good) {
+			t.Errorf("the feed changed although the build was refused")
+		}
+		if err := st.PutBytes(t.Context(), key, orig, s3.Put{ContentType: "application/json"}); err != nil {
+			t.Fatal(err)
+		}
+		MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML)
+		WaitFor(t, 30*time.Second, "a good feed again", func() bool {
+			out, _ := Run(t, env.Vars(), "status")
+			return !strings.Contains(out, "feed refused")
+		})
 	})
 
 	t.Run("RedropUpdatesInPlace", func(t *testing.T) {

@@ -57,13 +57,35 @@ type funding struct {
 // item extends podcast.Item; GUID shadows the library's plain string.
 type item struct {
 	podcast.Item
-	GUID         guid   `xml:"guid"`
-	Encoded      *cdata `xml:"content:encoded,omitempty"`
-	IEpisode     int    `xml:"itunes:episode,omitempty"`
-	ISeason      int    `xml:"itunes:season,omitempty"`
-	IEpisodeType string `xml:"itunes:episodeType,omitempty"`
-	PSeason      int    `xml:"podcast:season,omitempty"`
-	PEpisode     int    `xml:"podcast:episode,omitempty"`
+	GUID         guid        `xml:"guid"`
+	Encoded      *cdata      `xml:"content:encoded,omitempty"`
+	IEpisode     int         `xml:"itunes:episode,omitempty"`
+	ISeason      int         `xml:"itunes:season,omitempty"`
+	IEpisodeType string      `xml:"itunes:episodeType,omitempty"`
+	PSeason      int         `xml:"podcast:season,omitempty"`
+	PEpisode     int         `xml:"podcast:episode,omitempty"`
+	Persons      []person    `xml:"podcast:person"`
+	Alternates   []alternate `xml:"podcast:alternateEnclosure"`
+}
+
+type person struct {
+	Role  string `xml:"role,attr,omitempty"`
+	Group string `xml:"group,attr,omitempty"`
+	Href  string `xml:"href,attr,omitempty"`
+	Name  string `xml:",chardata"`
+}
+
+type alternate struct {
+	Type    string `xml:"type,attr"`
+	Length  int64  `xml:"length,attr"`
+	Bitrate int    `xml:"bitrate,attr,omitempty"`
+	Title   string `xml:"title,attr,omitempty"`
+	Default bool   `xml:"default,attr,omitempty"`
+	Source  source `xml:"podcast:source"`
+}
+
+type source struct {
+	URI string `xml:"uri,attr"`
 }
 
 type guid struct {
@@ -150,9 +172,10 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 		return nil, fmt.Errorf("episode %q is published but has no GUID", m.Slug)
 	}
 	pub := m.PubDate()
+	notes := markdown.HTML(m.NotesMD)
 	desc := m.Meta.Summary
 	if desc == "" {
-		desc = markdown.Plain(m.NotesMD, 600)
+		desc = markdown.PlainFromHTML(notes, 600)
 	}
 	if desc == "" {
 		desc = m.Meta.Title
@@ -166,6 +189,9 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 	pi.AddEnclosure(show.PublicURL(m.MP3.Key), podcast.MP3, m.MP3.Bytes)
 	pi.AddDuration(int64(m.MP3.Duration + 0.5))
 	pi.IExplicit = strconv.FormatBool(m.Explicit(show))
+	if m.Art != "" {
+		pi.AddImage(show.PublicURL(m.Art))
+	}
 	if _, err := p.AddItem(pi); err != nil {
 		return nil, fmt.Errorf("cannot add episode %q to the feed: %w", m.Slug, err)
 	}
@@ -180,10 +206,30 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 		PSeason:      m.Meta.Season,
 		PEpisode:     m.Meta.Episode,
 	}
-	if notes := markdown.HTML(m.NotesMD); strings.TrimSpace(notes) != "" {
+	if show.Author != "" {
+		it.Persons = append(it.Persons, person{Role: "host", Name: clean(show.Author)})
+	}
+	for _, g := range m.Meta.Guests {
+		it.Persons = append(it.Persons, person{Role: "guest", Href: g.URL, Name: clean(g.Name)})
+	}
+	for _, a := range m.Alternates {
+		it.Alternates = append(it.Alternates, alternate{Type: a.ContentType, Length: a.Bytes, Bitrate: a.Bitrate,
+			Title: formatTitle(a.ContentType), Source: source{URI: show.PublicURL(a.Key)}})
+	}
+	if strings.TrimSpace(notes) != "" {
 		it.Encoded = &cdata{Value: clean(notes)}
 	}
 	return it, nil
+}
+
+func formatTitle(contentType string) string {
+	switch contentType {
+	case "audio/mp4":
+		return "AAC"
+	case "audio/ogg":
+		return "Opus"
+	}
+	return ""
 }
 
 // clean drops the characters XML 1.0 forbids (control characters pasted

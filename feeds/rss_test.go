@@ -32,7 +32,10 @@ func testEpisode(slug, guid string, pub time.Time) *pipeline.Manifest {
 	return &pipeline.Manifest{
 		Slug: slug, GUID: guid, State: pipeline.StatePublished, PublishedAt: pub,
 		Meta: pipeline.Meta{Title: "Async Falcon & <OAuth> 🎙 עברית\x0b", Season: 1, Episode: 3,
-			Guests: []pipeline.Guest{{Name: "Ada"}}},
+			Guests: []pipeline.Guest{{Name: "Ada", Role: "SRE", URL: "https://example.com/ada"}, {Name: "Grace & Co"}}},
+		Art: "public/media/art/ep.jpg",
+		Alternates: []pipeline.Media{{Key: "public/media/" + slug + "/fedcba9876543210.m4a", ContentType: "audio/mp4",
+			Bytes: 99999, Bitrate: 96000}},
 		NotesMD: "We talk **async**.\n\n<script>alert(1)</script>",
 		MP3: &pipeline.Media{Key: "public/media/" + slug + "/0123456789abcdef.mp3", Bytes: 123456,
 			Duration: 3725.4, ContentType: "audio/mpeg"},
@@ -137,5 +140,17 @@ func TestValidate(t *testing.T) {
 				t.Errorf("want rule %s, got %v", tc.rule, ps)
 			}
 		})
+	}
+}
+
+func TestValidateErrDuplicateGUID(t *testing.T) {
+	eps := []*pipeline.Manifest{testEpisode("a", "same", now), testEpisode("b", "same", now.Add(-time.Hour))}
+	xml, err := feeds.Build(testShow(), eps, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := feeds.Validate(xml)
+	if !feeds.HasErrors(ps) || ps[0].Rule != "item-guid-unique" {
+		t.Errorf("two items with one GUID: got %v", ps)
 	}
 }

@@ -102,17 +102,18 @@ var rules = []rule{
 		return when(!strings.HasPrefix(i.Enclosure.Type, "audio/") && !strings.HasPrefix(i.Enclosure.Type, "video/"),
 			fmt.Sprintf("the enclosure type %q is not an audio or video MIME type", i.Enclosure.Type))
 	}},
-	{id: "item-guid-unique", source: "RSS 2.0, PSP-1", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
-		if i.GUID == nil {
-			return ""
-		}
-		n := 0
-		for _, o := range f.Items {
-			if o.GUID != nil && o.GUID.Value == i.GUID.Value {
-				n++
+	{id: "item-guid-unique", source: "RSS 2.0, PSP-1", sev: Error, channel: func(f *gorss.Feed) string {
+		seen := map[string]int{}
+		var dup []string
+		for _, it := range f.Items {
+			if it.GUID == nil {
+				continue
+			}
+			if seen[it.GUID.Value]++; seen[it.GUID.Value] == 2 {
+				dup = append(dup, it.GUID.Value)
 			}
 		}
-		return when(n > 1, fmt.Sprintf("the GUID %q is used by %d items; apps would show one episode", i.GUID.Value, n))
+		return when(len(dup) > 0, fmt.Sprintf("GUIDs used by more than one item: %q; apps would show each as one episode", dup))
 	}},
 	{id: "item-pubdate", source: "RSS 2.0, PSP-1", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
 		return when(i.PubDateParsed == nil, fmt.Sprintf("the item's <pubDate> %q is missing or not an RFC 2822 date", i.PubDate))

@@ -7,14 +7,19 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/subtle"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -60,7 +65,9 @@ func New(cfg Config) http.Handler {
 }
 
 type server struct {
-	cfg Config
+	cfg     Config
+	gz      sync.Map // ETag -> gzipped body
+	gzCount atomic.Int64
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
@@ -140,8 +147,66 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", info.CacheControl)
 	}
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-	http.ServeContent(rec, r, path.Base(key), info.LastModified, obj)
+	var content io.ReadSeeker = obj
+	if compressible(info.ContentType) {
+		h.Add("Vary", "Accept-Encoding")
+		if gz, ok := s.gzipped(r, info, obj); ok {
+			h.Set("Content-Encoding", "gzip")
+			h.Set("ETag", `"`+info.ETag+`-gz"`)
+			content = gz
+		}
+	}
+	http.ServeContent(rec, r, path.Base(key), info.LastModified, content)
 	requests.WithLabelValues(route(p), strconv.Itoa(rec.code)).Inc()
+}
+
+// compressible reports whether a content type is text worth gzipping;
+// media is not.
+func compressible(ct string) bool {
+	ct, _, _ = strings.Cut(ct, ";")
+	switch ct {
+	case "text/html", "text/css", "text/plain", "text/vtt", "application/rss+xml", "application/atom+xml",
+		"application/xml", "text/xml", "application/json", "application/javascript", "text/javascript":
+		return true
+	}
+	return false
+}
+
+const gzipMax = 16 << 20
+
+// gzipped returns the object gzip-compressed, when the client accepts gzip
+// and asks for no range. Compressed bodies are kept by ETag.
+func (s *server) gzipped(r *http.Request, info s3.Object, obj io.Reader) (io.ReadSeeker, bool) {
+	if r.Header.Get("Range") != "" || info.Size > gzipMax || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		return nil, false
+	}
+	if body, ok := s.gz.Load(info.ETag); ok {
+		return bytes.NewReader(body.([]byte)), true
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if _, err := io.Copy(zw, obj); err != nil {
+		return nil, false
+	}
+	if err := zw.Close(); err != nil {
+		return nil, false
+	}
+	if s.gzCount.Add(1) > 4096 { // a bound, not an LRU: start over
+		s.gz.Clear()
+		s.gzCount.Store(0)
+	}
+	s.gz.Store(info.ETag, buf.Bytes())
+	return bytes.NewReader(buf.Bytes()), true
+}
+
+func acceptsGzip(h string) bool {
+	for _, part := range strings.Split(h, ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		}
+	}
+	return false
 }
 
 // route names a path's kind, to keep metric labels few.

@@ -7,9 +7,11 @@ package markdown
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"html"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -36,8 +38,35 @@ func newPolicy() *bluemonday.Policy {
 	return p
 }
 
+// cache keeps rendered notes: every rebuild renders every episode's notes
+// for the feed and the pages, and they rarely change.
+var cache struct {
+	sync.Mutex
+	m map[[32]byte]string
+}
+
+const cacheMax = 8192
+
 // HTML renders Markdown to sanitised HTML.
 func HTML(src string) string {
+	key := sha256.Sum256([]byte(src))
+	cache.Lock()
+	out, ok := cache.m[key]
+	cache.Unlock()
+	if ok {
+		return out
+	}
+	out = render(src)
+	cache.Lock()
+	if cache.m == nil || len(cache.m) >= cacheMax {
+		cache.m = map[[32]byte]string{}
+	}
+	cache.m[key] = out
+	cache.Unlock()
+	return out
+}
+
+func render(src string) string {
 	var buf bytes.Buffer
 	if err := md.Convert([]byte(src), &buf); err != nil {
 		// goldmark only fails on writer errors; a bytes.Buffer has none.
@@ -62,7 +91,12 @@ var (
 // Plain renders Markdown to plain text, for feed descriptions and meta tags,
 // cut at max runes (0: no limit) on a word boundary.
 func Plain(src string, max int) string {
-	text := blockTags.ReplaceAllString(HTML(src), " ")
+	return PlainFromHTML(HTML(src), max)
+}
+
+// PlainFromHTML is Plain for notes already rendered by HTML.
+func PlainFromHTML(h string, max int) string {
+	text := blockTags.ReplaceAllString(h, " ")
 	text = html.UnescapeString(inlineTags.ReplaceAllString(text, ""))
 	text = strings.Join(strings.Fields(text), " ")
 	r := []rune(text)
