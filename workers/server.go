@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -66,12 +67,31 @@ func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerC
 	if err := Reconcile(ctx, h); err != nil {
 		h.Log.Warn("cannot reconcile the catalog with the queue; will retry at next start", "err", err)
 	}
-	if err := srv.Start(NewMux(h)); err != nil {
+	mux := NewMux(h)
+	var running sync.WaitGroup
+	mux.Use(func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			running.Add(1)
+			defer running.Done()
+			return next.ProcessTask(ctx, t)
+		})
+	})
+	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("cannot start worker: %w", err)
 	}
 	h.Log.Info("worker running", "concurrency", cfg.Concurrency)
 	<-ctx.Done()
+	// Running tasks get ShutdownTimeout; then asynq puts them back in the
+	// queue and cancels them, which kills their ffmpeg. Wait for that, so
+	// no encode outlives the worker and temporary files are removed.
 	srv.Shutdown()
+	done := make(chan struct{})
+	go func() { running.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		h.Log.Warn("tasks still running 10s after shutdown")
+	}
 	return nil
 }
 

@@ -32,6 +32,9 @@ type Config struct {
 	Concurrency   int           // PRODCAST_CONCURRENCY, --concurrency
 	AdminPassword string        // PRODCAST_ADMIN_PASSWORD, --admin-password
 	LogLevel      string        // PRODCAST_LOG_LEVEL, --log-level
+	// ShutdownTimeout is how long running tasks may finish on stop before
+	// they are put back in the queue: PRODCAST_SHUTDOWN_TIMEOUT.
+	ShutdownTimeout time.Duration
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -44,6 +47,8 @@ func DefaultConfig() Config {
 		Settle:      10 * time.Second,
 		Concurrency: 2,
 		LogLevel:    "info",
+
+		ShutdownTimeout: 30 * time.Second,
 	}
 }
 
@@ -70,6 +75,7 @@ func (c *Config) settings() []setting {
 		{name: "concurrency", usage: "tasks a worker runs at once", num: &c.Concurrency},
 		{name: "admin-password", usage: "password for /admin/ (user admin); the dashboard is off if empty", str: &c.AdminPassword},
 		{name: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
+		{name: "shutdown-timeout", usage: "how long running tasks may finish on stop before they go back to the queue", dur: &c.ShutdownTimeout},
 	}
 }
 

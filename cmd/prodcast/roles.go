@@ -82,7 +82,8 @@ func (m *Main) worker(ctx context.Context, svc *services) error {
 		BaseURL: m.Config.BaseURL,
 		Log:     slog.Default().With("role", "worker"),
 	}
-	return workers.Run(ctx, svc.redis, h, workers.ServerConfig{Concurrency: m.Config.Concurrency})
+	return workers.Run(ctx, svc.redis, h, workers.ServerConfig{
+		Concurrency: m.Config.Concurrency, ShutdownTimeout: m.Config.ShutdownTimeout})
 }
 
 func (m *Main) runWatch(ctx context.Context, args []string) error {

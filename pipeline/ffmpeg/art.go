@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os/exec"
 	"strings"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -27,7 +26,7 @@ type ImageInfo struct {
 
 // ProbeImage reads an image's size and format.
 func ProbeImage(ctx context.Context, path, name string) (*ImageInfo, error) {
-	out, err := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-select_streams", "v:0",
+	out, err := command(ctx, "ffprobe", "-v", "error", "-select_streams", "v:0",
 		"-show_entries", "stream=codec_name,width,height,pix_fmt", "-of", "json", path).Output()
 	if err != nil {
 		return nil, pipeline.Inputf("export the art again as a square JPEG or PNG, 1400 to 3000 px",
@@ -78,7 +77,7 @@ func FixArt(ctx context.Context, in, out, name string) (*ImageInfo, error) {
 	// Flatten any alpha onto white, scale to a square, encode RGB JPEG.
 	filter := fmt.Sprintf("color=white:s=%dx%d[bg];[0:v]scale=%d:%d:flags=lanczos,format=rgba[fg];[bg][fg]overlay=format=auto:shortest=1,format=yuvj444p",
 		size, size, size, size)
-	cmd := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", in,
+	cmd := command(ctx, "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", in,
 		"-filter_complex", filter, "-frames:v", "1", "-q:v", "2", "-f", "image2", "-c:v", "mjpeg", out)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,7 +54,7 @@ type Job struct {
 // Cancelling ctx kills both.
 func Encode(ctx context.Context, j Job) (*pipeline.Loudness, error) {
 	args := j.args()
-	enc := exec.CommandContext(ctx, "ffmpeg", args...)
+	enc := command(ctx, "ffmpeg", args...)
 	var encErr bytes.Buffer
 	enc.Stderr = &encErr
 	pr, pw, err := os.Pipe() // the MP3 stream, for the measurement

@@ -41,7 +41,7 @@ func Check() error {
 // the producer in errors. A file ffprobe cannot read, or one with no audio
 // stream, gives a pipeline.InputError.
 func Probe(ctx context.Context, input, name string) (*Info, error) {
-	cmd := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-print_format", "json",
+	cmd := command(ctx, "ffprobe", "-v", "error", "-print_format", "json",
 		"-show_format", "-show_streams", input)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,7 +77,7 @@ func (m Measurement) chain(f string) string {
 // (3 s) loudness of each 100 ms step. Steps before the first full block
 // (t < 0.4 s) are skipped; so are short-term values before 3 s when skipHead.
 func runBlocks(ctx context.Context, args []string, skipHead bool) (blocks, short []float64, peak float64, err error) {
-	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+	cmd := command(ctx, "ffmpeg", args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, nil, 0, err

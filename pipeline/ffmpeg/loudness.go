@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os/exec"
 	"strconv"
 	"strings"
 
@@ -41,7 +40,7 @@ func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 		filter += "+true"
 	}
 	filter = m.chain(filter)
-	cmd := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-nostats", "-threads", "1",
+	cmd := command(ctx, "ffmpeg", "-hide_banner", "-nostats", "-threads", "1",
 		"-i", m.Input, "-map", "0:a:0", "-filter_threads", "1", "-af", filter, "-f", "null", "-")
 	if m.Input == "-" {
 		cmd.Stdin = m.Stdin
