@@ -172,7 +172,7 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 		return nil, fmt.Errorf("episode %q is published but has no GUID", m.Slug)
 	}
 	pub := m.PubDate()
-	notes := markdown.HTML(m.NotesMD)
+	notes := markdown.Notes(m.NotesMD, m.NotesHTML)
 	desc := m.Meta.Summary
 	if desc == "" {
 		desc = markdown.PlainFromHTML(notes, 600)

@@ -84,6 +84,7 @@ type Manifest struct {
 	State       State           `json:"state"`
 	Meta        Meta            `json:"meta"`
 	NotesMD     string          `json:"notes_md"`             // show notes, Markdown, as dropped
+	NotesHTML   string          `json:"notes_html,omitempty"` // show notes as HTML, for imported episodes
 	Bundle      string          `json:"bundle"`               // name of the last bundle that updated it
 	BundleID    string          `json:"bundle_id"`            // content hash of that bundle
 	Original    Original        `json:"original"`             // the recording as dropped

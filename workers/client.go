@@ -94,3 +94,12 @@ func Reconcile(ctx context.Context, h *Handlers) error {
 	}
 	return send(NewRebuildTask("start"))
 }
+
+// Encode asks for an episode's original to be encoded (and then published).
+func (c *Client) Encode(ctx context.Context, slug, sha256 string) error {
+	t, err := NewEncodeTask(slug, "", sha256)
+	if err != nil {
+		return err
+	}
+	return enqueue(ctx, c.asynq, t)
+}

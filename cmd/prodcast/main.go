@@ -34,6 +34,8 @@ type Main struct {
 	Stdout, Stderr io.Writer
 	Config         Config
 	closers        []func() error
+
+	keepMediaURLs bool // import --keep-media-urls
 }
 
 // NewMain returns a Main writing to the process's stdout and stderr.
@@ -75,6 +77,9 @@ var commands = []command{
 	{"status", "show queues, episodes and failures, and what to do about each",
 		[]string{"data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runStatus},
+	{"import", "bring an existing show in from its feed (a URL or a file), keeping every GUID; --keep-media-urls links the media as it is",
+		[]string{"data", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		(*Main).runImport},
 	{"validate", "check a podcast feed (a URL or a file) against prodcast's rule table",
 		[]string{"log-level"},
 		(*Main).runValidate},
@@ -99,6 +104,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		fs := flag.NewFlagSet("prodcast "+c.name, flag.ContinueOnError)
 		fs.SetOutput(m.Stderr)
 		m.Config.Flags(fs, c.flags...)
+		if c.name == "import" {
+			fs.BoolVar(&m.keepMediaURLs, "keep-media-urls", false, "link the media where it is, instead of downloading and publishing it here")
+		}
 		fs.Usage = func() {
 			fmt.Fprintf(m.Stderr, "usage: prodcast %s [flags]%s\n\n%s.\n\nflags:\n", c.name, argsHint(c.name), c.summary)
 			fs.PrintDefaults()
@@ -117,8 +125,11 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 }
 
 func argsHint(name string) string {
-	if name == "validate" {
+	switch name {
+	case "validate":
 		return " FEED"
+	case "import":
+		return " [--keep-media-urls] FEED"
 	}
 	return ""
 }

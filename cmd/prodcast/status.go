@@ -25,17 +25,8 @@ import (
 
 // runStatus prints the queues, the episodes and the failures.
 func (m *Main) runStatus(ctx context.Context, args []string) error {
-	if m.Config.RedisURL == "" || m.Config.S3Endpoint == "" {
-		emb, err := embedded.Load(m.Config.Data)
-		if err != nil {
-			return fmt.Errorf("no PRODCAST_REDIS_URL/PRODCAST_S3_ENDPOINT set, and no `prodcast up` is running on %s: start it, or set the production variables", m.Config.Data)
-		}
-		if m.Config.RedisURL == "" {
-			m.Config.RedisURL = emb.RedisURL
-		}
-		if m.Config.S3Endpoint == "" {
-			m.Config.S3Endpoint, m.Config.S3AccessKey, m.Config.S3SecretKey = emb.S3Endpoint, emb.AccessKey, emb.SecretKey
-		}
+	if err := m.resolveServices(); err != nil {
+		return err
 	}
 	svc, err := m.connect(ctx, true, true)
 	if err != nil {
@@ -81,6 +72,25 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	}
 	tw.Flush()
 	return m.printFailures(ctx, w, svc, insp)
+}
+
+// resolveServices finds Redis and S3 for a command run beside the roles:
+// the production variables, else the embedded ones of a running `up`.
+func (m *Main) resolveServices() error {
+	if m.Config.RedisURL != "" && m.Config.S3Endpoint != "" {
+		return nil
+	}
+	emb, err := embedded.Load(m.Config.Data)
+	if err != nil {
+		return fmt.Errorf("no PRODCAST_REDIS_URL/PRODCAST_S3_ENDPOINT set, and no `prodcast up` is running on %s: start it, or set the production variables", m.Config.Data)
+	}
+	if m.Config.RedisURL == "" {
+		m.Config.RedisURL = emb.RedisURL
+	}
+	if m.Config.S3Endpoint == "" {
+		m.Config.S3Endpoint, m.Config.S3AccessKey, m.Config.S3SecretKey = emb.S3Endpoint, emb.AccessKey, emb.SecretKey
+	}
+	return nil
 }
 
 func (m *Main) printFailures(ctx context.Context, w io.Writer, svc *services, insp *asynq.Inspector) error {

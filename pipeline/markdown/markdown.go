@@ -109,3 +109,12 @@ func PlainFromHTML(h string, max int) string {
 	}
 	return cut + "…"
 }
+
+// Notes renders an episode's notes: Markdown as dropped, or HTML as
+// imported from another feed, sanitised either way.
+func Notes(md, html string) string {
+	if html != "" {
+		return addNoopener(policy.Sanitize(html))
+	}
+	return HTML(md)
+}

@@ -59,15 +59,16 @@ func Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) 
 		if !m.Live(now) || m.MP3 == nil {
 			continue
 		}
+		notes := markdown.Notes(m.NotesMD, m.NotesHTML)
 		summary := m.Meta.Summary
 		if summary == "" {
-			summary = markdown.Plain(m.NotesMD, 200)
+			summary = markdown.PlainFromHTML(notes, 200)
 		}
 		eps = append(eps, Episode{
 			Manifest: m,
 			URL:      show.EpisodeURL(m.Slug),
 			MediaURL: show.PublicURL(m.MP3.Key),
-			Notes:    template.HTML(markdown.HTML(m.NotesMD)), // sanitised by bluemonday
+			Notes:    template.HTML(notes), // sanitised by bluemonday
 			Summary:  summary,
 		})
 	}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/prodcast/prodcast/feeds"
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/ffmpeg"
+	"github.com/prodcast/prodcast/pipeline/s3"
+	"github.com/prodcast/prodcast/workers"
+)
+
+// runImport brings an existing show's episodes into the catalog, keeping
+// their GUIDs, dates, notes and media.
+func (m *Main) runImport(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: prodcast import [--keep-media-urls] FEED (a URL or a file)")
+	}
+	src := args[0]
+	data, err := readFeed(ctx, src)
+	if err != nil {
+		return err
+	}
+	f, items, err := feeds.Import(data)
+	if err != nil {
+		return err
+	}
+	if err := m.resolveServices(); err != nil {
+		return err
+	}
+	svc, err := m.connect(ctx, true, true)
+	if err != nil {
+		return err
+	}
+	q := workers.NewClient(svc.redis)
+	defer q.Close()
+	cat := catalog.New(svc.store)
+	existing, err := cat.Manifests(ctx)
+	if err != nil {
+		return err
+	}
+	byGUID, slugs := map[string]string{}, map[string]bool{}
+	for _, e := range existing {
+		byGUID[e.GUID], slugs[e.Slug] = e.Slug, true
+	}
+	fmt.Fprintf(m.Stdout, "importing %d episodes of %q\n", len(items), f.Title)
+	n := 0
+	for _, it := range items {
+		mf := it.Manifest
+		if slug, ok := byGUID[mf.GUID]; ok {
+			fmt.Fprintf(m.Stdout, "  = %s (GUID %s is already here)\n", slug, mf.GUID)
+			continue
+		}
+		for i := 2; slugs[mf.Slug]; i++ {
+			mf.Slug = fmt.Sprintf("%s-%d", it.Manifest.Meta.Slug, i)
+		}
+		mf.Meta.Slug, slugs[mf.Slug] = mf.Slug, true
+		if m.keepMediaURLs {
+			err = m.linkMedia(ctx, cat, it)
+		} else {
+			err = m.copyMedia(ctx, svc.store, cat, q, it)
+		}
+		if err != nil {
+			return fmt.Errorf("cannot import %q: %w", mf.Meta.Title, err)
+		}
+		n++
+		fmt.Fprintf(m.Stdout, "  + %s  GUID %s  %s\n", mf.Slug, mf.GUID, mf.PublishedAt.Format("2006-01-02"))
+	}
+	if err := q.Rebuild(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, `imported %d episodes; the feed is rebuilt as the workers finish (see prodcast status).
+
+To move the show here without apps downloading episodes again:
+  1. On the old host, add <itunes:new-feed-url>%s</itunes:new-feed-url> to the old feed.
+  2. Then answer the old feed URL with a permanent redirect (HTTP 301) to %s.
+  3. Keep the redirect for good; apps and directories follow it and keep the GUIDs.
+`, n, m.Config.BaseURL+"/feed.xml", m.Config.BaseURL+"/feed.xml")
+	return nil
+}
+
+// linkMedia records an episode whose media stays where it is.
+func (m *Main) linkMedia(ctx context.Context, cat *catalog.Catalog, it feeds.Imported) error {
+	length, typ := it.Length, it.Type
+	if length <= 0 || typ == "" {
+		req, err := http.NewRequestWithContext(ctx, http.MethodHead, it.MediaURL, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return fmt.Errorf("the feed gives no length and HEAD %s fails: %w", it.MediaURL, err)
+		}
+		resp.Body.Close()
+		if length <= 0 {
+			length = resp.ContentLength
+		}
+		if typ == "" {
+			typ = resp.Header.Get("Content-Type")
+		}
+	}
+	if length <= 0 {
+		return fmt.Errorf("neither the feed nor the server gives the length of %s", it.MediaURL)
+	}
+	mf := it.Manifest
+	mf.State = pipeline.StatePublished
+	mf.MP3 = &pipeline.Media{Key: it.MediaURL, ContentType: typ, Bytes: length, Duration: it.Duration}
+	return cat.PutManifest(ctx, mf)
+}
+
+// copyMedia downloads the media into private/originals/ and queues it to be
+// encoded and published like a dropped recording.
+func (m *Main) copyMedia(ctx context.Context, st *s3.Store, cat *catalog.Catalog, q *workers.Client, it feeds.Imported) error {
+	tmp, err := os.CreateTemp("", "prodcast-import-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, it.MediaURL, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot download %s: %w", it.MediaURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("cannot download %s: %s", it.MediaURL, resp.Status)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), resp.Body)
+	if err != nil {
+		return fmt.Errorf("cannot download %s: %w", it.MediaURL, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	name := path.Base(strings.SplitN(it.MediaURL, "?", 2)[0])
+	if filepath.Ext(name) == "" {
+		if exts, _ := mime.ExtensionsByType(it.Type); len(exts) > 0 {
+			name += exts[0]
+		}
+	}
+	info, err := ffmpeg.Probe(ctx, tmp.Name(), name)
+	if err != nil {
+		return err
+	}
+	mf := it.Manifest
+	key := catalog.OriginalKey(mf.Slug, sum, name)
+	if err := st.PutFile(ctx, key, tmp.Name(), s3.Put{ContentType: it.Type}); err != nil {
+		return err
+	}
+	mf.State = pipeline.StateIngested
+	mf.Original = pipeline.Original{Key: key, Name: name, Bytes: n, SHA256: sum,
+		Duration: info.Duration, Channels: min(info.Channels, 2), Codec: info.Codec}
+	if err := cat.PutManifest(ctx, mf); err != nil {
+		return err
+	}
+	return q.Encode(ctx, mf.Slug, sum)
+}

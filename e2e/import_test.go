@@ -1,0 +1,97 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// oldHost serves an existing show: three MP3s and their feed.
+func oldHost(t *testing.T) (feedPath string, guids []string, srv *httptest.Server) {
+	t.Helper()
+	media := t.TempDir()
+	for i := 1; i <= 3; i++ {
+		MustFFmpeg(t, "-f", "lavfi", "-i", fmt.Sprintf("sine=f=%d:d=3", 300+100*i), "-c:a", "libmp3lame", "-b:a", "64k",
+			filepath.Join(media, fmt.Sprintf("ep%d.mp3", i)))
+	}
+	srv = httptest.NewServer(http.FileServer(http.Dir(media)))
+	t.Cleanup(srv.Close)
+	size := func(i int) int64 {
+		fi, _ := os.Stat(filepath.Join(media, fmt.Sprintf("ep%d.mp3", i)))
+		return fi.Size()
+	}
+	feed := fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Old Show</title><link>https://old.example.com/</link><description>Before the move</description>
+<item><title>First: Python 2 to 3</title><guid isPermaLink="false">old-guid-1</guid>
+  <pubDate>Mon, 02 Mar 2020 10:00:00 +0000</pubDate><itunes:duration>00:03</itunes:duration>
+  <enclosure url="%[1]s/ep1.mp3" length="%[2]d" type="audio/mpeg"/>
+  <content:encoded><![CDATA[<p>Notes with <b>HTML</b>.</p><script>alert(1)</script>]]></content:encoded></item>
+<item><title>Second: Docker</title><guid>https://old.example.com/episodes/2</guid>
+  <pubDate>Tue, 03 Mar 2020 10:00:00 +0000</pubDate>
+  <enclosure url="%[1]s/ep2.mp3" length="%[3]d" type="audio/mpeg"/><description>Plain notes.</description></item>
+<item><title>Third: no GUID</title><pubDate>Wed, 04 Mar 2020 10:00:00 +0000</pubDate>
+  <enclosure url="%[1]s/ep3.mp3" length="%[4]d" type="audio/mpeg"/><description>No guid here.</description></item>
+</channel></rss>`, srv.URL, size(1), size(2), size(3))
+	feedPath = filepath.Join(t.TempDir(), "old.xml")
+	MustWrite(t, feedPath, feed)
+	return feedPath, []string{"old-guid-1", "https://old.example.com/episodes/2", srv.URL + "/ep3.mp3"}, srv
+}
+
+func TestImport(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Copy", true: "KeepMediaURLs"}[keep], func(t *testing.T) {
+			feedPath, want, old := oldHost(t)
+			env := MustEnv(t)
+			MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML)
+			Start(t, env.Vars(), "worker")
+			Start(t, env.Vars(), "watch")
+			Start(t, env.Vars(), "serve")
+			args := []string{"import", feedPath}
+			if keep {
+				args = []string{"import", "--keep-media-urls", feedPath}
+			}
+			out, err := Run(t, env.Vars(), args...)
+			if err != nil || !strings.Contains(out, "itunes:new-feed-url") {
+				t.Fatalf("import: %v\n%s", err, out)
+			}
+			WaitFor(t, 90*time.Second, "3 imported items in the feed", func() bool { return FeedItems(env.URL("/feed.xml")) == 3 })
+			f := mustFeed(t, env)
+			var got []string
+			for _, it := range f.Items {
+				got = append(got, it.GUID)
+				onOld := strings.HasPrefix(it.Enclosures[0].URL, old.URL)
+				if onOld != keep {
+					t.Errorf("%q: enclosure %s (keep media URLs: %v)", it.Title, it.Enclosures[0].URL, keep)
+				}
+				if !keep {
+					checkMedia(t, it.Enclosures[0].URL, it.Enclosures[0].Length, it.Enclosures[0].Type)
+				}
+				if it.PublishedParsed == nil || it.PublishedParsed.Year() != 2020 {
+					t.Errorf("%q: date %v, want the original 2020 date", it.Title, it.Published)
+				}
+				if strings.Contains(it.Content, "<script") {
+					t.Errorf("%q: imported notes keep a script", it.Title)
+				}
+			}
+			sort.Strings(got)
+			sort.Strings(want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("GUIDs changed in the move (-old +new):\n%s", diff)
+			}
+			checkParsers(t, env, f)
+			out, err = Run(t, env.Vars(), args...)
+			if err != nil || strings.Count(out, "is already here") != 3 {
+				t.Errorf("second import: %v\n%s", err, out)
+			}
+		})
+	}
+}
