@@ -94,7 +94,7 @@ func (h *Handlers) upload(ctx context.Context, files map[string]site.File) (int,
 	}
 	for key := range etags {
 		path := strings.TrimPrefix(key, catalog.PublicPrefix)
-		if _, ok := files[path]; !ok && strings.HasPrefix(path, "episodes/") {
+		if _, ok := files[path]; !ok && isPage(path) {
 			if err := h.Store.Delete(ctx, key); err != nil {
 				return n, err
 			}
@@ -127,4 +127,15 @@ func (h *Handlers) reportDone(ctx context.Context, eps []*pipeline.Manifest) err
 		}
 	}
 	return nil
+}
+
+// isPage reports whether a public path is a rendered page, which goes when
+// it is no longer rendered (an episode or topic removed, fewer home pages).
+func isPage(path string) bool {
+	for _, p := range []string{"episodes/", "tags/", "page/"} {
+		if strings.HasPrefix(path, p) && strings.HasSuffix(path, "index.html") {
+			return true
+		}
+	}
+	return false
 }

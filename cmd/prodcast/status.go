@@ -179,3 +179,21 @@ func readFeed(ctx context.Context, src string) ([]byte, error) {
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 }
+
+// runRebuild asks the workers to rebuild the feed and all pages.
+func (m *Main) runRebuild(ctx context.Context, args []string) error {
+	if err := m.resolveServices(); err != nil {
+		return err
+	}
+	svc, err := m.connect(ctx, true, false)
+	if err != nil {
+		return err
+	}
+	q := workers.NewClient(svc.redis)
+	defer q.Close()
+	if err := q.Rebuild(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(m.Stdout, "rebuild queued; the workers upload what changed (see prodcast status)")
+	return nil
+}
