@@ -153,7 +153,7 @@ We talk about **Flask** blueprints and Falcon resources.
 		}
 		page := string(body)
 		for _, want := range []string{"Flask &amp; Falcon: patterns &lt;that&gt; scale", "Ada Lovelace", "SRE",
-			"Grace Hopper", `<audio controls preload="metadata"`, "<strong>Flask</strong> blueprints"} {
+			"Grace Hopper", `<audio id="player" controls preload="metadata"`, "<strong>Flask</strong> blueprints"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("page lacks %q", want)
 			}
