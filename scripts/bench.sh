@@ -2,6 +2,7 @@
 # Benchmarks, each against a peer in the same run; prints ratios. Not a test:
 # nothing here passes or fails on a timing.
 #   audio: bundle taken -> MP3 published, vs a bare ffmpeg MP3 encode
+#   site:  a full render of 1,000 episodes, vs Hugo on the same corpus
 #   feed:  go test -bench for the feed build of a 1,000-episode show
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,3 +67,30 @@ printf 'ratio (prodcast / bare ffmpeg):          %6.2f   (goal <= 1.5)\n' "$(ech
 printf 'prodcast peak RSS (VmHWM):               %6.1f MB\n' "$(echo "$rss / 1024" | bc -l)"
 grep -E "claimed|ingested|encoded|again|passes|published|rebuilt" "$work/up.log" | cut -c1-200 >&2
 kill "$up"; wait "$up" 2>/dev/null || true
+
+echo
+echo "== site: 1,000 episodes (shared/bench corpus), full render to disk"
+shared="$(cd .. && pwd)/shared/bench"
+if [ -x "$(command -v hugo)" ] && [ -f "$shared/hugo-corpus.py" ]; then
+  corpus="$work/corpus"
+  /usr/bin/python3 "$shared/hugo-corpus.py" "$corpus" 1000
+  cp "$shared/hugo.toml" "$corpus/"
+  mkdir -p "$corpus/layouts/_default" && cp "$shared"/hugo-layouts/* "$corpus/layouts/_default/"
+  go build -o "$work/benchsite" ./internal/benchsite
+  timeit() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+  hugo1=$(timeit hugo --quiet -s "$corpus" -d "$work/hugo-out")
+  pc1=$(timeit "$work/benchsite" "$corpus" "$work/pc-out")
+  hugo2=$(timeit hugo --quiet -s "$corpus" -d "$work/hugo-out2")
+  pc2=$(timeit "$work/benchsite" "$corpus" "$work/pc-out2")
+  hugo=$(echo "($hugo1 + $hugo2) / 2" | bc -l); pc=$(echo "($pc1 + $pc2) / 2" | bc -l)
+  printf 'hugo %s:                            %6.2f s  (mean of %.2f, %.2f)\n' "$(hugo version | grep -oE 'v[0-9.]+' | head -1)" "$hugo" "$hugo1" "$hugo2"
+  printf 'prodcast site.Render + write:            %6.2f s  (mean of %.2f, %.2f)\n' "$pc" "$pc1" "$pc2"
+  printf 'ratio (prodcast / hugo):                 %6.2f   (goal <= 1.0)\n' "$(echo "$pc / $hugo" | bc -l)"
+else
+  echo "skipped: needs hugo (Debian: apt-get install hugo) and ../shared/bench"
+fi
+
+echo
+echo "== feed: build + gofeed validation of a 1,000-episode show"
+go test ./feeds -run '^$' -bench Build1000 -benchtime 10x -benchmem | grep -E '^Benchmark'
+

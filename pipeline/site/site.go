@@ -13,7 +13,9 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -124,12 +126,31 @@ func Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) 
 }
 
 func episodes(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) []*Episode {
-	var eps []*Episode
+	var live []*pipeline.Manifest
 	for _, m := range manifests {
-		if !m.Live(now) || m.MP3 == nil {
-			continue
+		if m.Live(now) && m.MP3 != nil {
+			live = append(live, m)
 		}
-		notes := markdown.Notes(m.NotesMD, m.NotesHTML)
+	}
+	// Rendering the notes is most of the work: spread it over the cores.
+	rendered := make([]string, len(live))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range runtime.NumCPU() {
+		wg.Go(func() {
+			for i := range next {
+				rendered[i] = markdown.Notes(live[i].NotesMD, live[i].NotesHTML)
+			}
+		})
+	}
+	for i := range live {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	eps := make([]*Episode, 0, len(live))
+	for i, m := range live {
+		notes := rendered[i]
 		summary := m.Meta.Summary
 		if summary == "" {
 			summary = markdown.PlainFromHTML(notes, 200)
