@@ -2,10 +2,12 @@ package ffmpeg_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -137,4 +139,35 @@ func TestFixArt(t *testing.T) {
 			t.Fatalf("got %v, want an InputError", err)
 		}
 	})
+}
+
+// TestTruePeak checks the fast true-peak meter on audio whose inter-sample
+// peaks lie well above its samples: a 0.7 tone at a quarter of the sample
+// rate, sampled off its crests, has a true peak of 20·log10(0.7) = -3.10
+// dBTP and a sample peak of -6.0 dBFS. ebur128's meter is logged beside it.
+func TestTruePeak(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "peaky.wav")
+	// A tone near a quarter of the sample rate, phase-shifted so that the
+	// samples miss the crests: the true peak lies well above the sample peak.
+	MustFFmpeg(t, "-f", "lavfi", "-i", "aevalsrc=0.7*sin(2*PI*11025*t+PI/4)|0.5*sin(2*PI*3000*t):s=44100:d=5", in)
+	fast, err := ffmpeg.Measure(context.Background(), ffmpeg.Measurement{Input: in, TruePeak: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostats", "-i", in, "-af", "ebur128=framelog=verbose:peak=true", "-f", "null", "-").CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	i := strings.Index(s, "True peak:")
+	if i < 0 {
+		t.Fatalf("no true peak from ebur128:\n%s", s)
+	}
+	var ref float64
+	fmt.Sscanf(strings.TrimSpace(strings.SplitN(s[i:], "Peak:", 2)[1]), "%f", &ref)
+	exact := 20 * math.Log10(0.7)
+	if fast.TruePeak < exact-0.1 || fast.TruePeak > exact+0.3 {
+		t.Errorf("true peak %.2f dBTP, want %.2f (-0.1, +0.3); ebur128 says %.2f", fast.TruePeak, exact, ref)
+	}
+	t.Logf("sample peak %.2f dBFS, true peak %.2f (ebur128 %.2f) dBTP", fast.SamplePeak, fast.TruePeak, ref)
 }
