@@ -20,6 +20,12 @@ import (
 // whenever either changed, and asks for a rebuild.
 func (w *Watcher) syncShow(ctx context.Context) {
 	path := filepath.Join(w.Dir, "show.yaml")
+	// Cheap check first: it runs at every scan.
+	stat := statKey(path) + "|" + statKey(w.showArtPath)
+	if stat == w.showStat {
+		return
+	}
+	w.showStat = stat
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if w.showSeen != "missing" {
@@ -45,6 +51,8 @@ func (w *Watcher) syncShow(ctx context.Context) {
 		if !filepath.IsAbs(artPath) {
 			artPath = filepath.Join(w.Dir, artPath)
 		}
+		w.showArtPath = artPath
+		w.showStat = statKey(path) + "|" + statKey(artPath)
 		if artPath, err = w.prepareArt(ctx, artPath); err != nil {
 			w.Log.Error("the show image named in show.yaml cannot be used; keeping the last good show", "image", show.Image, "err", err)
 			return
@@ -89,6 +97,18 @@ func (w *Watcher) publishShow(ctx context.Context, data []byte, image, artPath s
 		return err
 	}
 	return w.Queue.Rebuild(ctx)
+}
+
+// statKey is a file's size and modification time, "" if it is missing.
+func statKey(path string) string {
+	if path == "" {
+		return ""
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", fi.Size(), fi.ModTime().UnixNano())
 }
 
 // prepareArt checks the show's art and fixes what can be fixed (size,
