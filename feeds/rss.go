@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/markdown"
 )
 
@@ -30,6 +31,7 @@ type rss struct {
 	Atom    string   `xml:"xmlns:atom,attr"`
 	Content string   `xml:"xmlns:content,attr"`
 	Podcast string   `xml:"xmlns:podcast,attr"`
+	PSC     string   `xml:"xmlns:psc,attr"`
 	Channel *channel
 }
 
@@ -57,15 +59,17 @@ type funding struct {
 // item extends podcast.Item; GUID shadows the library's plain string.
 type item struct {
 	podcast.Item
-	GUID         guid        `xml:"guid"`
-	Encoded      *cdata      `xml:"content:encoded,omitempty"`
-	IEpisode     int         `xml:"itunes:episode,omitempty"`
-	ISeason      int         `xml:"itunes:season,omitempty"`
-	IEpisodeType string      `xml:"itunes:episodeType,omitempty"`
-	PSeason      int         `xml:"podcast:season,omitempty"`
-	PEpisode     int         `xml:"podcast:episode,omitempty"`
-	Persons      []person    `xml:"podcast:person"`
-	Alternates   []alternate `xml:"podcast:alternateEnclosure"`
+	GUID         guid         `xml:"guid"`
+	Encoded      *cdata       `xml:"content:encoded,omitempty"`
+	IEpisode     int          `xml:"itunes:episode,omitempty"`
+	ISeason      int          `xml:"itunes:season,omitempty"`
+	IEpisodeType string       `xml:"itunes:episodeType,omitempty"`
+	PSeason      int          `xml:"podcast:season,omitempty"`
+	PEpisode     int          `xml:"podcast:episode,omitempty"`
+	Persons      []person     `xml:"podcast:person"`
+	Chapters     *chaptersRef `xml:"podcast:chapters,omitempty"`
+	PSC          *psc         `xml:"psc:chapters,omitempty"`
+	Alternates   []alternate  `xml:"podcast:alternateEnclosure"`
 }
 
 type person struct {
@@ -73,6 +77,23 @@ type person struct {
 	Group string `xml:"group,attr,omitempty"`
 	Href  string `xml:"href,attr,omitempty"`
 	Name  string `xml:",chardata"`
+}
+
+type chaptersRef struct {
+	URL  string `xml:"url,attr"`
+	Type string `xml:"type,attr"`
+}
+
+// psc is Podlove Simple Chapters, which gPodder and Podlove players read.
+type psc struct {
+	Version  string       `xml:"version,attr"`
+	Chapters []pscChapter `xml:"psc:chapter"`
+}
+
+type pscChapter struct {
+	Start string `xml:"start,attr"`
+	Title string `xml:"title,attr"`
+	Href  string `xml:"href,attr,omitempty"`
 }
 
 type alternate struct {
@@ -158,6 +179,7 @@ func Build(show *pipeline.Show, episodes []*pipeline.Manifest, now time.Time) ([
 		Atom:    "http://www.w3.org/2005/Atom",
 		Content: "http://purl.org/rss/1.0/modules/content/",
 		Podcast: "https://podcastindex.org/namespace/1.0",
+		PSC:     "http://podlove.org/simple-chapters",
 		Channel: ch,
 	})
 	if err != nil {
@@ -211,6 +233,13 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 	}
 	for _, g := range m.Meta.Guests {
 		it.Persons = append(it.Persons, person{Role: "guest", Href: g.URL, Name: clean(g.Name)})
+	}
+	if len(m.Chapters) > 0 {
+		it.Chapters = &chaptersRef{URL: show.URL("/episodes/" + m.Slug + "/chapters.json"), Type: "application/json+chapters"}
+		it.PSC = &psc{Version: "1.2"}
+		for _, c := range m.Chapters {
+			it.PSC.Chapters = append(it.PSC.Chapters, pscChapter{Start: chapters.Format(c.Start), Title: clean(c.Title), Href: c.URL})
+		}
 	}
 	for _, a := range m.Alternates {
 		it.Alternates = append(it.Alternates, alternate{Type: a.ContentType, Length: a.Bytes, Bitrate: a.Bitrate,

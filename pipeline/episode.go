@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -46,6 +49,8 @@ type Media struct {
 	SHA256      string  `json:"sha256"`       // of the encoded bytes
 	Bitrate     int     `json:"bitrate"`      // bits per second
 	Source      string  `json:"source"`       // SHA-256 of the original it was encoded from
+	// ChaptersSHA is ChaptersHash of the chapters written into the file.
+	ChaptersSHA string `json:"chapters_sha,omitempty"`
 }
 
 // Loudness is an EBU R128 measurement.
@@ -93,6 +98,7 @@ type Manifest struct {
 	Art         string          `json:"art,omitempty"`        // key of the episode art under public/
 	Cover       string          `json:"cover,omitempty"`      // key of the bundle's cover, as dropped
 	Loudness    *LoudnessReport `json:"loudness,omitempty"`
+	Chapters    []Chapter       `json:"chapters,omitempty"`
 	PublishedAt time.Time       `json:"published_at,omitempty"`
 	// Pending is the id of a bundle whose outcome is reported once the next
 	// rebuild has put the episode in the feed.
@@ -118,7 +124,20 @@ func (m *Manifest) Live(now time.Time) bool {
 // NeedsEncode reports whether the media is missing or was encoded from
 // other audio than the current original.
 func (m *Manifest) NeedsEncode() bool {
-	return m.MP3 == nil || m.MP3.Source != m.Original.SHA256
+	if m.Original.SHA256 == "" {
+		return false // imported with its media linked where it is
+	}
+	return m.MP3 == nil || m.MP3.Source != m.Original.SHA256 || m.MP3.ChaptersSHA != ChaptersHash(m.Chapters)
+}
+
+// ChaptersHash identifies a list of chapters; "" for none.
+func ChaptersHash(cs []Chapter) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	data, _ := json.Marshal(cs)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:8])
 }
 
 // Explicit resolves the episode's explicit flag against the show's.
@@ -163,4 +182,11 @@ func (m *Manifest) PubDateOrNow(now time.Time) time.Time {
 		return d
 	}
 	return now
+}
+
+// Chapter is one chapter of an episode.
+type Chapter struct {
+	Start float64 `json:"startTime"` // seconds
+	Title string  `json:"title"`
+	URL   string  `json:"url,omitempty"`
 }

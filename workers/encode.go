@@ -18,6 +18,7 @@ import (
 
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
 )
@@ -133,10 +134,22 @@ func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Sho
 			after.Integrated, after.TruePeak, target, show.Audio.TruePeak)
 	}
 	m.Loudness = &pipeline.LoudnessReport{Target: target, GainDB: job.GainDB, Limited: limited, Before: *before, After: *after}
-	mp3, err := h.publishMedia(ctx, m, job.MP3, "audio/mpeg", ".mp3")
+	mp3Path := job.MP3
+	if len(m.Chapters) > 0 {
+		meta := filepath.Join(tmp, "chapters.ffmeta")
+		if err := os.WriteFile(meta, []byte(chapters.FFMetadata(m.Chapters, m.Original.Duration)), 0o644); err != nil {
+			return err
+		}
+		mp3Path = filepath.Join(tmp, "episode-chapters.mp3")
+		if err := ffmpeg.AddChapters(ctx, job.MP3, meta, mp3Path); err != nil {
+			return err
+		}
+	}
+	mp3, err := h.publishMedia(ctx, m, mp3Path, "audio/mpeg", ".mp3")
 	if err != nil {
 		return err
 	}
+	mp3.ChaptersSHA = pipeline.ChaptersHash(m.Chapters)
 	m.MP3, m.Alternates = mp3, nil
 	for _, x := range job.Extra {
 		ct, ext := "audio/mp4", ".m4a"

@@ -13,6 +13,7 @@ import (
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
 )
@@ -119,6 +120,9 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	m.Meta, m.NotesMD, m.Bundle, m.BundleID = b.Meta, b.Notes, p.Bundle, p.BundleID
 	m.Original = pipeline.Original{Key: orig, Name: rec.Name, Bytes: rec.Bytes, SHA256: rec.SHA256,
 		Duration: info.Duration, Channels: min(info.Channels, 2), Codec: info.Codec}
+	if m.Chapters, err = h.bundleChapters(ctx, b, p, info.Duration); err != nil {
+		return nil, err
+	}
 	m.Cover = ""
 	for _, x := range b.Extras {
 		if n := strings.ToLower(x); n == "cover.jpg" || n == "cover.jpeg" || n == "cover.png" {
@@ -212,4 +216,28 @@ func (h *Handlers) enqueue(ctx context.Context) func(*asynq.Task, error) error {
 		}
 		return enqueue(ctx, h.Client, t)
 	}
+}
+
+// bundleChapters reads and checks the bundle's chapters, if it has any.
+func (h *Handlers) bundleChapters(ctx context.Context, b *bundle.Bundle, p IngestPayload, duration float64) ([]pipeline.Chapter, error) {
+	for _, x := range b.Extras {
+		for _, name := range chapters.Files {
+			if !strings.EqualFold(x, name) {
+				continue
+			}
+			data, err := h.Store.Get(ctx, catalog.BundleFileKey(p.BundleID, x))
+			if err != nil {
+				return nil, err
+			}
+			cs, warnings, err := chapters.Parse(x, data, duration)
+			if err != nil {
+				return nil, err
+			}
+			for _, w := range warnings {
+				h.Log.Warn("chapter warning", "bundle", p.Bundle, "warning", w)
+			}
+			return cs, nil
+		}
+	}
+	return nil, nil
 }

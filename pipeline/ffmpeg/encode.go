@@ -219,3 +219,19 @@ func readProgress(r io.ReadCloser, report func(float64)) {
 
 // ErrNoAudio is returned for recordings that are silent throughout.
 var ErrNoAudio = errors.New("the recording is silent")
+
+// AddChapters copies an MP3 to out with chapters from an ffmpeg metadata
+// file, written as ID3 CHAP and CTOC frames. The audio is not re-encoded.
+func AddChapters(ctx context.Context, in, meta, out string) error {
+	cmd := command(ctx, "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", in, "-i", meta,
+		"-map", "0", "-map_metadata", "0", "-map_chapters", "1", "-c", "copy", "-id3v2_version", "3", "-f", "mp3", out)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("cannot write chapters: %w: %s", err, lastLine(stderr.String()))
+	}
+	return nil
+}

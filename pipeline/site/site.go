@@ -15,10 +15,12 @@ import (
 	"html/template"
 	"runtime"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/markdown"
 )
 
@@ -27,6 +29,8 @@ var templatesFS embed.FS
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"duration": formatDuration,
+	"stamp":    chapters.Format,
+	"secs":     func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
 	"date":     func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 }).ParseFS(templatesFS, "templates/*.html"))
@@ -85,6 +89,13 @@ func Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) 
 		}
 		r.html("episodes/"+e.Slug+"/index.html", "episode.html", page{Show: show,
 			Title: e.Meta.Title + " · " + show.Title, Canonical: e.URL, Desc: e.Summary, Image: img, Episode: e})
+		if len(e.Chapters) > 0 {
+			data, err := chapters.JSON(e.Chapters)
+			if err != nil {
+				return nil, err
+			}
+			r.out["episodes/"+e.Slug+"/chapters.json"] = File{Body: data, ContentType: "application/json+chapters"}
+		}
 	}
 	byTag := map[string][]*Episode{}
 	for _, e := range eps {
