@@ -20,6 +20,7 @@ out = {
                 "title": e.get("title"),
                 "url": e["enclosures"][0]["url"] if e.get("enclosures") else None,
                 "length": e["enclosures"][0].get("file_size") if e.get("enclosures") else None,
+                "chapters": [[c.get("start"), c.get("title")] for c in e.get("chapters", [])],
             }
             for e in pp.get("episodes", [])
         ],

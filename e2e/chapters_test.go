@@ -1,0 +1,126 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestChapters puts a bundle with chapters through the pipeline and reads
+// them back from the MP3 (ffprobe), the JSON, the feed (gofeed and gPodder's
+// podcastparser) and the page; bad chapters fail the bundle naming the line.
+func TestChapters(t *testing.T) {
+	env := MustEnv(t)
+	MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML)
+	os.MkdirAll(filepath.Join(env.Data, "drop"), 0o755)
+	Start(t, env.Vars(), "worker")
+	Start(t, env.Vars(), "watch")
+	Start(t, env.Vars(), "serve")
+
+	staging := t.TempDir()
+	good := filepath.Join(staging, "with-chapters")
+	MustSpeechWAV(t, filepath.Join(good, "talk.wav"), 30, 2)
+	MustWrite(t, filepath.Join(good, "episode.md"), "---\ntitle: Chapters and OAuth\n---\nNotes.\n")
+	MustWrite(t, filepath.Join(good, "chapters.txt"), "00:00:00 Welcome\n00:00:10 OAuth 2.0 in Flask https://oauth.net/2/\n00:00:21.5 Wrap-up\n")
+	outOfOrder := filepath.Join(staging, "out-of-order")
+	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=d=30", filepath.Join(outOfOrder, "talk.wav"))
+	MustWrite(t, filepath.Join(outOfOrder, "episode.md"), "---\ntitle: Out of order\n---\n")
+	MustWrite(t, filepath.Join(outOfOrder, "chapters.txt"), "00:00 A\n00:20 B\n00:10 C\n")
+	pastEnd := filepath.Join(staging, "past-end")
+	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=d=30", filepath.Join(pastEnd, "talk.wav"))
+	MustWrite(t, filepath.Join(pastEnd, "episode.md"), "---\ntitle: Past the end\n---\n")
+	MustWrite(t, filepath.Join(pastEnd, "chapters.json"), `{"version":"1.2.0","chapters":[{"startTime":0,"title":"A"},{"startTime":45,"title":"B"}]}`)
+	for _, d := range []string{good, outOfOrder, pastEnd} {
+		MoveIn(t, env.Data, d)
+	}
+	WaitFor(t, 90*time.Second, "1 bundle in done/ and 2 in failed/", func() bool {
+		return len(Entries(filepath.Join(env.Data, "done"))) == 1 && len(Entries(filepath.Join(env.Data, "failed"))) == 2
+	})
+	for name, want := range map[string]string{
+		"out-of-order": `chapters.txt line 3: "C" starts at 00:00:10, not after "B"`,
+		"past-end":     `chapters.json, chapter 2: "B" starts at 00:00:45, after the end of the audio`,
+	} {
+		text, _ := os.ReadFile(filepath.Join(env.Data, "failed", name, "ERROR.txt"))
+		if !strings.Contains(string(text), want) {
+			t.Errorf("failed/%s/ERROR.txt does not say %q:\n%s", name, want, text)
+		}
+	}
+
+	f := mustFeed(t, env)
+	if len(f.Items) != 1 {
+		t.Fatalf("%d items", len(f.Items))
+	}
+	it := f.Items[0]
+	// The MP3 carries ID3 chapters.
+	mp3 := filepath.Join(t.TempDir(), "ep.mp3")
+	_, body := Get(t, it.Enclosures[0].URL)
+	os.WriteFile(mp3, body, 0o644)
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_chapters", "-of", "json", mp3).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probed struct {
+		Chapters []struct {
+			Start string            `json:"start_time"`
+			Tags  map[string]string `json:"tags"`
+		} `json:"chapters"`
+	}
+	json.Unmarshal(out, &probed)
+	var got []string
+	for _, c := range probed.Chapters {
+		got = append(got, c.Start+" "+c.Tags["title"])
+	}
+	want := []string{"0.000000 Welcome", "10.000000 OAuth 2.0 in Flask", "21.500000 Wrap-up"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ID3 chapters in the MP3 (-want +got):\n%s", diff)
+	}
+	// The podcast:chapters JSON.
+	ext := it.Extensions["podcast"]["chapters"]
+	if len(ext) != 1 || ext[0].Attrs["type"] != "application/json+chapters" {
+		t.Fatalf("gofeed finds no podcast:chapters: %+v", it.Extensions["podcast"])
+	}
+	_, js := Get(t, ext[0].Attrs["url"])
+	var doc struct {
+		Version  string `json:"version"`
+		Chapters []struct {
+			StartTime float64 `json:"startTime"`
+			Title     string  `json:"title"`
+			URL       string  `json:"url"`
+		} `json:"chapters"`
+	}
+	if err := json.Unmarshal(js, &doc); err != nil || doc.Version != "1.2.0" || len(doc.Chapters) != 3 ||
+		doc.Chapters[2].StartTime != 21.5 || doc.Chapters[1].Title != "OAuth 2.0 in Flask" || doc.Chapters[1].URL != "https://oauth.net/2/" {
+		t.Errorf("chapters.json: %v %+v", err, doc)
+	}
+	// gPodder reads Podlove Simple Chapters.
+	feedPath := filepath.Join(t.TempDir(), "feed.xml")
+	_, fx := Get(t, env.URL("/feed.xml"))
+	os.WriteFile(feedPath, fx, 0o644)
+	pout, err := exec.Command("/usr/bin/python3", "testdata/parsefeed.py", feedPath, env.URL("/feed.xml")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parsed map[string]struct {
+		Items []struct {
+			Chapters [][]any `json:"chapters"`
+		} `json:"items"`
+	}
+	json.Unmarshal(pout, &parsed)
+	pc := parsed["podcastparser"].Items
+	if len(pc) != 1 || len(pc[0].Chapters) != 3 || pc[0].Chapters[1][1] != "OAuth 2.0 in Flask" || pc[0].Chapters[2][0] != 21.0 { // podcastparser keeps whole seconds
+		t.Errorf("podcastparser's chapters: %s", pout)
+	}
+	// The page lists them, as links that seek.
+	_, page := Get(t, it.Link)
+	for _, want := range []string{`data-start="10"`, `data-start="21.5"`, "00:00:21.500", "Wrap-up", `href="https://oauth.net/2/"`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
