@@ -12,6 +12,7 @@ need ffmpeg "install it (Debian: apt-get install ffmpeg)"
 need ffprobe "install ffmpeg (Debian: apt-get install ffmpeg)"
 need redis-server "install it (Debian: apt-get install redis-server)"
 need docker-compose "install it to check docker-compose.yml (Debian: apt-get install docker-compose)"
+need chromium "install it for the page test (Debian: apt-get install chromium)"
 /usr/bin/python3 -c 'import podcastparser, feedparser' 2>/dev/null || {
   echo "test: python3-podcastparser and python3-feedparser are missing (Debian: apt-get install python3-podcastparser python3-feedparser)" >&2; exit 1; }
 
