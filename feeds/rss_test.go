@@ -1,9 +1,13 @@
 package feeds_test
 
 import (
+	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +157,56 @@ func TestValidateErrDuplicateGUID(t *testing.T) {
 	ps := feeds.Validate(xml)
 	if !feeds.HasErrors(ps) || ps[0].Rule != "item-guid-unique" {
 		t.Errorf("two items with one GUID: got %v", ps)
+	}
+}
+
+// TestParsersAgree has gPodder's podcastparser and feedparser (Debian's
+// python3-podcastparser, python3-feedparser) read the golden feed, with its
+// Unicode, right-to-left text, emoji, special characters, several guests and
+// every optional field, and checks they see what gofeed sees.
+func TestParsersAgree(t *testing.T) {
+	xml, err := os.ReadFile(filepath.Join("testdata", "feed.golden.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := feeds.Parse(xml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("/usr/bin/python3", "../e2e/testdata/parsefeed.py", filepath.Join("testdata", "feed.golden.xml"),
+		"https://pod.example.com/feed.xml").CombinedOutput()
+	if err != nil {
+		t.Fatalf("parsefeed.py needs python3-podcastparser and python3-feedparser (apt-get install them): %v\n%s", err, out)
+	}
+	var got map[string]struct {
+		Title string `json:"title"`
+		Bozo  bool   `json:"bozo"`
+		Items []struct {
+			GUID, Title, URL string
+			Length           int64
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, it := range f.Items {
+		want = append(want, it.GUID+"|"+it.Title+"|"+it.Enclosures[0].URL+"|"+it.Enclosures[0].Length)
+	}
+	for _, name := range []string{"podcastparser", "feedparser"} {
+		p := got[name]
+		if p.Bozo || p.Title != f.Title {
+			t.Errorf("%s: title %q (gofeed %q), malformed: %v", name, p.Title, f.Title, p.Bozo)
+		}
+		var seen []string
+		for _, it := range p.Items {
+			seen = append(seen, fmt.Sprintf("%s|%s|%s|%d", it.GUID, it.Title, it.URL, it.Length))
+		}
+		sort.Strings(seen)
+		w := append([]string(nil), want...)
+		sort.Strings(w)
+		if diff := cmp.Diff(w, seen); diff != "" {
+			t.Errorf("%s sees other items than gofeed (-gofeed +%s):\n%s", name, name, diff)
+		}
 	}
 }

@@ -2,11 +2,7 @@ package workers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -40,7 +36,7 @@ func (h *Handlers) episodeArt(ctx context.Context, show *pipeline.Show, m *pipel
 	if err != nil {
 		return "", err
 	}
-	sum, err := fileHash(ready)
+	sum, _, err := fileSHA256(ready)
 	if err != nil {
 		return "", err
 	}
@@ -58,17 +54,4 @@ func (h *Handlers) episodeArt(ctx context.Context, show *pipeline.Show, m *pipel
 	}
 	m.Art = key
 	return ready, nil
-}
-
-func fileHash(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
