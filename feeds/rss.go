@@ -15,6 +15,7 @@ import (
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/markdown"
+	"github.com/prodcast/prodcast/pipeline/transcript"
 )
 
 // Generator names prodcast in the feed's <generator>.
@@ -59,17 +60,18 @@ type funding struct {
 // item extends podcast.Item; GUID shadows the library's plain string.
 type item struct {
 	podcast.Item
-	GUID         guid         `xml:"guid"`
-	Encoded      *cdata       `xml:"content:encoded,omitempty"`
-	IEpisode     int          `xml:"itunes:episode,omitempty"`
-	ISeason      int          `xml:"itunes:season,omitempty"`
-	IEpisodeType string       `xml:"itunes:episodeType,omitempty"`
-	PSeason      int          `xml:"podcast:season,omitempty"`
-	PEpisode     int          `xml:"podcast:episode,omitempty"`
-	Persons      []person     `xml:"podcast:person"`
-	Chapters     *chaptersRef `xml:"podcast:chapters,omitempty"`
-	PSC          *psc         `xml:"psc:chapters,omitempty"`
-	Alternates   []alternate  `xml:"podcast:alternateEnclosure"`
+	GUID         guid            `xml:"guid"`
+	Encoded      *cdata          `xml:"content:encoded,omitempty"`
+	IEpisode     int             `xml:"itunes:episode,omitempty"`
+	ISeason      int             `xml:"itunes:season,omitempty"`
+	IEpisodeType string          `xml:"itunes:episodeType,omitempty"`
+	PSeason      int             `xml:"podcast:season,omitempty"`
+	PEpisode     int             `xml:"podcast:episode,omitempty"`
+	Persons      []person        `xml:"podcast:person"`
+	Chapters     *chaptersRef    `xml:"podcast:chapters,omitempty"`
+	Transcripts  []transcriptRef `xml:"podcast:transcript"`
+	PSC          *psc            `xml:"psc:chapters,omitempty"`
+	Alternates   []alternate     `xml:"podcast:alternateEnclosure"`
 }
 
 type person struct {
@@ -82,6 +84,13 @@ type person struct {
 type chaptersRef struct {
 	URL  string `xml:"url,attr"`
 	Type string `xml:"type,attr"`
+}
+
+type transcriptRef struct {
+	URL      string `xml:"url,attr"`
+	Type     string `xml:"type,attr"`
+	Language string `xml:"language,attr,omitempty"`
+	Rel      string `xml:"rel,attr,omitempty"`
 }
 
 // psc is Podlove Simple Chapters, which gPodder and Podlove players read.
@@ -239,6 +248,15 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 		it.PSC = &psc{Version: "1.2"}
 		for _, c := range m.Chapters {
 			it.PSC.Chapters = append(it.PSC.Chapters, pscChapter{Start: chapters.Format(c.Start), Title: clean(c.Title), Href: c.URL})
+		}
+	}
+	if m.Transcript != nil {
+		for _, f := range transcript.Published {
+			t := transcriptRef{URL: show.URL("/episodes/" + m.Slug + "/" + f.Name), Type: f.Type, Language: show.Language}
+			if f.Type == transcript.TypeVTT {
+				t.Rel = "captions"
+			}
+			it.Transcripts = append(it.Transcripts, t)
 		}
 	}
 	for _, a := range m.Alternates {

@@ -99,6 +99,7 @@ type Manifest struct {
 	Cover       string          `json:"cover,omitempty"`      // key of the bundle's cover, as dropped
 	Loudness    *LoudnessReport `json:"loudness,omitempty"`
 	Chapters    []Chapter       `json:"chapters,omitempty"`
+	Transcript  *TranscriptRef  `json:"transcript,omitempty"`
 	PublishedAt time.Time       `json:"published_at,omitempty"`
 	// Pending is the id of a bundle whose outcome is reported once the next
 	// rebuild has put the episode in the feed.
@@ -189,4 +190,23 @@ type Chapter struct {
 	Start float64 `json:"startTime"` // seconds
 	Title string  `json:"title"`
 	URL   string  `json:"url,omitempty"`
+}
+
+// Cue is one caption of a transcript: who speaks, when, and what they say.
+type Cue struct {
+	Start   float64 `json:"start"`             // seconds
+	End     float64 `json:"end"`               // seconds
+	Speaker string  `json:"speaker,omitempty"` // as named in the file, "" if unknown
+	Text    string  `json:"text"`              // plain text, lines joined by "\n"
+}
+
+// TranscriptRef is an episode's transcript as the manifest records it. The
+// cues themselves are kept at Key, since a two-hour transcript would make
+// every manifest, read at every rebuild, a hundred times larger.
+type TranscriptRef struct {
+	Key      string   `json:"key"`    // private/transcripts/<slug>/<sha256[:16]>.json
+	Name     string   `json:"name"`   // the file as dropped: transcript.vtt or .srt
+	SHA256   string   `json:"sha256"` // of the file as dropped
+	Cues     int      `json:"cues"`
+	Speakers []string `json:"speakers,omitempty"`
 }

@@ -61,9 +61,10 @@ func (c *Client) Ingest(ctx context.Context, id, name string, files []pipeline.B
 	return nil
 }
 
-// Rebuild asks for the feed and the pages to be rebuilt.
-func (c *Client) Rebuild(ctx context.Context) error {
-	t, err := NewRebuildTask("requested")
+// Rebuild asks for the feed and the pages to be rebuilt: those whose inputs
+// changed, or with full every one.
+func (c *Client) Rebuild(ctx context.Context, full bool) error {
+	t, err := newRebuildTask(RebuildPayload{Reason: "requested", Full: full})
 	if err != nil {
 		return err
 	}

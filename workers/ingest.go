@@ -2,10 +2,13 @@ package workers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -16,6 +19,8 @@ import (
 	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
+	"github.com/prodcast/prodcast/pipeline/site"
+	"github.com/prodcast/prodcast/pipeline/transcript"
 )
 
 // Handlers runs the stages. Its fields are the stages' dependencies.
@@ -28,6 +33,9 @@ type Handlers struct {
 	TempDir string // for encodes; "" is the system's
 	Log     *slog.Logger
 	Now     func() time.Time
+
+	siteOnce sync.Once
+	site     *site.Renderer
 }
 
 func (h *Handlers) now() time.Time {
@@ -121,6 +129,9 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	m.Original = pipeline.Original{Key: orig, Name: rec.Name, Bytes: rec.Bytes, SHA256: rec.SHA256,
 		Duration: info.Duration, Channels: min(info.Channels, 2), Codec: info.Codec}
 	if m.Chapters, err = h.bundleChapters(ctx, b, p, info.Duration); err != nil {
+		return nil, err
+	}
+	if m.Transcript, err = h.bundleTranscript(ctx, b, p, m.Slug, info.Duration); err != nil {
 		return nil, err
 	}
 	m.Cover = ""
@@ -240,4 +251,42 @@ func (h *Handlers) bundleChapters(ctx context.Context, b *bundle.Bundle, p Inges
 		}
 	}
 	return nil, nil
+}
+
+// bundleTranscript reads and checks the bundle's transcript, if it has one,
+// and keeps its cues in the catalog until the episode is published.
+func (h *Handlers) bundleTranscript(ctx context.Context, b *bundle.Bundle, p IngestPayload, slug string, duration float64) (*pipeline.TranscriptRef, error) {
+	var found []string
+	for _, x := range b.Extras {
+		if transcript.IsFile(x) {
+			found = append(found, x)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, nil
+	case 1:
+	default:
+		return nil, pipeline.Inputf("keep one transcript in the bundle, the .vtt or the .srt",
+			"bundle %q has %d transcripts (%s)", p.Bundle, len(found), strings.Join(found, ", "))
+	}
+	data, err := h.Store.Get(ctx, catalog.BundleFileKey(p.BundleID, found[0]))
+	if err != nil {
+		return nil, err
+	}
+	cues, warnings, err := transcript.Parse(found[0], data, duration)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		h.Log.Warn("transcript warning", "bundle", p.Bundle, "warning", w)
+	}
+	sum := sha256.Sum256(data)
+	hexSum := hex.EncodeToString(sum[:])
+	ref := &pipeline.TranscriptRef{Key: catalog.TranscriptKey(slug, hexSum), Name: found[0], SHA256: hexSum,
+		Cues: len(cues), Speakers: transcript.Speakers(cues)}
+	if err := h.Catalog.PutTranscript(ctx, ref, cues); err != nil {
+		return nil, err
+	}
+	return ref, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -35,6 +36,10 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 		return errBusy
 	}
 	defer unlock()
+	var p RebuildPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
 	show, err := h.Catalog.Show(ctx, h.BaseURL)
 	if err != nil {
 		return err
@@ -55,7 +60,11 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("feed breaks %d rules, first: %s: %w", len(problems), problems[0], asynq.SkipRetry)
 	}
 	_ = h.Store.Delete(ctx, FeedProblemsKey)
-	files, err := site.Render(show, eps, now)
+	r := h.siteRenderer()
+	if p.Full {
+		r.Forget()
+	}
+	files, stats, err := r.Render(show, eps, now)
 	if err != nil {
 		return err
 	}
@@ -64,7 +73,8 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	h.Log.Info("feed and pages rebuilt", "episodes", len(eps), "files", len(files), "uploaded", uploaded)
+	h.Log.Info("feed and pages rebuilt", "episodes", len(eps), "files", len(files), "rendered", stats.Rendered,
+		"reused", stats.Reused, "uploaded", uploaded, "full", p.Full, "reason", p.Reason)
 	return h.reportDone(ctx, eps)
 }
 
@@ -138,4 +148,56 @@ func isPage(path string) bool {
 		}
 	}
 	return false
+}
+
+// siteRenderer returns the worker's renderer, which remembers the pages of
+// its last rebuild. Transcripts are read from the catalog; their keys carry
+// a content hash, so the cues are kept in memory for the next rebuilds.
+func (h *Handlers) siteRenderer() *site.Renderer {
+	h.siteOnce.Do(func() {
+		cache := newCueCache(64)
+		h.site = &site.Renderer{Transcript: func(m *pipeline.Manifest) ([]pipeline.Cue, error) {
+			if cues, ok := cache.get(m.Transcript.Key); ok {
+				return cues, nil
+			}
+			cues, err := h.Catalog.Transcript(context.Background(), m.Transcript)
+			if err != nil {
+				return nil, err
+			}
+			cache.put(m.Transcript.Key, cues)
+			return cues, nil
+		}}
+	})
+	return h.site
+}
+
+// cueCache keeps the cues of the transcripts read last, up to max of them.
+type cueCache struct {
+	mu    sync.Mutex
+	max   int
+	order []string
+	m     map[string][]pipeline.Cue
+}
+
+func newCueCache(max int) *cueCache { return &cueCache{max: max, m: map[string][]pipeline.Cue{}} }
+
+func (c *cueCache) get(key string) ([]pipeline.Cue, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cues, ok := c.m[key]
+	return cues, ok
+}
+
+func (c *cueCache) put(key string, cues []pipeline.Cue) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[key]; ok {
+		return
+	}
+	if len(c.order) >= c.max {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.order = append(c.order, key)
+	c.m[key] = cues
 }

@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -95,9 +96,18 @@ func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerC
 	return nil
 }
 
-// aggregate turns a group of rebuild requests into one rebuild.
+// aggregate turns a group of rebuild requests into one rebuild, a full one
+// if any of them asked for it.
 func aggregate(group string, tasks []*asynq.Task) *asynq.Task {
-	return asynq.NewTask(TypeSiteRebuild, []byte(fmt.Sprintf(`{"reason":"%d requests"}`, len(tasks))))
+	p := RebuildPayload{Reason: fmt.Sprintf("%d requests", len(tasks))}
+	for _, t := range tasks {
+		var one RebuildPayload
+		if json.Unmarshal(t.Payload(), &one) == nil && one.Full {
+			p.Full = true
+		}
+	}
+	data, _ := json.Marshal(p)
+	return asynq.NewTask(TypeSiteRebuild, data)
 }
 
 // slogAdapter lets asynq log through slog.

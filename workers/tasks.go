@@ -63,11 +63,22 @@ func NewPublishTask(slug, bundleID string, at time.Time) (*asynq.Task, error) {
 	return newTask(TypeEpisodePublish, EpisodePayload{Slug: slug, BundleID: bundleID}, opts...)
 }
 
+// RebuildPayload says why the feed and pages are rebuilt.
+type RebuildPayload struct {
+	Reason string `json:"reason"`
+	// Full renders every page again, rather than only those whose inputs
+	// changed since the worker's last rebuild.
+	Full bool `json:"full,omitempty"`
+}
+
 // NewRebuildTask returns a request to rebuild the feed and pages. Requests
 // are grouped and aggregated into one rebuild.
 func NewRebuildTask(reason string) (*asynq.Task, error) {
-	return newTask(TypeSiteRebuild, map[string]string{"reason": reason},
-		asynq.Queue(QueueSite), asynq.Group(siteGroup), asynq.MaxRetry(20))
+	return newRebuildTask(RebuildPayload{Reason: reason})
+}
+
+func newRebuildTask(p RebuildPayload) (*asynq.Task, error) {
+	return newTask(TypeSiteRebuild, p, asynq.Queue(QueueSite), asynq.Group(siteGroup), asynq.MaxRetry(20))
 }
 
 func newTask(typ string, payload any, opts ...asynq.Option) (*asynq.Task, error) {

@@ -78,7 +78,7 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 		n++
 		fmt.Fprintf(m.Stdout, "  + %s  GUID %s  %s\n", mf.Slug, mf.GUID, mf.PublishedAt.Format("2006-01-02"))
 	}
-	if err := q.Rebuild(ctx); err != nil {
+	if err := q.Rebuild(ctx, false); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, `imported %d episodes; the feed is rebuilt as the workers finish (see prodcast status).

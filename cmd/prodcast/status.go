@@ -191,7 +191,7 @@ func (m *Main) runRebuild(ctx context.Context, args []string) error {
 	}
 	q := workers.NewClient(svc.redis)
 	defer q.Close()
-	if err := q.Rebuild(ctx); err != nil {
+	if err := q.Rebuild(ctx, true); err != nil {
 		return err
 	}
 	fmt.Fprintln(m.Stdout, "rebuild queued; the workers upload what changed (see prodcast status)")

@@ -22,14 +22,15 @@ import (
 
 // The bucket layout. Only Public* keys may be fetched by listeners.
 const (
-	PublicPrefix   = "public/"
-	CatalogPrefix  = "private/catalog/"
-	BundlesPrefix  = "private/bundles/"
-	OriginalPrefix = "private/originals/"
-	ShowKey        = "private/show.yaml"
-	ShowStateKey   = "private/show.json"
-	FeedKey        = "public/feed.xml"
-	MediaPrefix    = "public/media/"
+	PublicPrefix     = "public/"
+	CatalogPrefix    = "private/catalog/"
+	BundlesPrefix    = "private/bundles/"
+	OriginalPrefix   = "private/originals/"
+	TranscriptPrefix = "private/transcripts/"
+	ShowKey          = "private/show.yaml"
+	ShowStateKey     = "private/show.json"
+	FeedKey          = "public/feed.xml"
+	MediaPrefix      = "public/media/"
 )
 
 // Store is the part of the bucket the catalog needs.
@@ -61,6 +62,26 @@ func ResultKey(id string) string { return BundlesPrefix + id + "/result.json" }
 // OriginalKey is where a recording is archived as dropped.
 func OriginalKey(slug, sha256, name string) string {
 	return OriginalPrefix + slug + "/" + sha256 + strings.ToLower(path.Ext(name))
+}
+
+// TranscriptKey is where an episode's transcript is kept, parsed, until
+// the rebuild publishes it; sha256 is that of the file as dropped.
+func TranscriptKey(slug, sha256 string) string {
+	return TranscriptPrefix + slug + "/" + sha256[:16] + ".json"
+}
+
+// Transcript reads the cues that ref names.
+func (c *Catalog) Transcript(ctx context.Context, ref *pipeline.TranscriptRef) ([]pipeline.Cue, error) {
+	var cues []pipeline.Cue
+	if err := c.getJSON(ctx, ref.Key, &cues); err != nil {
+		return nil, fmt.Errorf("cannot read the transcript of %q: %w", ref.Name, err)
+	}
+	return cues, nil
+}
+
+// PutTranscript keeps parsed cues at ref.Key.
+func (c *Catalog) PutTranscript(ctx context.Context, ref *pipeline.TranscriptRef, cues []pipeline.Cue) error {
+	return c.putJSON(ctx, ref.Key, cues)
 }
 
 // MediaKey is the immutable, content-hashed key of an encoded file.

@@ -9,6 +9,9 @@ import (
 	"github.com/prodcast/prodcast/pipeline"
 )
 
+// atomEntries is how many of the newest episodes the Atom feed carries.
+const atomEntries = 50
+
 type atomFeed struct {
 	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
 	Title   string      `xml:"title"`
@@ -58,7 +61,7 @@ func atom(show *pipeline.Show, eps []*Episode, now time.Time) ([]byte, error) {
 			{Href: show.URL("/"), Rel: "alternate", Type: "text/html"}},
 		Author: atomAuthor{Name: show.Author},
 	}
-	for _, e := range eps[:min(50, len(eps))] {
+	for _, e := range eps[:min(atomEntries, len(eps))] {
 		f.Entries = append(f.Entries, atomEntry{
 			Title: e.Meta.Title, ID: "urn:uuid:" + e.GUID,
 			Published: e.PubDate().UTC().Format(time.RFC3339), Updated: e.UpdatedAt.UTC().Format(time.RFC3339),

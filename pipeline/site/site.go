@@ -10,18 +10,26 @@ package site
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"html/template"
+	"io"
+	"math"
+	"path"
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/markdown"
+	"github.com/prodcast/prodcast/pipeline/transcript"
 )
 
 //go:embed templates/*.html templates/*.css
@@ -31,6 +39,8 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"duration": formatDuration,
 	"stamp":    chapters.Format,
 	"secs":     func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
+	"clock":    func(f float64) string { return chapters.Format(math.Floor(f)) },
+	"ext":      func(name string) string { return strings.ToUpper(strings.TrimPrefix(path.Ext(name), ".")) },
 	"date":     func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 }).ParseFS(templatesFS, "templates/*.html"))
@@ -47,13 +57,23 @@ type File struct {
 // Episode is what an episode page shows.
 type Episode struct {
 	*pipeline.Manifest
-	URL      string
-	MediaURL string
-	ArtURL   string
-	Notes    template.HTML
-	Summary  string
-	Newer    *Episode
-	Older    *Episode
+	URL             string
+	MediaURL        string
+	ArtURL          string
+	Notes           template.HTML
+	Summary         string
+	Newer           *Episode
+	Older           *Episode
+	Turns           []transcript.Turn // the transcript, as paragraphs
+	TranscriptFiles []TranscriptFile
+
+	key string // identifies the manifest's content
+}
+
+// TranscriptFile is one published form of an episode's transcript.
+type TranscriptFile struct {
+	transcript.Format
+	URL string
 }
 
 type page struct {
@@ -77,26 +97,91 @@ type tagCount struct {
 }
 
 // Render renders every file of the blog for the episodes live at now. Keys
-// are paths under public/.
+// are paths under public/. It renders everything; a Renderer kept between
+// rebuilds renders only what changed.
 func Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) (map[string]File, error) {
+	files, _, err := new(Renderer).Render(show, manifests, now)
+	return files, err
+}
+
+// Render renders every file of the blog for the episodes live at now, and
+// says how many files it rendered and how many it took unchanged from its
+// last run.
+func (rr *Renderer) Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) (map[string]File, Stats, error) {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	r := &renderer{Renderer: rr, show: show, out: map[string]File{}, last: rr.memo, memo: map[string]memo{}}
+	r.showKey = fingerprint(show)
 	eps := episodes(show, manifests, now)
-	r := &renderer{show: show, out: map[string]File{}}
 	r.home(eps)
 	for _, e := range eps {
-		img := e.ArtURL
-		if img == "" {
-			img = show.ArtURL()
+		r.episode(e)
+	}
+	tags := r.tags(eps)
+	r.html("about/index.html", "about.html", page{Show: show, Title: "About · " + show.Title,
+		Canonical: show.URL("/about/"), Desc: show.Description, Image: show.ArtURL(), Tags: tags}, tagsKey(tags))
+	r.static(eps, tags, now)
+	if r.err != nil {
+		return nil, Stats{}, r.err
+	}
+	rr.memo = r.memo
+	return r.out, r.stats, nil
+}
+
+// episode renders one episode's page, its chapters and its transcript.
+func (r *renderer) episode(e *Episode) {
+	show := r.show
+	img := e.ArtURL
+	if img == "" {
+		img = show.ArtURL()
+	}
+	dir := "episodes/" + e.Slug + "/"
+	if len(e.Chapters) > 0 {
+		r.file(dir+"chapters.json", "application/json+chapters", pipeline.ChaptersHash(e.Chapters), func() ([]byte, error) {
+			return chapters.JSON(e.Chapters)
+		})
+	}
+	key := []string{e.key, neighbour(e.Newer), neighbour(e.Older)}
+	if e.Transcript != nil && r.Transcript != nil {
+		for _, f := range transcript.Published {
+			e.TranscriptFiles = append(e.TranscriptFiles, TranscriptFile{Format: f, URL: "/" + dir + f.Name})
 		}
-		r.html("episodes/"+e.Slug+"/index.html", "episode.html", page{Show: show,
-			Title: e.Meta.Title + " · " + show.Title, Canonical: e.URL, Desc: e.Summary, Image: img, Episode: e})
-		if len(e.Chapters) > 0 {
-			data, err := chapters.JSON(e.Chapters)
-			if err != nil {
+		var cues []pipeline.Cue
+		var turns []transcript.Turn
+		load := func() ([]pipeline.Cue, error) {
+			if cues != nil {
+				return cues, nil
+			}
+			var err error
+			if cues, err = r.Transcript(e.Manifest); err != nil {
 				return nil, err
 			}
-			r.out["episodes/"+e.Slug+"/chapters.json"] = File{Body: data, ContentType: "application/json+chapters"}
+			turns = transcript.Turns(cues)
+			return cues, nil
 		}
+		for _, f := range transcript.Published {
+			r.file(dir+f.Name, f.Type+"; charset=utf-8", e.Transcript.SHA256, func() ([]byte, error) {
+				cs, err := load()
+				if err != nil {
+					return nil, err
+				}
+				return f.Render(cs)
+			})
+		}
+		if turns == nil && !r.fresh(dir+"index.html", joinKeys(key)) {
+			if _, err := load(); err != nil && r.err == nil {
+				r.err = err
+			}
+		}
+		e.Turns = turns
 	}
+	r.html(dir+"index.html", "episode.html", page{Show: show,
+		Title: e.Meta.Title + " · " + show.Title, Canonical: e.URL, Desc: e.Summary, Image: img, Episode: e}, key...)
+}
+
+// tags renders one page per topic tag and returns the tags with their counts.
+func (r *renderer) tags(eps []*Episode) []tagCount {
+	show := r.show
 	byTag := map[string][]*Episode{}
 	for _, e := range eps {
 		for _, t := range e.Meta.Tags {
@@ -108,32 +193,25 @@ func Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) 
 		tags = append(tags, tagCount{t, len(list)})
 		r.html("tags/"+t+"/index.html", "tag.html", page{Show: show, Title: "#" + t + " · " + show.Title,
 			Canonical: show.URL("/tags/" + t + "/"), Desc: fmt.Sprintf("Episodes of %s about %s.", show.Title, t),
-			Image: show.ArtURL(), Episodes: list, Tag: t})
+			Image: show.ArtURL(), Episodes: list, Tag: t}, keys(list)...)
 	}
 	sort.Slice(tags, func(i, j int) bool { return tags[i].Tag < tags[j].Tag })
-	r.html("about/index.html", "about.html", page{Show: show, Title: "About · " + show.Title,
-		Canonical: show.URL("/about/"), Desc: show.Description, Image: show.ArtURL(), Tags: tags})
-	if r.err != nil {
-		return nil, r.err
-	}
-	css, err := templatesFS.ReadFile("templates/style.css")
-	if err != nil {
-		return nil, err
-	}
-	r.out["style.css"] = File{Body: css, ContentType: "text/css; charset=utf-8"}
-	a, err := atom(show, eps, now)
-	if err != nil {
-		return nil, err
-	}
-	sm, err := sitemap(show, eps, tags)
-	if err != nil {
-		return nil, err
-	}
-	r.out["atom.xml"] = File{Body: a, ContentType: "application/atom+xml; charset=utf-8"}
-	r.out["sitemap.xml"] = File{Body: sm, ContentType: "application/xml; charset=utf-8"}
-	r.out["robots.txt"] = File{Body: []byte("User-agent: *\nDisallow: /media/\n\nSitemap: " + show.URL("/sitemap.xml") + "\n"),
-		ContentType: "text/plain; charset=utf-8"}
-	return r.out, nil
+	return tags
+}
+
+// static renders the stylesheet, the Atom feed, the sitemap and robots.txt.
+func (r *renderer) static(eps []*Episode, tags []tagCount, now time.Time) {
+	show := r.show
+	r.file("style.css", "text/css; charset=utf-8", "", func() ([]byte, error) {
+		return templatesFS.ReadFile("templates/style.css")
+	})
+	r.file("atom.xml", "application/atom+xml; charset=utf-8", joinKeys(keys(eps[:min(atomEntries, len(eps))])),
+		func() ([]byte, error) { return atom(show, eps, now) })
+	r.file("sitemap.xml", "application/xml; charset=utf-8", joinKeys(keys(eps))+tagsKey(tags),
+		func() ([]byte, error) { return sitemap(show, eps, tags) })
+	r.file("robots.txt", "text/plain; charset=utf-8", "", func() ([]byte, error) {
+		return []byte("User-agent: *\nDisallow: /media/\n\nSitemap: " + show.URL("/sitemap.xml") + "\n"), nil
+	})
 }
 
 func episodes(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) []*Episode {
@@ -172,6 +250,7 @@ func episodes(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time
 			MediaURL: show.PublicURL(m.MP3.Key),
 			Notes:    template.HTML(notes), // sanitised by bluemonday
 			Summary:  summary,
+			key:      manifestKey(m),
 		}
 		if m.Art != "" {
 			e.ArtURL = show.PublicURL(m.Art)
@@ -189,22 +268,138 @@ func episodes(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time
 	return eps
 }
 
-type renderer struct {
-	show *pipeline.Show
-	out  map[string]File
-	err  error
+// Renderer renders the blog and remembers what it rendered, so that the
+// next rebuild renders again only the files whose inputs changed: after one
+// new episode, its page, its neighbours, the home pages, its topics' pages
+// and the feeds, not a thousand pages. The zero value is ready to use.
+type Renderer struct {
+	// Transcript reads the cues of an episode's transcript. When nil,
+	// pages show no transcript and none is published.
+	Transcript func(*pipeline.Manifest) ([]pipeline.Cue, error)
+
+	mu   sync.Mutex
+	memo map[string]memo // by path: what the last run rendered
 }
 
-func (r *renderer) html(path, tmpl string, p page) {
+// Forget drops what the renderer remembers, so that its next run renders
+// every file.
+func (rr *Renderer) Forget() {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	rr.memo = nil
+}
+
+// Stats says how much work a render did.
+type Stats struct {
+	Rendered int // files rendered
+	Reused   int // files taken unchanged from the last run
+}
+
+type memo struct {
+	key  [32]byte
+	file File
+}
+
+type renderer struct {
+	*Renderer
+	show    *pipeline.Show
+	showKey string
+	out     map[string]File
+	last    map[string]memo
+	memo    map[string]memo
+	stats   Stats
+	err     error
+}
+
+// fresh reports whether the last run rendered path from the same input.
+func (r *renderer) fresh(path string, input string) bool {
+	m, ok := r.last[path]
+	return ok && m.key == r.key(path, input)
+}
+
+func (r *renderer) key(path string, input string) [32]byte {
+	h := sha256.New()
+	io.WriteString(h, r.showKey)
+	io.WriteString(h, "\x00"+path+"\x00")
+	io.WriteString(h, input)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// file puts path in the output: the last run's bytes if its inputs are the
+// same, else what render returns.
+func (r *renderer) file(path, contentType string, input string, render func() ([]byte, error)) {
 	if r.err != nil {
 		return
 	}
-	var buf bytes.Buffer
-	if err := templates.ExecuteTemplate(&buf, tmpl, p); err != nil {
+	key := r.key(path, input)
+	if m, ok := r.last[path]; ok && m.key == key {
+		r.out[path], r.memo[path] = m.file, m
+		r.stats.Reused++
+		return
+	}
+	body, err := render()
+	if err != nil {
 		r.err = fmt.Errorf("cannot render %s: %w", path, err)
 		return
 	}
-	r.out[path] = File{Body: buf.Bytes(), ContentType: "text/html; charset=utf-8"}
+	f := File{Body: body, ContentType: contentType}
+	r.out[path], r.memo[path] = f, memo{key: key, file: f}
+	r.stats.Rendered++
+}
+
+// html renders a template into path, unless its inputs are unchanged.
+func (r *renderer) html(path, tmpl string, p page, inputs ...string) {
+	r.file(path, "text/html; charset=utf-8", joinKeys(inputs), func() ([]byte, error) {
+		var buf bytes.Buffer
+		err := templates.ExecuteTemplate(&buf, tmpl, p)
+		return buf.Bytes(), err
+	})
+}
+
+// fingerprint identifies the show as the pages see it.
+func fingerprint(show *pipeline.Show) string {
+	data, _ := json.Marshal(show)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// manifestKey identifies a manifest's content. The catalog stamps every
+// write with UpdatedAt; a manifest never written (in tests, in the bench)
+// is hashed whole.
+func manifestKey(m *pipeline.Manifest) string {
+	if !m.UpdatedAt.IsZero() {
+		return m.Slug + "@" + strconv.FormatInt(m.UpdatedAt.UnixNano(), 36)
+	}
+	data, _ := json.Marshal(m)
+	sum := sha256.Sum256(data)
+	return m.Slug + "#" + hex.EncodeToString(sum[:16])
+}
+
+func joinKeys(inputs []string) string { return strings.Join(inputs, "\x01") }
+
+func neighbour(e *Episode) string {
+	if e == nil {
+		return ""
+	}
+	return e.key
+}
+
+func keys(eps []*Episode) []string {
+	out := make([]string, len(eps))
+	for i, e := range eps {
+		out[i] = e.key
+	}
+	return out
+}
+
+func tagsKey(tags []tagCount) string {
+	var b strings.Builder
+	for _, t := range tags {
+		fmt.Fprintf(&b, "%s=%d,", t.Tag, t.N)
+	}
+	return b.String()
 }
 
 // home renders the home page and its older pages, PerPage episodes each.
@@ -231,7 +426,7 @@ func (r *renderer) home(eps []*Episode) {
 		if n > 1 {
 			path = fmt.Sprintf("page/%d/index.html", n)
 		}
-		r.html(path, "index.html", p)
+		r.html(path, "index.html", p, append(keys(list), strconv.Itoa(pages))...)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +108,147 @@ func TestRenderPages(t *testing.T) {
 	p3 := string(files["page/3/index.html"].Body)
 	if strings.Count(p3, `<article class="card">`) != 5 || !strings.Contains(p3, `href="/page/2/" rel="prev"`) {
 		t.Errorf("page 3 should list 5 episodes and link back to page 2")
+	}
+}
+
+var testCues = []pipeline.Cue{
+	{Start: 0, End: 4.5, Speaker: "Jo Host", Text: "Welcome. Today: OAuth 2.0 & <Flask>."},
+	{Start: 4.5, End: 9, Speaker: "Jo Host", Text: "Our guest runs it without Kubernetes."},
+	{Start: 9, End: 12.25, Speaker: "Ada", Text: "Thanks for having me."},
+}
+
+// TestRenderTranscript renders an episode with a transcript: the page
+// shows it as paragraphs with speakers and seeking timestamps, and the
+// three published forms come next to the page.
+func TestRenderTranscript(t *testing.T) {
+	ep := episode(3, "oauth2")
+	ep.Transcript = &pipeline.TranscriptRef{Key: "private/transcripts/ep-3/abc.json", Name: "transcript.vtt", SHA256: "abc", Cues: 3}
+	loads := 0
+	r := &site.Renderer{Transcript: func(m *pipeline.Manifest) ([]pipeline.Cue, error) {
+		loads++
+		if m.Transcript.Key != "private/transcripts/ep-3/abc.json" {
+			t.Errorf("loads %q", m.Transcript.Key)
+		}
+		return testCues, nil
+	}}
+	files, _, err := r.Render(testShow(), []*pipeline.Manifest{episode(1), ep}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"episodes/ep-3/index.html", "episodes/ep-3/transcript.vtt", "episodes/ep-3/transcript.srt", "episodes/ep-3/transcript.json"} {
+		MustGolden(t, path, files[path].Body)
+	}
+	if loads != 1 {
+		t.Errorf("the transcript was read %d times, want once", loads)
+	}
+	if ct := files["episodes/ep-3/transcript.vtt"].ContentType; ct != "text/vtt; charset=utf-8" {
+		t.Errorf("transcript.vtt has type %q", ct)
+	}
+	if _, ok := files["episodes/ep-1/transcript.vtt"]; ok {
+		t.Error("an episode without a transcript has one")
+	}
+	// Rendered again, nothing changed: nothing is read or rendered again.
+	_, stats, err := r.Render(testShow(), []*pipeline.Manifest{episode(1), ep}, now)
+	if err != nil || stats.Rendered != 0 || loads != 1 {
+		t.Errorf("second render: %v, %+v, %d loads", err, stats, loads)
+	}
+}
+
+// MustGolden compares body with testdata/<path>.golden, or rewrites it
+// with -update.
+func MustGolden(tb testing.TB, path string, body []byte) {
+	tb.Helper()
+	golden := filepath.Join("testdata", strings.ReplaceAll(path, "/", "_")+".golden")
+	if *update {
+		os.WriteFile(golden, body, 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(body)); diff != "" {
+		tb.Errorf("%s differs from %s (-want +got; go test ./pipeline/site -update if intended):\n%s", path, golden, diff)
+	}
+}
+
+// TestRenderIncremental publishes one episode into a show of 45 and checks
+// that the renderer renders only what shows it, and that the result is
+// byte for byte what a full render gives.
+func TestRenderIncremental(t *testing.T) {
+	var eps []*pipeline.Manifest
+	for i := 2; i <= 46; i++ {
+		tag := "flask"
+		if i%2 == 0 {
+			tag = "docker"
+		}
+		eps = append(eps, episode(i, tag))
+	}
+	r := new(site.Renderer)
+	first, stats, err := r.Render(testShow(), eps, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Reused != 0 || stats.Rendered != len(first) {
+		t.Errorf("first render: %+v for %d files", stats, len(first))
+	}
+	added := append([]*pipeline.Manifest{episode(1, "oauth2")}, eps...)
+	got, stats, err := r.Render(testShow(), added, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := site.Render(testShow(), added, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(full) {
+		t.Errorf("incremental render gives %d files, full %d", len(got), len(full))
+	}
+	for path, f := range full {
+		if string(got[path].Body) != string(f.Body) {
+			t.Errorf("%s differs from the full render", path)
+		}
+	}
+	var rendered []string
+	for path := range got {
+		if string(first[path].Body) != string(got[path].Body) {
+			rendered = append(rendered, path)
+		}
+	}
+	// The new page, its older neighbour, the 3 home pages, its new tag
+	// page, the about page (a new topic), the Atom feed and the sitemap.
+	want := []string{"about/index.html", "atom.xml", "episodes/ep-1/index.html", "episodes/ep-2/index.html",
+		"index.html", "page/2/index.html", "page/3/index.html", "sitemap.xml", "tags/oauth2/index.html"}
+	sort.Strings(rendered)
+	if diff := cmp.Diff(want, rendered); diff != "" {
+		t.Errorf("changed files (-want +got):\n%s", diff)
+	}
+	if stats.Rendered != len(want) || stats.Reused != len(got)-len(want) {
+		t.Errorf("stats %+v, want %d rendered and %d reused", stats, len(want), len(got)-len(want))
+	}
+	// A change to the show renders everything again.
+	show := testShow()
+	show.Title = "Python in Production, again"
+	_, stats, err = r.Render(show, added, now)
+	if err != nil || stats.Reused != 0 {
+		t.Errorf("after a show change: %v, %+v", err, stats)
+	}
+}
+
+func BenchmarkPublishOneInThousand(b *testing.B) {
+	var eps []*pipeline.Manifest
+	for i := 2; i <= 1001; i++ {
+		eps = append(eps, episode(i, fmt.Sprintf("topic-%d", i%9)))
+	}
+	added := append([]*pipeline.Manifest{episode(1, "oauth2")}, eps...)
+	for b.Loop() {
+		b.StopTimer()
+		r := new(site.Renderer)
+		if _, _, err := r.Render(testShow(), eps, now); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if _, _, err := r.Render(testShow(), added, now); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

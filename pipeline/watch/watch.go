@@ -25,7 +25,7 @@ type Queue interface {
 	// per id.
 	Ingest(ctx context.Context, id, name string, files []pipeline.BundleFile) error
 	// Rebuild asks for the feed and pages to be rebuilt.
-	Rebuild(ctx context.Context) error
+	Rebuild(ctx context.Context, full bool) error
 }
 
 // Watcher watches one data folder.
