@@ -30,8 +30,8 @@ func artifacts(t *testing.T) string {
 
 // TestEpisodePageInChromium opens an episode page served by `prodcast up`
 // in headless Chromium: no console errors, the player loads its metadata, a
-// chapter link moves the player, and the page is photographed at phone and
-// desktop widths.
+// chapter link and a transcript timestamp move the player, and the page is
+// photographed at phone and desktop widths.
 func TestEpisodePageInChromium(t *testing.T) {
 	browser, err := exec.LookPath("chromium")
 	if err != nil {
@@ -49,6 +49,8 @@ func TestEpisodePageInChromium(t *testing.T) {
 		"guests: [{name: Sam, role: SRE, url: 'https://example.com/sam'}]\ntags: [falcon, no-kubernetes]\n---\n"+
 		"## Notes\n\nWe talk about **Falcon** on plain VMs.\n\n| tool | why |\n|---|---|\n| systemd | restarts |\n")
 	MustWrite(t, filepath.Join(dir, "chapters.txt"), "00:00 Hello\n00:12 Why not Kubernetes\n00:25 Falcon in production\n")
+	MustWrite(t, filepath.Join(dir, "transcript.vtt"), "WEBVTT\n\n00:00.000 --> 00:12.000\n<v Jo>Hello, Sam.\n\n"+
+		"00:12.000 --> 00:30.000\n<v Sam>We run Falcon on plain VMs with systemd.\n\n00:30.000 --> 00:40.000\n<v Jo>Thanks.\n")
 	MoveIn(t, data, dir)
 	WaitFor(t, 60*time.Second, "the episode in the feed", func() bool { return FeedItems(url("/feed.xml")) == 1 })
 	page := url("/episodes/running-falcon-without-kubernetes/")
@@ -107,6 +109,12 @@ func TestEpisodePageInChromium(t *testing.T) {
 	step("seek to the chapter", err)
 	at, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById("player").currentTime`))
 	step("read the time", err)
+	_, err = chromedp.Run(ctx, chromedp.Click(chromedp.CSS(`.transcript a.seek[data-start="30"]`)))
+	step("click a transcript timestamp", err)
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`Math.abs(document.getElementById("player").currentTime - 30) < 1`, chromedp.WithPollingTimeout(10*time.Second)))
+	step("seek to the transcript's time", err)
+	speakers, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll(".transcript .speaker")].map(e => e.textContent).join(",")`))
+	step("read the transcript's speakers", err)
 	_, err = chromedp.Run(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile))
 	step("phone viewport", err)
 	_, err = chromedp.Run(ctx, chromedp.Navigate(page))
@@ -117,6 +125,9 @@ func TestEpisodePageInChromium(t *testing.T) {
 	step("screenshot at 360 px", err)
 	if math.Abs(duration-40) > 0.5 {
 		t.Errorf("the player's duration is %.2f s, want 40", duration)
+	}
+	if speakers != "Jo,Sam,Jo" {
+		t.Errorf("the transcript shows speakers %q, want Jo,Sam,Jo", speakers)
 	}
 	if math.Abs(at-12) > 1 {
 		t.Errorf("after the chapter link the player is at %.2f s, want 12", at)

@@ -12,10 +12,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestChapters puts a bundle with chapters through the pipeline and reads
-// them back from the MP3 (ffprobe), the JSON, the feed (gofeed and gPodder's
-// podcastparser) and the page; bad chapters fail the bundle naming the line.
-func TestChapters(t *testing.T) {
+// TestChaptersAndTranscript puts a bundle with chapters and a transcript
+// through the pipeline and reads them back from the MP3 (ffprobe), the
+// JSON, the published transcripts, the feed (gofeed and gPodder's
+// podcastparser) and the page; bad chapters and a broken transcript fail
+// their bundles naming the line.
+func TestChaptersAndTranscript(t *testing.T) {
 	env := MustEnv(t)
 	MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML)
 	os.MkdirAll(filepath.Join(env.Data, "drop"), 0o755)
@@ -28,6 +30,13 @@ func TestChapters(t *testing.T) {
 	MustSpeechWAV(t, filepath.Join(good, "talk.wav"), 30, 2)
 	MustWrite(t, filepath.Join(good, "episode.md"), "---\ntitle: Chapters and OAuth\n---\nNotes.\n")
 	MustWrite(t, filepath.Join(good, "chapters.txt"), "00:00:00 Welcome\n00:00:10 OAuth 2.0 in Flask https://oauth.net/2/\n00:00:21.5 Wrap-up\n")
+	MustWrite(t, filepath.Join(good, "transcript.vtt"), "WEBVTT\n\n00:00.000 --> 00:04.000\n<v Jo Host>Welcome &amp; hello.\n\n"+
+		"00:04.000 --> 00:10.000\nToday: OAuth in Flask.\n\n00:10.000 --> 00:21.500\n<v Ada Lovelace>Tokens expire; refresh them.\n\n"+
+		"00:21.500 --> 00:31.000\n<v Jo Host>Thanks, Ada.\n") // runs a second past the end: a warning only
+	badTranscript := filepath.Join(staging, "bad-transcript")
+	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=d=30", filepath.Join(badTranscript, "talk.wav"))
+	MustWrite(t, filepath.Join(badTranscript, "episode.md"), "---\ntitle: Bad transcript\n---\n")
+	MustWrite(t, filepath.Join(badTranscript, "transcript.srt"), "1\n00:00:00,000 --> 00:00:02,000\nHi\n\n2\n00:00:02,000 -> 00:00:04,000\nBye\n")
 	outOfOrder := filepath.Join(staging, "out-of-order")
 	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=d=30", filepath.Join(outOfOrder, "talk.wav"))
 	MustWrite(t, filepath.Join(outOfOrder, "episode.md"), "---\ntitle: Out of order\n---\n")
@@ -36,15 +45,16 @@ func TestChapters(t *testing.T) {
 	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=d=30", filepath.Join(pastEnd, "talk.wav"))
 	MustWrite(t, filepath.Join(pastEnd, "episode.md"), "---\ntitle: Past the end\n---\n")
 	MustWrite(t, filepath.Join(pastEnd, "chapters.json"), `{"version":"1.2.0","chapters":[{"startTime":0,"title":"A"},{"startTime":45,"title":"B"}]}`)
-	for _, d := range []string{good, outOfOrder, pastEnd} {
+	for _, d := range []string{good, outOfOrder, pastEnd, badTranscript} {
 		MoveIn(t, env.Data, d)
 	}
-	WaitFor(t, 90*time.Second, "1 bundle in done/ and 2 in failed/", func() bool {
-		return len(Entries(filepath.Join(env.Data, "done"))) == 1 && len(Entries(filepath.Join(env.Data, "failed"))) == 2
+	WaitFor(t, 90*time.Second, "1 bundle in done/ and 3 in failed/", func() bool {
+		return len(Entries(filepath.Join(env.Data, "done"))) == 1 && len(Entries(filepath.Join(env.Data, "failed"))) == 3
 	})
 	for name, want := range map[string]string{
-		"out-of-order": `chapters.txt line 3: "C" starts at 00:00:10, not after "B"`,
-		"past-end":     `chapters.json, chapter 2: "B" starts at 00:00:45, after the end of the audio`,
+		"out-of-order":   `chapters.txt line 3: "C" starts at 00:00:10, not after "B"`,
+		"past-end":       `chapters.json, chapter 2: "B" starts at 00:00:45, after the end of the audio`,
+		"bad-transcript": `transcript.srt line 6: "00:00:02,000 -> 00:00:04,000" is not a cue timing`,
 	} {
 		text, _ := os.ReadFile(filepath.Join(env.Data, "failed", name, "ERROR.txt"))
 		if !strings.Contains(string(text), want) {
@@ -116,9 +126,38 @@ func TestChapters(t *testing.T) {
 	if len(pc) != 1 || len(pc[0].Chapters) != 3 || pc[0].Chapters[1][1] != "OAuth 2.0 in Flask" || pc[0].Chapters[2][0] != 21.0 { // podcastparser keeps whole seconds
 		t.Errorf("podcastparser's chapters: %s", pout)
 	}
-	// The page lists them, as links that seek.
+	// The transcript, in the feed and in its three forms.
+	trs := it.Extensions["podcast"]["transcript"]
+	if len(trs) != 3 {
+		t.Fatalf("gofeed finds %d podcast:transcript, want 3: %+v", len(trs), trs)
+	}
+	types := map[string]string{}
+	for _, tr := range trs {
+		types[tr.Attrs["type"]] = tr.Attrs["url"]
+		if tr.Attrs["language"] != "en" {
+			t.Errorf("podcast:transcript %s has language %q", tr.Attrs["type"], tr.Attrs["language"])
+		}
+		if (tr.Attrs["rel"] == "captions") != (tr.Attrs["type"] == "text/vtt") {
+			t.Errorf("podcast:transcript %s has rel %q; only the VTT is captions", tr.Attrs["type"], tr.Attrs["rel"])
+		}
+	}
+	for typ, want := range map[string]string{
+		"text/vtt":             "00:00:10.000 --> 00:00:21.500\n<v Ada Lovelace>Tokens expire; refresh them.\n",
+		"application/x-subrip": "3\n00:00:10,000 --> 00:00:21,500\nAda Lovelace: Tokens expire; refresh them.\n",
+		"application/json":     `{"speaker":"Jo Host","startTime":4,"endTime":10,"body":"Today: OAuth in Flask."}`,
+	} {
+		resp, body := Get(t, types[typ])
+		if !strings.Contains(string(body), want) || !strings.HasPrefix(resp.Header.Get("Content-Type"), typ) {
+			t.Errorf("%s at %q (%s) lacks %q:\n%s", typ, types[typ], resp.Header.Get("Content-Type"), want, body)
+		}
+		if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("%s is not open to web players on other sites (no CORS header)", typ)
+		}
+	}
+	// The page lists the chapters and the transcript, as links that seek.
 	_, page := Get(t, it.Link)
-	for _, want := range []string{`data-start="10"`, `data-start="21.5"`, "00:00:21.500", "Wrap-up", `href="https://oauth.net/2/"`} {
+	for _, want := range []string{`data-start="10"`, `data-start="21.5"`, "00:00:21.500", "Wrap-up", `href="https://oauth.net/2/"`,
+		`<b class="speaker">Ada Lovelace</b>`, "Welcome &amp; hello. Today: OAuth in Flask.", `href="/episodes/chapters-and-oauth/transcript.srt"`} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("page lacks %q", want)
 		}

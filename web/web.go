@@ -137,6 +137,9 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 	}
 	defer obj.Close()
 	h := w.Header()
+	// Everything here is public; web players on other sites fetch the
+	// feed, chapters and transcripts from the browser.
+	h.Set("Access-Control-Allow-Origin", "*")
 	if info.ContentType != "" {
 		h.Set("Content-Type", info.ContentType)
 	}
@@ -166,7 +169,8 @@ func compressible(ct string) bool {
 	ct, _, _ = strings.Cut(ct, ";")
 	switch ct {
 	case "text/html", "text/css", "text/plain", "text/vtt", "application/rss+xml", "application/atom+xml",
-		"application/xml", "text/xml", "application/json", "application/javascript", "text/javascript":
+		"application/xml", "text/xml", "application/json", "application/javascript", "text/javascript",
+		"application/x-subrip", "application/json+chapters":
 		return true
 	}
 	return false
