@@ -20,7 +20,10 @@ type Show struct {
 	Image       string  `yaml:"image" json:"image,omitempty"`
 	BaseURL     string  `yaml:"base_url" json:"base_url"`
 	Funding     Funding `yaml:"funding" json:"funding,omitempty"`
-	Audio       Audio   `yaml:"audio" json:"audio"`
+	// Templates is a folder, relative to the data folder, whose files
+	// replace the blog's built-in templates of the same names.
+	Templates string `yaml:"templates" json:"templates,omitempty"`
+	Audio     Audio  `yaml:"audio" json:"audio"`
 
 	// Art is the published show art: an object key under public/ or a URL.
 	// The watcher fills it in when it uploads the image; empty until then.

@@ -64,6 +64,16 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	if p.Full {
 		r.Forget()
 	}
+	overrides, err := h.Catalog.Templates(ctx)
+	if err != nil {
+		return err
+	}
+	if err := r.SetTemplates(overrides); err != nil {
+		// The watcher checks templates before uploading them, so this is
+		// a bucket edited by hand; the built-in ones serve meanwhile.
+		h.Log.Error("the show's templates cannot be used; rendering with the built-in ones", "err", err)
+		_ = r.SetTemplates(nil)
+	}
 	files, stats, err := r.Render(show, eps, now)
 	if err != nil {
 		return err

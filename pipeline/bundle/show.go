@@ -19,7 +19,7 @@ func ParseShow(data []byte, baseURL string) (*pipeline.Show, error) {
 	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
 		return nil, &pipeline.InputError{
 			Problem: "show.yaml is not valid",
-			Fix:     "fix the YAML; the keys are title, description, author, owner, language, category, subcategory, explicit, image, base_url, funding",
+			Fix:     "fix the YAML; the keys are title, description, author, owner, language, category, subcategory, explicit, image, base_url, funding, audio, templates",
 			Err:     err,
 		}
 	}
@@ -51,4 +51,6 @@ explicit: false
 # funding:
 #   url: https://example.com/support
 #   text: Support the show
+# templates: theme      # a folder of your own episode.html, index.html, base.html,
+#                       # tag.html, about.html or style.css, replacing the built-in ones
 `

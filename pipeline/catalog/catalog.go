@@ -27,6 +27,7 @@ const (
 	BundlesPrefix    = "private/bundles/"
 	OriginalPrefix   = "private/originals/"
 	TranscriptPrefix = "private/transcripts/"
+	TemplatesPrefix  = "private/templates/"
 	ShowKey          = "private/show.yaml"
 	ShowStateKey     = "private/show.json"
 	FeedKey          = "public/feed.xml"
@@ -38,6 +39,7 @@ type Store interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	PutBytes(ctx context.Context, key string, data []byte, p s3.Put) error
 	List(ctx context.Context, prefix string) ([]s3.Object, error)
+	Delete(ctx context.Context, key string) error
 }
 
 var _ Store = (*s3.Store)(nil)
@@ -82,6 +84,45 @@ func (c *Catalog) Transcript(ctx context.Context, ref *pipeline.TranscriptRef) (
 // PutTranscript keeps parsed cues at ref.Key.
 func (c *Catalog) PutTranscript(ctx context.Context, ref *pipeline.TranscriptRef, cues []pipeline.Cue) error {
 	return c.putJSON(ctx, ref.Key, cues)
+}
+
+// Templates reads the show's own blog templates, by file name; none if the
+// show uses the built-in ones.
+func (c *Catalog) Templates(ctx context.Context) (map[string][]byte, error) {
+	objs, err := c.st.List(ctx, TemplatesPrefix)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, o := range objs {
+		data, err := c.st.Get(ctx, o.Key)
+		if err != nil {
+			return nil, err
+		}
+		files[strings.TrimPrefix(o.Key, TemplatesPrefix)] = data
+	}
+	return files, nil
+}
+
+// PutTemplates replaces the show's own templates with files.
+func (c *Catalog) PutTemplates(ctx context.Context, files map[string][]byte) error {
+	objs, err := c.st.List(ctx, TemplatesPrefix)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if _, ok := files[strings.TrimPrefix(o.Key, TemplatesPrefix)]; !ok {
+			if err := c.st.Delete(ctx, o.Key); err != nil {
+				return err
+			}
+		}
+	}
+	for name, data := range files {
+		if err := c.st.PutBytes(ctx, TemplatesPrefix+name, data, s3.Put{ContentType: "text/plain; charset=utf-8"}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // MediaKey is the immutable, content-hashed key of an encoded file.

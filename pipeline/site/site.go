@@ -17,8 +17,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"math"
-	"path"
 	"runtime"
 	"sort"
 	"strconv"
@@ -34,16 +32,6 @@ import (
 
 //go:embed templates/*.html templates/*.css
 var templatesFS embed.FS
-
-var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"duration": formatDuration,
-	"stamp":    chapters.Format,
-	"secs":     func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
-	"clock":    func(f float64) string { return chapters.Format(math.Floor(f)) },
-	"ext":      func(name string) string { return strings.ToUpper(strings.TrimPrefix(path.Ext(name), ".")) },
-	"date":     func(t time.Time) string { return t.UTC().Format("2 January 2006") },
-	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-}).ParseFS(templatesFS, "templates/*.html"))
 
 // PerPage is how many episodes a home page lists.
 const PerPage = 20
@@ -110,8 +98,11 @@ func Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) 
 func (rr *Renderer) Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) (map[string]File, Stats, error) {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
-	r := &renderer{Renderer: rr, show: show, out: map[string]File{}, last: rr.memo, memo: map[string]memo{}}
-	r.showKey = fingerprint(show)
+	r := &renderer{Renderer: rr, show: show, out: map[string]File{}, last: rr.memo, memo: map[string]memo{}, theme: rr.theme}
+	if r.theme == nil {
+		r.theme = builtin
+	}
+	r.showKey = fingerprint(show) + r.theme.key
 	eps := episodes(show, manifests, now)
 	r.home(eps)
 	for _, e := range eps {
@@ -203,7 +194,7 @@ func (r *renderer) tags(eps []*Episode) []tagCount {
 func (r *renderer) static(eps []*Episode, tags []tagCount, now time.Time) {
 	show := r.show
 	r.file("style.css", "text/css; charset=utf-8", "", func() ([]byte, error) {
-		return templatesFS.ReadFile("templates/style.css")
+		return r.theme.css, nil
 	})
 	r.file("atom.xml", "application/atom+xml; charset=utf-8", joinKeys(keys(eps[:min(atomEntries, len(eps))])),
 		func() ([]byte, error) { return atom(show, eps, now) })
@@ -277,8 +268,9 @@ type Renderer struct {
 	// pages show no transcript and none is published.
 	Transcript func(*pipeline.Manifest) ([]pipeline.Cue, error)
 
-	mu   sync.Mutex
-	memo map[string]memo // by path: what the last run rendered
+	mu    sync.Mutex
+	theme *theme          // nil for the built-in one
+	memo  map[string]memo // by path: what the last run rendered
 }
 
 // Forget drops what the renderer remembers, so that its next run renders
@@ -304,6 +296,7 @@ type renderer struct {
 	*Renderer
 	show    *pipeline.Show
 	showKey string
+	theme   *theme
 	out     map[string]File
 	last    map[string]memo
 	memo    map[string]memo
@@ -353,7 +346,7 @@ func (r *renderer) file(path, contentType string, input string, render func() ([
 func (r *renderer) html(path, tmpl string, p page, inputs ...string) {
 	r.file(path, "text/html; charset=utf-8", joinKeys(inputs), func() ([]byte, error) {
 		var buf bytes.Buffer
-		err := templates.ExecuteTemplate(&buf, tmpl, p)
+		err := r.theme.html.ExecuteTemplate(&buf, tmpl, p)
 		return buf.Bytes(), err
 	})
 }

@@ -252,3 +252,57 @@ func BenchmarkPublishOneInThousand(b *testing.B) {
 		}
 	}
 }
+
+// TestTemplatesOverride renders with a show's own episode template and
+// stylesheet, and refuses templates that do not parse or render.
+func TestTemplatesOverride(t *testing.T) {
+	r := new(site.Renderer)
+	eps := []*pipeline.Manifest{episode(1, "flask")}
+	before, _, err := r.Render(testShow(), eps, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := map[string][]byte{
+		"episode.html": []byte(`{{template "head" .}}<h1 class="mine">{{.Episode.Meta.Title}}</h1>{{template "foot" .}}`),
+		"style.css":    []byte("body { color: teal }\n"),
+	}
+	if err := site.Check(own); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if err := r.SetTemplates(own); err != nil {
+		t.Fatal(err)
+	}
+	after, stats, err := r.Render(testShow(), eps, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(after["episodes/ep-1/index.html"].Body)
+	if !strings.Contains(page, `<h1 class="mine">Episode 1: Flask &amp; &lt;async&gt;</h1>`) || !strings.Contains(page, "<footer") {
+		t.Errorf("the page does not use the show's template:\n%s", page)
+	}
+	if string(after["style.css"].Body) != "body { color: teal }\n" {
+		t.Errorf("style.css: %q", after["style.css"].Body)
+	}
+	if stats.Reused != 0 {
+		t.Errorf("%d files reused after the templates changed", stats.Reused)
+	}
+	if string(after["index.html"].Body) != string(before["index.html"].Body) {
+		t.Error("the home page changed, but its template was not replaced")
+	}
+	for name, tt := range map[string]struct{ file, want string }{
+		"ErrParse":   {"episode.html", "template episode.html does not parse"},
+		"ErrRender":  {"episode.html", "the show's templates do not render"},
+		"ErrUnknown": {"home.html", `template "home.html" would replace nothing`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			body := `{{template "head" .}}{{.Episode.Nope}}{{template "foot" .}}`
+			if name == "ErrParse" {
+				body = `{{if}}`
+			}
+			err := site.Check(map[string][]byte{tt.file: []byte(body)})
+			if err == nil || !pipeline.IsInput(err) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Check = %v, want an input error with %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -5,15 +5,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"mime"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
+	"github.com/prodcast/prodcast/pipeline/site"
 )
 
 // syncShow uploads show.yaml, and the show's art if it is a local file,
@@ -21,7 +24,7 @@ import (
 func (w *Watcher) syncShow(ctx context.Context) {
 	path := filepath.Join(w.Dir, "show.yaml")
 	// Cheap check first: it runs at every scan.
-	stat := statKey(path) + "|" + statKey(w.showArtPath)
+	stat := statKey(path) + "|" + statKey(w.showArtPath) + "|" + dirStatKey(w.showTemplates)
 	if stat == w.showStat {
 		return
 	}
@@ -52,7 +55,6 @@ func (w *Watcher) syncShow(ctx context.Context) {
 			artPath = filepath.Join(w.Dir, artPath)
 		}
 		w.showArtPath = artPath
-		w.showStat = statKey(path) + "|" + statKey(artPath)
 		if artPath, err = w.prepareArt(ctx, artPath); err != nil {
 			w.Log.Error("the show image named in show.yaml cannot be used; keeping the last good show", "image", show.Image, "err", err)
 			return
@@ -64,7 +66,25 @@ func (w *Watcher) syncShow(ctx context.Context) {
 		a := sha256.Sum256(art)
 		fp += hex.EncodeToString(a[:])
 	}
+	w.showTemplates = ""
+	var templates map[string][]byte
+	if show.Templates != "" {
+		w.showTemplates = show.Templates
+		if !filepath.IsAbs(w.showTemplates) {
+			w.showTemplates = filepath.Join(w.Dir, w.showTemplates)
+		}
+		if templates, err = readTemplates(w.showTemplates); err != nil {
+			w.Log.Error("the templates named in show.yaml cannot be used; keeping the last good show", "templates", show.Templates, "err", err)
+			return
+		}
+		fp += templatesKey(templates)
+	}
+	w.showStat = statKey(path) + "|" + statKey(w.showArtPath) + "|" + dirStatKey(w.showTemplates)
 	if fp == w.showSeen {
+		return
+	}
+	if err := catalog.New(w.Store).PutTemplates(ctx, templates); err != nil {
+		w.Log.Error("cannot upload the templates", "err", err)
 		return
 	}
 	if err := w.publishShow(ctx, data, show.Image, artPath, art); err != nil {
@@ -121,4 +141,54 @@ func (w *Watcher) prepareArt(ctx context.Context, path string) (string, error) {
 	}
 	fixed := filepath.Join(w.Dir, "processing", ".show-art.jpg")
 	return ffmpeg.PrepareArt(ctx, path, fixed, filepath.Base(path))
+}
+
+// dirStatKey is the names, sizes and times of a folder's files, "" if it
+// is missing.
+func dirStatKey(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, e := range entries {
+		b.WriteString(e.Name() + "=" + statKey(filepath.Join(dir, e.Name())) + ";")
+	}
+	return b.String()
+}
+
+// readTemplates reads the show's own templates and checks that the site
+// renders with them.
+func readTemplates(dir string) (map[string][]byte, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		if e.IsDir() || bundle.Ignored(e.Name()) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		files[e.Name()] = data
+	}
+	if err := site.Check(files); err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+func templatesKey(files map[string][]byte) string {
+	h := sha256.New()
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
+		h.Write(files[name])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

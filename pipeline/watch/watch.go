@@ -37,12 +37,13 @@ type Watcher struct {
 	Queue  Queue
 	Log    *slog.Logger
 
-	cat         *catalog.Catalog
-	inFlight    int             // bundles in processing/ at the last poll
-	seen        map[string]seen // drop/ entries settling, by name
-	showSeen    string          // content fingerprint of show.yaml (and art) last uploaded
-	showStat    string          // size and time of show.yaml and its art at the last look
-	showArtPath string          // the show's art file, if local
+	cat           *catalog.Catalog
+	inFlight      int             // bundles in processing/ at the last poll
+	seen          map[string]seen // drop/ entries settling, by name
+	showSeen      string          // content fingerprint of show.yaml (and art) last uploaded
+	showStat      string          // size and time of show.yaml and its art at the last look
+	showArtPath   string          // the show's art file, if local
+	showTemplates string          // the show's templates folder, if any
 }
 
 type seen struct {

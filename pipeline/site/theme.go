@@ -1,0 +1,124 @@
+package site
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"maps"
+	"math"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/chapters"
+)
+
+// Overridable are the files a show's own templates may replace: show.yaml's
+// "templates" names a folder holding any of them. base.html defines the
+// blocks "head", "foot" and "card" that the pages use.
+var Overridable = []string{"base.html", "index.html", "episode.html", "tag.html", "about.html", "style.css"}
+
+var funcs = template.FuncMap{
+	"duration": formatDuration,
+	"stamp":    chapters.Format,
+	"secs":     func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
+	"clock":    func(f float64) string { return chapters.Format(math.Floor(f)) },
+	"ext":      func(name string) string { return strings.ToUpper(strings.TrimPrefix(path.Ext(name), ".")) },
+	"date":     func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+}
+
+var builtin = mustTheme(nil)
+
+// theme is the templates and the stylesheet the blog is rendered with.
+type theme struct {
+	html *template.Template
+	css  []byte
+	key  string // identifies the overrides; "" for the built-in theme
+}
+
+func mustTheme(overrides map[string][]byte) *theme {
+	t, err := newTheme(overrides)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// newTheme parses the built-in templates, then the overrides over them.
+func newTheme(overrides map[string][]byte) (*theme, error) {
+	html, err := template.New("").Funcs(funcs).ParseFS(templatesFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	css, err := templatesFS.ReadFile("templates/style.css")
+	if err != nil {
+		return nil, err
+	}
+	t := &theme{html: html, css: css}
+	if len(overrides) == 0 {
+		return t, nil
+	}
+	h := sha256.New()
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
+		data := overrides[name]
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
+		h.Write(data)
+		switch {
+		case !slices.Contains(Overridable, name):
+			return nil, pipeline.Inputf("name the files after the built-in ones: "+strings.Join(Overridable, ", "),
+				"template %q would replace nothing", name)
+		case name == "style.css":
+			t.css = data
+		default:
+			if _, err := t.html.New(name).Parse(string(data)); err != nil {
+				return nil, &pipeline.InputError{Problem: "template " + name + " does not parse",
+					Fix: "fix it; the built-in templates are in pipeline/site/templates/", Err: err}
+			}
+		}
+	}
+	t.key = hex.EncodeToString(h.Sum(nil))
+	return t, nil
+}
+
+// Check reports whether a show's own templates parse and render a sample
+// show, so that a broken template is refused before any page is.
+func Check(overrides map[string][]byte) error {
+	t, err := newTheme(overrides)
+	if err != nil {
+		return err
+	}
+	r := &Renderer{theme: t, Transcript: func(*pipeline.Manifest) ([]pipeline.Cue, error) {
+		return []pipeline.Cue{{Start: 0, End: 5, Speaker: "Host", Text: "Welcome."}}, nil
+	}}
+	show := &pipeline.Show{Title: "Sample", Description: "Sample show", Author: "Host", Language: "en", BaseURL: "http://localhost"}
+	pub := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ep := &pipeline.Manifest{Slug: "sample", GUID: "sample", State: pipeline.StatePublished, PublishedAt: pub,
+		Meta:       pipeline.Meta{Title: "Sample", Guests: []pipeline.Guest{{Name: "Guest", Role: "SRE"}}, Tags: []string{"flask"}, Episode: 1},
+		NotesMD:    "Notes.",
+		MP3:        &pipeline.Media{Key: "public/media/sample/x.mp3", ContentType: "audio/mpeg", Bytes: 1, Duration: 60},
+		Chapters:   []pipeline.Chapter{{Start: 0, Title: "Intro"}},
+		Transcript: &pipeline.TranscriptRef{Key: "sample", SHA256: "sample"},
+	}
+	if _, _, err := r.Render(show, []*pipeline.Manifest{ep}, pub.Add(time.Hour)); err != nil {
+		return &pipeline.InputError{Problem: "the show's templates do not render", Fix: "fix the template the error names", Err: err}
+	}
+	return nil
+}
+
+// SetTemplates renders with the show's own templates from now on: files
+// by name, as in Overridable; none for the built-in ones.
+func (rr *Renderer) SetTemplates(overrides map[string][]byte) error {
+	t, err := newTheme(overrides)
+	if err != nil {
+		return err
+	}
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	rr.theme = t
+	return nil
+}
