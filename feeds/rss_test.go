@@ -37,8 +37,9 @@ func testEpisode(slug, guid string, pub time.Time) *pipeline.Manifest {
 		Slug: slug, GUID: guid, State: pipeline.StatePublished, PublishedAt: pub,
 		Meta: pipeline.Meta{Title: "Async Falcon & <OAuth> 🎙 עברית\x0b", Season: 1, Episode: 3,
 			Guests: []pipeline.Guest{{Name: "Ada", Role: "SRE", URL: "https://example.com/ada"}, {Name: "Grace & Co"}}},
-		Art:      "public/media/art/ep.jpg",
-		Chapters: []pipeline.Chapter{{Start: 0, Title: "Intro"}, {Start: 61.5, Title: "Async & Falcon", URL: "https://falcon.readthedocs.io"}},
+		Art:        "public/media/art/ep.jpg",
+		Chapters:   []pipeline.Chapter{{Start: 0, Title: "Intro"}, {Start: 61.5, Title: "Async & Falcon", URL: "https://falcon.readthedocs.io"}},
+		Transcript: &pipeline.TranscriptRef{Key: "private/transcripts/" + slug + "/abc.json", Name: "transcript.vtt", SHA256: "abc", Cues: 9},
 		Alternates: []pipeline.Media{{Key: "public/media/" + slug + "/fedcba9876543210.m4a", ContentType: "audio/mp4",
 			Bytes: 99999, Bitrate: 96000}},
 		NotesMD: "We talk **async**.\n\n<script>alert(1)</script>",
@@ -127,6 +128,8 @@ func TestValidate(t *testing.T) {
       <enclosure`, `<pubDate>yesterday</pubDate>
       <enclosure`, "item-pubdate"},
 		{"ErrNotXML", `</rss>`, ``, "parse"},
+		{"ErrTranscriptType", `type="text/vtt"`, `type=""`, "item-podcast-transcript"},
+		{"ErrChaptersURL", `<podcast:chapters url="https://`, `<podcast:chapters url="ftp://`, "item-podcast-chapters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			broken := strings.Replace(string(good), tc.from, tc.to, 1)

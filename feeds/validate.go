@@ -121,6 +121,27 @@ var rules = []rule{
 	{id: "item-itunes-duration", source: "Apple", sev: Warning, item: func(f *gorss.Feed, i *gorss.Item) string {
 		return when(i.ITunesExt == nil || i.ITunesExt.Duration == "", "the item has no <itunes:duration>")
 	}},
+	{id: "item-podcast-transcript", source: "podcast namespace", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
+		return podcastLinks(i, "transcript")
+	}},
+	{id: "item-podcast-chapters", source: "podcast namespace", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
+		return podcastLinks(i, "chapters")
+	}},
+}
+
+// podcastLinks checks that every <podcast:NAME> of an item carries the url
+// and type attributes the namespace requires.
+func podcastLinks(i *gorss.Item, name string) string {
+	for _, e := range i.Extensions["podcast"][name] {
+		if !isHTTPURL(e.Attrs["url"]) {
+			return fmt.Sprintf("<podcast:%s> has url %q; it needs an http(s) URL", name, e.Attrs["url"])
+		}
+		if !strings.Contains(e.Attrs["type"], "/") {
+			return fmt.Sprintf("<podcast:%s> has type %q; it needs a MIME type such as %s", name, e.Attrs["type"],
+				map[string]string{"transcript": "text/vtt", "chapters": "application/json+chapters"}[name])
+		}
+	}
+	return ""
 }
 
 func when(broken bool, msg string) string {
