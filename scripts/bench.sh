@@ -3,6 +3,8 @@
 # nothing here passes or fails on a timing.
 #   audio: bundle taken -> MP3 published, vs a bare ffmpeg MP3 encode
 #   site:  a full render of 1,000 episodes, vs Hugo on the same corpus
+#   blog:  go test -bench for publishing one episode into a show of 1,000
+#          (incremental render) and for a page with a two-hour transcript
 #   feed:  go test -bench for the feed build of a 1,000-episode show
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,6 +91,10 @@ if [ -x "$(command -v hugo)" ] && [ -f "$shared/hugo-corpus.py" ]; then
 else
   echo "skipped: needs hugo (Debian: apt-get install hugo) and ../shared/bench"
 fi
+
+echo
+echo "== blog: one episode published into a show of 1,000 (render only; goal <= 50 ms), and a two-hour transcript page"
+go test ./pipeline/site -run '^$' -bench 'PublishOneInThousand|TranscriptPage' -benchtime 20x -benchmem | grep -E '^Benchmark'
 
 echo
 echo "== feed: build + gofeed validation of a 1,000-episode show"

@@ -306,3 +306,26 @@ func TestTemplatesOverride(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkTranscriptPage renders the page of a two-hour episode with a
+// transcript of 2,400 cues, and reports the page's size.
+func BenchmarkTranscriptPage(b *testing.B) {
+	var cues []pipeline.Cue
+	for i := range 2400 {
+		speaker := []string{"Jo Host", "Ada"}[i/7%2]
+		cues = append(cues, pipeline.Cue{Start: float64(i * 3), End: float64(i*3 + 3), Speaker: speaker,
+			Text: "We moved the Flask service to Python 3 and then to asyncio, one endpoint at a time."})
+	}
+	ep := episode(1, "async")
+	ep.Transcript = &pipeline.TranscriptRef{Key: "k", SHA256: "s", Cues: len(cues)}
+	var size int
+	for b.Loop() {
+		r := &site.Renderer{Transcript: func(*pipeline.Manifest) ([]pipeline.Cue, error) { return cues, nil }}
+		files, _, err := r.Render(testShow(), []*pipeline.Manifest{ep}, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(files["episodes/ep-1/index.html"].Body)
+	}
+	b.ReportMetric(float64(size)/1024, "page-KiB")
+}
