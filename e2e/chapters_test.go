@@ -19,7 +19,7 @@ import (
 // their bundles naming the line.
 func TestChaptersAndTranscript(t *testing.T) {
 	env := MustEnv(t)
-	MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML)
+	MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML+"audio: {formats: [aac, opus]}\n")
 	os.MkdirAll(filepath.Join(env.Data, "drop"), 0o755)
 	Start(t, env.Vars(), "worker")
 	Start(t, env.Vars(), "watch")
@@ -67,28 +67,38 @@ func TestChaptersAndTranscript(t *testing.T) {
 		t.Fatalf("%d items", len(f.Items))
 	}
 	it := f.Items[0]
-	// The MP3 carries ID3 chapters.
-	mp3 := filepath.Join(t.TempDir(), "ep.mp3")
-	_, body := Get(t, it.Enclosures[0].URL)
-	os.WriteFile(mp3, body, 0o644)
-	out, err := exec.Command("ffprobe", "-v", "error", "-show_chapters", "-of", "json", mp3).Output()
-	if err != nil {
-		t.Fatal(err)
+	// The MP3 carries ID3 chapters; the AAC and Opus encodings carry them
+	// in their own forms.
+	media := []string{it.Enclosures[0].URL}
+	for _, alt := range it.Extensions["podcast"]["alternateEnclosure"] {
+		media = append(media, alt.Children["source"][0].Attrs["uri"])
 	}
-	var probed struct {
-		Chapters []struct {
-			Start string            `json:"start_time"`
-			Tags  map[string]string `json:"tags"`
-		} `json:"chapters"`
+	if len(media) != 3 {
+		t.Fatalf("want the MP3 and 2 alternate encodings, got %q", media)
 	}
-	json.Unmarshal(out, &probed)
-	var got []string
-	for _, c := range probed.Chapters {
-		got = append(got, c.Start+" "+c.Tags["title"])
-	}
-	want := []string{"0.000000 Welcome", "10.000000 OAuth 2.0 in Flask", "21.500000 Wrap-up"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("ID3 chapters in the MP3 (-want +got):\n%s", diff)
+	for _, url := range media {
+		file := filepath.Join(t.TempDir(), filepath.Base(url))
+		_, body := Get(t, url)
+		os.WriteFile(file, body, 0o644)
+		out, err := exec.Command("ffprobe", "-v", "error", "-show_chapters", "-of", "json", file).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var probed struct {
+			Chapters []struct {
+				Start string            `json:"start_time"`
+				Tags  map[string]string `json:"tags"`
+			} `json:"chapters"`
+		}
+		json.Unmarshal(out, &probed)
+		var got []string
+		for _, c := range probed.Chapters {
+			got = append(got, c.Start+" "+c.Tags["title"])
+		}
+		want := []string{"0.000000 Welcome", "10.000000 OAuth 2.0 in Flask", "21.500000 Wrap-up"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("chapters in %s (-want +got):\n%s", filepath.Base(url), diff)
+		}
 	}
 	// The podcast:chapters JSON.
 	ext := it.Extensions["podcast"]["chapters"]

@@ -140,9 +140,18 @@ func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Sho
 		if err := os.WriteFile(meta, []byte(chapters.FFMetadata(m.Chapters, m.Original.Duration)), 0o644); err != nil {
 			return err
 		}
+		cs := ffmpeg.Chapters{Meta: meta, Vorbis: chapters.Vorbis(m.Chapters)}
 		mp3Path = filepath.Join(tmp, "episode-chapters.mp3")
-		if err := ffmpeg.AddChapters(ctx, job.MP3, meta, mp3Path); err != nil {
+		if err := ffmpeg.AddChapters(ctx, job.MP3, mp3Path, "mp3", cs); err != nil {
 			return err
+		}
+		for i, x := range job.Extra {
+			format := map[string]string{"aac": "ipod", "opus": "ogg"}[x.Format]
+			withChapters := filepath.Join(tmp, fmt.Sprintf("extra-chapters-%d%s", i, filepath.Ext(x.Path)))
+			if err := ffmpeg.AddChapters(ctx, x.Path, withChapters, format, cs); err != nil {
+				return err
+			}
+			job.Extra[i].Path = withChapters
 		}
 	}
 	mp3, err := h.publishMedia(ctx, m, mp3Path, "audio/mpeg", ".mp3")

@@ -211,3 +211,19 @@ func FFMetadata(cs []pipeline.Chapter, duration float64) string {
 	}
 	return b.String()
 }
+
+// Vorbis renders chapters as Vorbis comments (CHAPTER000=00:00:00.000,
+// CHAPTER000NAME=Title), the form Ogg and Opus players such as AntennaPod
+// read.
+func Vorbis(cs []pipeline.Chapter) []string {
+	var out []string
+	for i, c := range cs {
+		ms := int64(c.Start*1000 + 0.5)
+		out = append(out, fmt.Sprintf("CHAPTER%03d=%02d:%02d:%02d.%03d", i, ms/3600000, ms/60000%60, ms/1000%60, ms%1000),
+			fmt.Sprintf("CHAPTER%03dNAME=%s", i, c.Title))
+		if c.URL != "" {
+			out = append(out, fmt.Sprintf("CHAPTER%03dURL=%s", i, c.URL))
+		}
+	}
+	return out
+}

@@ -69,3 +69,12 @@ func TestFFMetadata(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+func TestVorbis(t *testing.T) {
+	got := chapters.Vorbis([]pipeline.Chapter{{Start: 0, Title: "Intro"}, {Start: 3721.5, Title: "OAuth = tokens", URL: "https://oauth.net/2/"}})
+	want := []string{"CHAPTER000=00:00:00.000", "CHAPTER000NAME=Intro",
+		"CHAPTER001=01:02:01.500", "CHAPTER001NAME=OAuth = tokens", "CHAPTER001URL=https://oauth.net/2/"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -220,11 +220,35 @@ func readProgress(r io.ReadCloser, report func(float64)) {
 // ErrNoAudio is returned for recordings that are silent throughout.
 var ErrNoAudio = errors.New("the recording is silent")
 
-// AddChapters copies an MP3 to out with chapters from an ffmpeg metadata
-// file, written as ID3 CHAP and CTOC frames. The audio is not re-encoded.
-func AddChapters(ctx context.Context, in, meta, out string) error {
-	cmd := command(ctx, "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", in, "-i", meta,
-		"-map", "0", "-map_metadata", "0", "-map_chapters", "1", "-c", "copy", "-id3v2_version", "3", "-f", "mp3", out)
+// Chapters are an encoded file's chapters in the two forms ffmpeg takes.
+type Chapters struct {
+	Meta   string   // path of an ffmpeg metadata file with [CHAPTER] sections
+	Vorbis []string // the same as Vorbis comments: CHAPTER001=00:01:02.500, CHAPTER001NAME=...
+}
+
+// AddChapters copies an encoded file to out with chapters, in the form its
+// format knows: ID3 CHAP and CTOC frames in an MP3 (format "mp3"), a
+// chapter track in an M4A ("ipod"), CHAPTERxxx Vorbis comments in Ogg Opus
+// ("ogg"). The audio is not re-encoded. Ogg gets the comments as written:
+// ffmpeg 5.1 rounds the seconds of the chapters it converts.
+func AddChapters(ctx context.Context, in, out, format string, cs Chapters) error {
+	args := []string{"-hide_banner", "-nostdin", "-v", "error", "-y", "-i", in}
+	if format == "ogg" {
+		args = append(args, "-map", "0", "-map_metadata", "0", "-map_chapters", "-1")
+		for _, c := range cs.Vorbis {
+			args = append(args, "-metadata", c)
+		}
+	} else {
+		args = append(args, "-i", cs.Meta, "-map", "0", "-map_metadata", "0", "-map_chapters", "1")
+	}
+	args = append(args, "-c", "copy")
+	switch format {
+	case "mp3":
+		args = append(args, "-id3v2_version", "3")
+	case "ipod":
+		args = append(args, "-movflags", "+faststart")
+	}
+	cmd := command(ctx, "ffmpeg", append(args, "-f", format, out)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
