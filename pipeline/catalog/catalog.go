@@ -13,6 +13,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -47,10 +48,19 @@ var _ Store = (*s3.Store)(nil)
 // Catalog reads and writes the record.
 type Catalog struct {
 	st Store
+
+	mu    sync.Mutex
+	known map[string]cached // manifests by key, as last read
+}
+
+// cached is a manifest's bytes and the version of the object they came from.
+type cached struct {
+	version string // ETag, size and time
+	data    []byte
 }
 
 // New returns a Catalog over st.
-func New(st Store) *Catalog { return &Catalog{st: st} }
+func New(st Store) *Catalog { return &Catalog{st: st, known: map[string]cached{}} }
 
 // ManifestKey is where an episode's manifest lives.
 func ManifestKey(slug string) string { return CatalogPrefix + slug + ".json" }
@@ -159,12 +169,17 @@ func (c *Catalog) Manifests(ctx context.Context) ([]*pipeline.Manifest, error) {
 		if !strings.HasSuffix(o.Key, ".json") {
 			continue
 		}
-		var m pipeline.Manifest
-		if err := c.getJSON(ctx, o.Key, &m); err != nil {
+		data, err := c.manifestBytes(ctx, o)
+		if err != nil {
 			return nil, err
+		}
+		var m pipeline.Manifest
+		if err := json.Unmarshal(data, &m); err != nil {
+			return nil, fmt.Errorf("cannot decode %s: %w", o.Key, err)
 		}
 		out = append(out, &m)
 	}
+	c.forgetExcept(objs)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i].PubDate(), out[j].PubDate()
 		if !a.Equal(b) {
@@ -173,6 +188,42 @@ func (c *Catalog) Manifests(ctx context.Context) ([]*pipeline.Manifest, error) {
 		return out[i].Slug < out[j].Slug
 	})
 	return out, nil
+}
+
+// manifestBytes reads a listed manifest, or takes it from memory if the
+// object has not changed since it was last read: a rebuild of a show of a
+// thousand episodes lists them and reads only the few that changed.
+func (c *Catalog) manifestBytes(ctx context.Context, o s3.Object) ([]byte, error) {
+	version := fmt.Sprintf("%s/%d/%d", o.ETag, o.Size, o.LastModified.UnixNano())
+	c.mu.Lock()
+	k, ok := c.known[o.Key]
+	c.mu.Unlock()
+	if ok && k.version == version && o.ETag != "" {
+		return k.data, nil
+	}
+	data, err := c.st.Get(ctx, o.Key)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.known[o.Key] = cached{version: version, data: data}
+	c.mu.Unlock()
+	return data, nil
+}
+
+// forgetExcept drops the remembered manifests that are no longer listed.
+func (c *Catalog) forgetExcept(objs []s3.Object) {
+	listed := make(map[string]bool, len(objs))
+	for _, o := range objs {
+		listed[o.Key] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key := range c.known {
+		if !listed[key] {
+			delete(c.known, key)
+		}
+	}
 }
 
 // Result reads a bundle's outcome; pipeline.ErrNotFound while it is in flight.
