@@ -36,21 +36,19 @@ func (h *Handlers) episodeArt(ctx context.Context, show *pipeline.Show, m *pipel
 	if err != nil {
 		return "", err
 	}
-	sum, _, err := fileSHA256(ready)
+	sum, size, err := fileSHA256(ready)
 	if err != nil {
 		return "", err
 	}
 	ext := strings.ToLower(filepath.Ext(ready))
 	key := catalog.MediaPrefix + "art/" + sum[:16] + ext
-	if _, err := h.Store.Stat(ctx, key); err != nil {
-		ct := "image/jpeg"
-		if ext == ".png" {
-			ct = "image/png"
-		}
-		if err := h.Store.PutFile(ctx, key, ready, s3.Put{ContentType: ct,
-			CacheControl: "public, max-age=31536000, immutable"}); err != nil {
-			return "", err
-		}
+	ct := "image/jpeg"
+	if ext == ".png" {
+		ct = "image/png"
+	}
+	if err := h.putMedia(ctx, m, key, ready, size, s3.Put{ContentType: ct,
+		CacheControl: "public, max-age=31536000, immutable"}); err != nil {
+		return "", err
 	}
 	m.Art = key
 	return ready, nil

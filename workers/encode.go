@@ -265,20 +265,36 @@ func (h *Handlers) publishMedia(ctx context.Context, m *pipeline.Manifest, path,
 	}
 	key := catalog.MediaKey(m.Slug, sum, ext)
 	put := s3.Put{ContentType: contentType, CacheControl: "public, max-age=31536000, immutable"}
+	if err := h.putMedia(ctx, m, key, path, size, put); err != nil {
+		return nil, err
+	}
+	return &pipeline.Media{Key: key, ContentType: contentType, Bytes: size, Duration: info.Duration,
+		SHA256: sum, Bitrate: info.BitRate, Source: m.Original.SHA256}, nil
+}
+
+// putMedia uploads a file of media or art for key, a public key: to the key
+// itself, or, while the episode is scheduled, to its staged key in private/,
+// from where Publish releases it. It checks the stored size.
+func (h *Handlers) putMedia(ctx context.Context, m *pipeline.Manifest, key, path string, size int64, put s3.Put) error {
+	if o, err := h.Store.Stat(ctx, key); err == nil && o.Size == size {
+		return nil // public already: the same bytes, by their hash
+	}
+	if at := m.Meta.PublishAt; at != nil && at.After(h.now()) {
+		key = catalog.StagedKey(key)
+	}
 	if o, err := h.Store.Stat(ctx, key); err != nil || o.Size != size {
 		if err := h.Store.PutFile(ctx, key, path, put); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	o, err := h.Store.Stat(ctx, key)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if o.Size != size {
-		return nil, fmt.Errorf("uploaded %q has %d bytes, want %d", key, o.Size, size)
+		return fmt.Errorf("uploaded %q has %d bytes, want %d", key, o.Size, size)
 	}
-	return &pipeline.Media{Key: key, ContentType: contentType, Bytes: o.Size, Duration: info.Duration,
-		SHA256: sum, Bitrate: info.BitRate, Source: m.Original.SHA256}, nil
+	return nil
 }
 
 func fileSHA256(path string) (string, int64, error) {

@@ -2,12 +2,16 @@ package workers
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
 	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/catalog"
 )
 
 // Publish handles episode:publish. An episode whose publish_at is in the
@@ -29,6 +33,9 @@ func (h *Handlers) Publish(ctx context.Context, t *asynq.Task) error {
 	now := h.now()
 	if at := m.Meta.PublishAt; at != nil && at.After(now) {
 		return h.schedule(ctx, m, p.BundleID, *at)
+	}
+	if err := h.release(ctx, m); err != nil {
+		return err
 	}
 	if m.GUID == "" {
 		m.GUID = uuid.NewString()
@@ -65,6 +72,43 @@ func (h *Handlers) schedule(ctx context.Context, m *pipeline.Manifest, bundleID 
 	}
 	if wasLive {
 		return h.enqueue(ctx)(NewRebuildTask("unpublish " + m.Slug))
+	}
+	return nil
+}
+
+// release makes the episode's media and art public: what was encoded while
+// the episode was scheduled waits under its staged key until now.
+func (h *Handlers) release(ctx context.Context, m *pipeline.Manifest) error {
+	var keys []string
+	if m.MP3 != nil {
+		keys = append(keys, m.MP3.Key)
+	}
+	for _, a := range m.Alternates {
+		keys = append(keys, a.Key)
+	}
+	if m.Art != "" {
+		keys = append(keys, m.Art)
+	}
+	for _, key := range keys {
+		if !strings.HasPrefix(key, catalog.PublicPrefix) {
+			continue // an imported episode's media, linked where it is
+		}
+		if _, err := h.Store.Stat(ctx, key); err == nil {
+			continue
+		} else if !errors.Is(err, pipeline.ErrNotFound) {
+			return err
+		}
+		staged := catalog.StagedKey(key)
+		if err := h.Store.Copy(ctx, staged, key); err != nil {
+			if errors.Is(err, pipeline.ErrNotFound) {
+				return fmt.Errorf("%q is neither public nor staged; encode the episode again (prodcast status says how): %w", key, err)
+			}
+			return err
+		}
+		if err := h.Store.Delete(ctx, staged); err != nil {
+			return err
+		}
+		h.Log.Info("media released", "episode", m.Slug, "key", key)
 	}
 	return nil
 }

@@ -149,11 +149,13 @@ func (h *Handlers) reportDone(ctx context.Context, eps []*pipeline.Manifest) err
 	return nil
 }
 
-// isPage reports whether a public path is a rendered page, which goes when
-// it is no longer rendered (an episode or topic removed, fewer home pages).
+// isPage reports whether a public path is rendered by the site for an
+// episode, a topic or a home page (pages, chapters, transcripts), and so
+// goes when it is no longer rendered: an episode unpublished or without its
+// transcript now, a topic gone, fewer home pages.
 func isPage(path string) bool {
 	for _, p := range []string{"episodes/", "tags/", "page/"} {
-		if strings.HasPrefix(path, p) && strings.HasSuffix(path, "index.html") {
+		if strings.HasPrefix(path, p) {
 			return true
 		}
 	}

@@ -29,6 +29,7 @@ const (
 	OriginalPrefix   = "private/originals/"
 	TranscriptPrefix = "private/transcripts/"
 	TemplatesPrefix  = "private/templates/"
+	StagedPrefix     = "private/staged/"
 	ShowKey          = "private/show.yaml"
 	ShowStateKey     = "private/show.json"
 	FeedKey          = "public/feed.xml"
@@ -133,6 +134,12 @@ func (c *Catalog) PutTemplates(ctx context.Context, files map[string][]byte) err
 		}
 	}
 	return nil
+}
+
+// StagedKey is where the media or art that will be at a public key waits
+// while its episode is scheduled: nothing of a scheduled episode is public.
+func StagedKey(public string) string {
+	return StagedPrefix + strings.TrimPrefix(public, PublicPrefix)
 }
 
 // MediaKey is the immutable, content-hashed key of an encoded file.
