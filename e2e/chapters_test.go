@@ -32,7 +32,7 @@ func TestChaptersAndTranscript(t *testing.T) {
 	MustWrite(t, filepath.Join(good, "chapters.txt"), "00:00:00 Welcome\n00:00:10 OAuth 2.0 in Flask https://oauth.net/2/\n00:00:21.5 Wrap-up\n")
 	MustWrite(t, filepath.Join(good, "transcript.vtt"), "WEBVTT\n\n00:00.000 --> 00:04.000\n<v Jo Host>Welcome &amp; hello.\n\n"+
 		"00:04.000 --> 00:10.000\nToday: OAuth in Flask.\n\n00:10.000 --> 00:21.500\n<v Ada Lovelace>Tokens expire; refresh them.\n\n"+
-		"00:21.500 --> 00:31.000\n<v Jo Host>Thanks, Ada.\n") // runs a second past the end: a warning only
+		"00:21.500 --> 00:33.000\n<v Jo Host>Thanks, Ada.\n") // runs 3 s past the end: a warning only
 	badTranscript := filepath.Join(staging, "bad-transcript")
 	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=d=30", filepath.Join(badTranscript, "talk.wav"))
 	MustWrite(t, filepath.Join(badTranscript, "episode.md"), "---\ntitle: Bad transcript\n---\n")
@@ -163,6 +163,11 @@ func TestChaptersAndTranscript(t *testing.T) {
 		if resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 			t.Errorf("%s is not open to web players on other sites (no CORS header)", typ)
 		}
+	}
+	// The warning is kept for the producer.
+	status, err := Run(t, env.Vars(), "status")
+	if err != nil || !strings.Contains(status, "transcript.vtt line 12: the cue at 00:00:21.500 ends at 00:00:33.000, after the end of the audio (00:00:30.000)") {
+		t.Errorf("prodcast status does not show the transcript's warning (%v):\n%s", err, status)
 	}
 	// The page lists the chapters and the transcript, as links that seek.
 	_, page := Get(t, it.Link)

@@ -84,23 +84,26 @@ type Original struct {
 // Manifest is the record of one episode, kept at private/catalog/<slug>.json.
 // It is the source of truth: the feed and pages are built from manifests.
 type Manifest struct {
-	Slug        string          `json:"slug"`
-	GUID        string          `json:"guid,omitempty"` // set at first publish, never changed
-	State       State           `json:"state"`
-	Meta        Meta            `json:"meta"`
-	NotesMD     string          `json:"notes_md"`             // show notes, Markdown, as dropped
-	NotesHTML   string          `json:"notes_html,omitempty"` // show notes as HTML, for imported episodes
-	Bundle      string          `json:"bundle"`               // name of the last bundle that updated it
-	BundleID    string          `json:"bundle_id"`            // content hash of that bundle
-	Original    Original        `json:"original"`             // the recording as dropped
-	MP3         *Media          `json:"mp3,omitempty"`        // the feed enclosure
-	Alternates  []Media         `json:"alternates,omitempty"` // extra encodings (AAC, Opus)
-	Art         string          `json:"art,omitempty"`        // key of the episode art under public/
-	Cover       string          `json:"cover,omitempty"`      // key of the bundle's cover, as dropped
-	Loudness    *LoudnessReport `json:"loudness,omitempty"`
-	Chapters    []Chapter       `json:"chapters,omitempty"`
-	Transcript  *TranscriptRef  `json:"transcript,omitempty"`
-	PublishedAt time.Time       `json:"published_at,omitempty"`
+	Slug       string          `json:"slug"`
+	GUID       string          `json:"guid,omitempty"` // set at first publish, never changed
+	State      State           `json:"state"`
+	Meta       Meta            `json:"meta"`
+	NotesMD    string          `json:"notes_md"`             // show notes, Markdown, as dropped
+	NotesHTML  string          `json:"notes_html,omitempty"` // show notes as HTML, for imported episodes
+	Bundle     string          `json:"bundle"`               // name of the last bundle that updated it
+	BundleID   string          `json:"bundle_id"`            // content hash of that bundle
+	Original   Original        `json:"original"`             // the recording as dropped
+	MP3        *Media          `json:"mp3,omitempty"`        // the feed enclosure
+	Alternates []Media         `json:"alternates,omitempty"` // extra encodings (AAC, Opus)
+	Art        string          `json:"art,omitempty"`        // key of the episode art under public/
+	Cover      string          `json:"cover,omitempty"`      // key of the bundle's cover, as dropped
+	Loudness   *LoudnessReport `json:"loudness,omitempty"`
+	Chapters   []Chapter       `json:"chapters,omitempty"`
+	Transcript *TranscriptRef  `json:"transcript,omitempty"`
+	// Warnings are what the last bundle had worth a look that did not stop
+	// the episode: a very short chapter, a transcript past the end.
+	Warnings    []string  `json:"warnings,omitempty"`
+	PublishedAt time.Time `json:"published_at,omitempty"`
 	// Pending is the id of a bundle whose outcome is reported once the next
 	// rebuild has put the episode in the feed.
 	Pending   string    `json:"pending,omitempty"`

@@ -65,25 +65,17 @@ func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Sho
 		return fmt.Errorf("cannot create temporary folder: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	// Every pass reads the original: read it from local disk, not over
-	// HTTP three times. It is streamed to disk, never held in memory.
-	in := filepath.Join(tmp, "original"+filepath.Ext(m.Original.Key))
-	sum, n, err := h.Store.GetFileSHA256(ctx, m.Original.Key, in)
+	in, err := h.fetchOriginal(ctx, m, tmp)
 	if err != nil {
 		return err
-	}
-	if sum != m.Original.SHA256 || n != m.Original.Bytes {
-		return fmt.Errorf("the archived original %q has %d bytes with SHA-256 %s, but %d bytes with %s were dropped; drop the bundle again",
-			m.Original.Key, n, sum, m.Original.Bytes, m.Original.SHA256)
 	}
 	kbps := show.Audio.MP3StereoKbps
 	if m.Original.Channels == 1 {
 		kbps = show.Audio.MP3MonoKbps
 	}
 	t0 := time.Now()
-	parts := min(runtime.NumCPU(), 4)
 	before, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: in, LowpassHz: ffmpeg.Cutoff(kbps),
-		Duration: m.Original.Duration, Parts: parts})
+		Duration: m.Original.Duration, Parts: measureParts()})
 	if err != nil {
 		return err
 	}
@@ -96,65 +88,108 @@ func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Sho
 		return err
 	}
 	job := h.job(show, m, before, kbps, in, tmp, art, t)
+	t1 := time.Now()
+	after, err := h.encodeToTarget(ctx, show, m, &job)
+	if err != nil {
+		return err
+	}
+	h.Log.Info("audio passes", "episode", m.Slug, "measure_s", t1.Sub(t0).Seconds(), "encode_s", time.Since(t1).Seconds())
+	m.Loudness = &pipeline.LoudnessReport{Target: targetLUFS(show, m), GainDB: job.GainDB, Limited: job.LimitDBFS != 0,
+		Before: *before, After: *after}
+	if err := addChapters(ctx, m, &job, tmp); err != nil {
+		return err
+	}
+	return h.publishOutputs(ctx, m, job)
+}
+
+// fetchOriginal downloads the archived original into tmp and checks it
+// against what was dropped. Every pass reads it: from local disk, not over
+// HTTP three times. It is streamed to disk, never held in memory.
+func (h *Handlers) fetchOriginal(ctx context.Context, m *pipeline.Manifest, tmp string) (string, error) {
+	in := filepath.Join(tmp, "original"+filepath.Ext(m.Original.Key))
+	sum, n, err := h.Store.GetFileSHA256(ctx, m.Original.Key, in)
+	if err != nil {
+		return "", err
+	}
+	if sum != m.Original.SHA256 || n != m.Original.Bytes {
+		return "", fmt.Errorf("the archived original %q has %d bytes with SHA-256 %s, but %d bytes with %s were dropped; drop the bundle again",
+			m.Original.Key, n, sum, m.Original.Bytes, m.Original.SHA256)
+	}
+	return in, nil
+}
+
+func measureParts() int { return min(runtime.NumCPU(), 4) }
+
+// encodeToTarget encodes the job and returns the loudness of the MP3 it
+// made: once when the prediction holds, twice when the encoder moved the
+// loudness or its overshoot broke the ceiling. An MP3 still off target is
+// the producer's to fix.
+func (h *Handlers) encodeToTarget(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, job *ffmpeg.Job) (*pipeline.Loudness, error) {
 	target := targetLUFS(show, m)
 	if job.LimitDBFS != 0 {
 		// The limiter lowers the loudness by an amount the first measure
 		// cannot know: measure through it (far cheaper than encoding twice)
 		// and correct the gain.
-		sim, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: in, Filter: job.Conditioning(), LowpassHz: job.CutoffHz,
-			Duration: m.Original.Duration, Parts: parts})
+		sim, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: job.Input, Filter: job.Conditioning(), LowpassHz: job.CutoffHz,
+			Duration: m.Original.Duration, Parts: measureParts()})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		job.GainDB += target - sim.Integrated
 	}
-	t1 := time.Now()
-	after, err := ffmpeg.Encode(ctx, job)
+	after, err := ffmpeg.Encode(ctx, *job)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	h.Log.Info("audio passes", "episode", m.Slug, "measure_s", t1.Sub(t0).Seconds(), "encode_s", time.Since(t1).Seconds())
 	if miss := target - after.Integrated; math.Abs(miss) > 0.5 || after.TruePeak > show.Audio.TruePeak {
-		// The encoder changed the loudness more than predicted, or its
-		// overshoot broke the ceiling: correct and encode once more.
 		job.GainDB += miss
 		if after.TruePeak > show.Audio.TruePeak || job.LimitDBFS != 0 {
 			job.LimitDBFS = show.Audio.TruePeak - 1 - max(0, after.TruePeak-show.Audio.TruePeak) - 0.5
 		}
 		h.Log.Info("encoded loudness off target; encoding again", "episode", m.Slug,
 			"lufs", after.Integrated, "true_peak", after.TruePeak, "target", target, "gain_db", job.GainDB)
-		if after, err = ffmpeg.Encode(ctx, job); err != nil {
-			return err
+		if after, err = ffmpeg.Encode(ctx, *job); err != nil {
+			return nil, err
 		}
 	}
-	limited := job.LimitDBFS != 0
 	if math.Abs(after.Integrated-target) > 1 || after.TruePeak > show.Audio.TruePeak {
-		return pipeline.Inputf("check the recording: long silences, heavy clipping or a very wide dynamic range defeat normalisation; a cleaner export usually fixes it",
+		return nil, pipeline.Inputf("check the recording: long silences, heavy clipping or a very wide dynamic range defeat normalisation; a cleaner export usually fixes it",
 			"the encoded MP3 measures %.1f LUFS and %.1f dBTP; the target is %.1f LUFS (±1) and at most %.1f dBTP",
 			after.Integrated, after.TruePeak, target, show.Audio.TruePeak)
 	}
-	m.Loudness = &pipeline.LoudnessReport{Target: target, GainDB: job.GainDB, Limited: limited, Before: *before, After: *after}
-	mp3Path := job.MP3
-	if len(m.Chapters) > 0 {
-		meta := filepath.Join(tmp, "chapters.ffmeta")
-		if err := os.WriteFile(meta, []byte(chapters.FFMetadata(m.Chapters, m.Original.Duration)), 0o644); err != nil {
-			return err
-		}
-		cs := ffmpeg.Chapters{Meta: meta, Vorbis: chapters.Vorbis(m.Chapters)}
-		mp3Path = filepath.Join(tmp, "episode-chapters.mp3")
-		if err := ffmpeg.AddChapters(ctx, job.MP3, mp3Path, "mp3", cs); err != nil {
-			return err
-		}
-		for i, x := range job.Extra {
-			format := map[string]string{"aac": "ipod", "opus": "ogg"}[x.Format]
-			withChapters := filepath.Join(tmp, fmt.Sprintf("extra-chapters-%d%s", i, filepath.Ext(x.Path)))
-			if err := ffmpeg.AddChapters(ctx, x.Path, withChapters, format, cs); err != nil {
-				return err
-			}
-			job.Extra[i].Path = withChapters
-		}
+	return after, nil
+}
+
+// addChapters writes the episode's chapters into every encoded file, each
+// in its format's own form, and points the job at the files with them.
+func addChapters(ctx context.Context, m *pipeline.Manifest, job *ffmpeg.Job, tmp string) error {
+	if len(m.Chapters) == 0 {
+		return nil
 	}
-	mp3, err := h.publishMedia(ctx, m, mp3Path, "audio/mpeg", ".mp3")
+	meta := filepath.Join(tmp, "chapters.ffmeta")
+	if err := os.WriteFile(meta, []byte(chapters.FFMetadata(m.Chapters, m.Original.Duration)), 0o644); err != nil {
+		return err
+	}
+	cs := ffmpeg.Chapters{Meta: meta, Vorbis: chapters.Vorbis(m.Chapters)}
+	mp3 := filepath.Join(tmp, "episode-chapters.mp3")
+	if err := ffmpeg.AddChapters(ctx, job.MP3, mp3, "mp3", cs); err != nil {
+		return err
+	}
+	job.MP3 = mp3
+	for i, x := range job.Extra {
+		format := map[string]string{"aac": "ipod", "opus": "ogg"}[x.Format]
+		withChapters := filepath.Join(tmp, fmt.Sprintf("extra-chapters-%d%s", i, filepath.Ext(x.Path)))
+		if err := ffmpeg.AddChapters(ctx, x.Path, withChapters, format, cs); err != nil {
+			return err
+		}
+		job.Extra[i].Path = withChapters
+	}
+	return nil
+}
+
+// publishOutputs uploads the MP3 and the extra encodings and records them.
+func (h *Handlers) publishOutputs(ctx context.Context, m *pipeline.Manifest, job ffmpeg.Job) error {
+	mp3, err := h.publishMedia(ctx, m, job.MP3, "audio/mpeg", ".mp3")
 	if err != nil {
 		return err
 	}

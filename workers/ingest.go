@@ -105,14 +105,8 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 			"%q is only %.2f s long", rec.Name, info.Duration)
 	}
 	if !b.HasNotes {
-		b.Meta.Title = info.Title()
-		if b.Meta.Title == "" {
-			b.Meta.Title = bundle.TitleFromFile(rec.Name)
-		}
-		b.Meta.Slug = bundle.Slug(b.Meta.Title)
-		if b.Meta.Slug == "" {
-			return nil, pipeline.Inputf("rename the file, or drop it in a folder with an episode.md",
-				"cannot make an episode name from %q", rec.Name)
+		if err := nameLoneRecording(b, info, rec.Name); err != nil {
+			return nil, err
 		}
 	}
 	m, err := h.Catalog.Manifest(ctx, b.Meta.Slug)
@@ -128,18 +122,18 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	m.Meta, m.NotesMD, m.Bundle, m.BundleID = b.Meta, b.Notes, p.Bundle, p.BundleID
 	m.Original = pipeline.Original{Key: orig, Name: rec.Name, Bytes: rec.Bytes, SHA256: rec.SHA256,
 		Duration: info.Duration, Channels: min(info.Channels, 2), Codec: info.Codec}
-	if m.Chapters, err = h.bundleChapters(ctx, b, p, info.Duration); err != nil {
+	var chapterWarnings, transcriptWarnings []string
+	if m.Chapters, chapterWarnings, err = h.bundleChapters(ctx, b, p, info.Duration); err != nil {
 		return nil, err
 	}
-	if m.Transcript, err = h.bundleTranscript(ctx, b, p, m.Slug, info.Duration); err != nil {
+	if m.Transcript, transcriptWarnings, err = h.bundleTranscript(ctx, b, p, m.Slug, info.Duration); err != nil {
 		return nil, err
 	}
-	m.Cover = ""
-	for _, x := range b.Extras {
-		if n := strings.ToLower(x); n == "cover.jpg" || n == "cover.jpeg" || n == "cover.png" {
-			m.Cover = catalog.BundleFileKey(p.BundleID, x)
-		}
+	m.Warnings = append(chapterWarnings, transcriptWarnings...)
+	for _, w := range m.Warnings {
+		log.Warn("bundle warning", "episode", m.Slug, "warning", w)
 	}
+	m.Cover = coverKey(b, p.BundleID)
 	if err := h.Catalog.PutManifest(ctx, m); err != nil {
 		return nil, err
 	}
@@ -149,6 +143,31 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	}
 	log.Info("bundle ingested", "episode", m.Slug, "duration", info.Duration, "codec", info.Codec)
 	return m, nil
+}
+
+// nameLoneRecording names an episode dropped as a lone recording: from its
+// title tag, else from its file name.
+func nameLoneRecording(b *bundle.Bundle, info *ffmpeg.Info, name string) error {
+	b.Meta.Title = info.Title()
+	if b.Meta.Title == "" {
+		b.Meta.Title = bundle.TitleFromFile(name)
+	}
+	b.Meta.Slug = bundle.Slug(b.Meta.Title)
+	if b.Meta.Slug == "" {
+		return pipeline.Inputf("rename the file, or drop it in a folder with an episode.md",
+			"cannot make an episode name from %q", name)
+	}
+	return nil
+}
+
+// coverKey is where the bundle's cover was uploaded, "" if it has none.
+func coverKey(b *bundle.Bundle, bundleID string) string {
+	for _, x := range b.Extras {
+		if n := strings.ToLower(x); n == "cover.jpg" || n == "cover.jpeg" || n == "cover.png" {
+			return catalog.BundleFileKey(bundleID, x)
+		}
+	}
+	return ""
 }
 
 // archive copies the uploaded recording to its permanent key, once, and
@@ -229,8 +248,9 @@ func (h *Handlers) enqueue(ctx context.Context) func(*asynq.Task, error) error {
 	}
 }
 
-// bundleChapters reads and checks the bundle's chapters, if it has any.
-func (h *Handlers) bundleChapters(ctx context.Context, b *bundle.Bundle, p IngestPayload, duration float64) ([]pipeline.Chapter, error) {
+// bundleChapters reads and checks the bundle's chapters, if it has any,
+// and says what is worth a look but does not stop the episode.
+func (h *Handlers) bundleChapters(ctx context.Context, b *bundle.Bundle, p IngestPayload, duration float64) ([]pipeline.Chapter, []string, error) {
 	for _, x := range b.Extras {
 		for _, name := range chapters.Files {
 			if !strings.EqualFold(x, name) {
@@ -238,24 +258,18 @@ func (h *Handlers) bundleChapters(ctx context.Context, b *bundle.Bundle, p Inges
 			}
 			data, err := h.Store.Get(ctx, catalog.BundleFileKey(p.BundleID, x))
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			cs, warnings, err := chapters.Parse(x, data, duration)
-			if err != nil {
-				return nil, err
-			}
-			for _, w := range warnings {
-				h.Log.Warn("chapter warning", "bundle", p.Bundle, "warning", w)
-			}
-			return cs, nil
+			return chapters.Parse(x, data, duration)
 		}
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 // bundleTranscript reads and checks the bundle's transcript, if it has one,
-// and keeps its cues in the catalog until the episode is published.
-func (h *Handlers) bundleTranscript(ctx context.Context, b *bundle.Bundle, p IngestPayload, slug string, duration float64) (*pipeline.TranscriptRef, error) {
+// and keeps its cues in the catalog until the episode is published. It says
+// what is worth a look but does not stop the episode.
+func (h *Handlers) bundleTranscript(ctx context.Context, b *bundle.Bundle, p IngestPayload, slug string, duration float64) (*pipeline.TranscriptRef, []string, error) {
 	var found []string
 	for _, x := range b.Extras {
 		if transcript.IsFile(x) {
@@ -264,29 +278,26 @@ func (h *Handlers) bundleTranscript(ctx context.Context, b *bundle.Bundle, p Ing
 	}
 	switch len(found) {
 	case 0:
-		return nil, nil
+		return nil, nil, nil
 	case 1:
 	default:
-		return nil, pipeline.Inputf("keep one transcript in the bundle, the .vtt or the .srt",
+		return nil, nil, pipeline.Inputf("keep one transcript in the bundle, the .vtt or the .srt",
 			"bundle %q has %d transcripts (%s)", p.Bundle, len(found), strings.Join(found, ", "))
 	}
 	data, err := h.Store.Get(ctx, catalog.BundleFileKey(p.BundleID, found[0]))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cues, warnings, err := transcript.Parse(found[0], data, duration)
 	if err != nil {
-		return nil, err
-	}
-	for _, w := range warnings {
-		h.Log.Warn("transcript warning", "bundle", p.Bundle, "warning", w)
+		return nil, nil, err
 	}
 	sum := sha256.Sum256(data)
 	hexSum := hex.EncodeToString(sum[:])
 	ref := &pipeline.TranscriptRef{Key: catalog.TranscriptKey(slug, hexSum), Name: found[0], SHA256: hexSum,
 		Cues: len(cues), Speakers: transcript.Speakers(cues)}
 	if err := h.Catalog.PutTranscript(ctx, ref, cues); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ref, nil
+	return ref, warnings, nil
 }

@@ -1,5 +1,3 @@
-// Command prodcast turns dropped interview recordings into a published
-// podcast feed and show-notes blog. See the README for the quick start.
 package main
 
 import (
@@ -80,7 +78,7 @@ var commands = []command{
 	{"import", "bring an existing show in from its feed (a URL or a file), keeping every GUID; --keep-media-urls links the media as it is",
 		[]string{"data", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runImport},
-	{"rebuild", "rebuild the feed and every page now",
+	{"rebuild", "rebuild the feed and render every page again now",
 		[]string{"data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runRebuild},
 	{"validate", "check a podcast feed (a URL or a file) against prodcast's rule table",

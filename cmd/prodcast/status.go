@@ -71,6 +71,7 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", e.Slug, e.State, date, dur, loud, e.Meta.Title)
 	}
 	tw.Flush()
+	printWarnings(w, eps)
 	return m.printFailures(ctx, w, svc, insp)
 }
 
@@ -196,4 +197,22 @@ func (m *Main) runRebuild(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(m.Stdout, "rebuild queued; the workers upload what changed (see prodcast status)")
 	return nil
+}
+
+// printWarnings lists what the episodes' bundles had worth a look.
+func printWarnings(w io.Writer, eps []*pipeline.Manifest) {
+	header := false
+	for _, e := range eps {
+		if len(e.Warnings) == 0 {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w, "\nWARNINGS (published anyway; fix the file and drop the bundle again if they matter)")
+			header = true
+		}
+		fmt.Fprintf(w, "  %s:\n", e.Slug)
+		for _, msg := range e.Warnings {
+			fmt.Fprintf(w, "    %s\n", msg)
+		}
+	}
 }

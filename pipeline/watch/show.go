@@ -66,19 +66,12 @@ func (w *Watcher) syncShow(ctx context.Context) {
 		a := sha256.Sum256(art)
 		fp += hex.EncodeToString(a[:])
 	}
-	w.showTemplates = ""
-	var templates map[string][]byte
-	if show.Templates != "" {
-		w.showTemplates = show.Templates
-		if !filepath.IsAbs(w.showTemplates) {
-			w.showTemplates = filepath.Join(w.Dir, w.showTemplates)
-		}
-		if templates, err = readTemplates(w.showTemplates); err != nil {
-			w.Log.Error("the templates named in show.yaml cannot be used; keeping the last good show", "templates", show.Templates, "err", err)
-			return
-		}
-		fp += templatesKey(templates)
+	templates, err := w.readTemplates(show.Templates)
+	if err != nil {
+		w.Log.Error("the templates named in show.yaml cannot be used; keeping the last good show", "templates", show.Templates, "err", err)
+		return
 	}
+	fp += templatesKey(templates)
 	w.showStat = statKey(path) + "|" + statKey(w.showArtPath) + "|" + dirStatKey(w.showTemplates)
 	if fp == w.showSeen {
 		return
@@ -160,9 +153,18 @@ func dirStatKey(dir string) string {
 	return b.String()
 }
 
-// readTemplates reads the show's own templates and checks that the site
-// renders with them.
-func readTemplates(dir string) (map[string][]byte, error) {
+// readTemplates reads the show's own templates from the folder show.yaml
+// names (none if it names none) and checks that the site renders with them.
+func (w *Watcher) readTemplates(folder string) (map[string][]byte, error) {
+	w.showTemplates = ""
+	if folder == "" {
+		return nil, nil
+	}
+	dir := folder
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(w.Dir, dir)
+	}
+	w.showTemplates = dir
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -185,6 +187,9 @@ func readTemplates(dir string) (map[string][]byte, error) {
 }
 
 func templatesKey(files map[string][]byte) string {
+	if len(files) == 0 {
+		return ""
+	}
 	h := sha256.New()
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
