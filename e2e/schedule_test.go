@@ -25,7 +25,7 @@ func TestScheduledEpisode(t *testing.T) {
 	Start(t, env.Vars(), "serve")
 	WaitFor(t, 30*time.Second, "the empty feed", func() bool { return FeedItems(env.URL("/feed.xml")) == 0 })
 
-	at := time.Now().Add(20 * time.Second).UTC().Truncate(time.Second)
+	at := time.Now().Add(30 * time.Second).UTC().Truncate(time.Second)
 	dir := filepath.Join(t.TempDir(), "later")
 	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=d=4", filepath.Join(dir, "talk.wav"))
 	MustFFmpeg(t, "-f", "lavfi", "-i", "color=c=teal:s=1400x1400", "-frames:v", "1", filepath.Join(dir, "cover.png"))
