@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -85,7 +86,7 @@ func parseText(name string, data []byte) ([]pipeline.Chapter, []int, error) {
 		var c pipeline.Chapter
 		if f := strings.Split(line, "\t"); len(f) >= 3 { // Audacity: start, end, label
 			start, err := strconv.ParseFloat(strings.TrimSpace(f[0]), 64)
-			if err != nil {
+			if err != nil || !digits.MatchString(strings.TrimSpace(f[0])) {
 				return nil, nil, pipeline.Inputf("export the labels from Audacity again, or use lines like: 00:12:30 Title",
 					"%s line %d: %q is not a time in seconds", name, n+1, f[0])
 			}
@@ -153,13 +154,16 @@ func ParseTime(s string) (float64, error) {
 	total := 0.0
 	for i, p := range parts {
 		v, err := strconv.ParseFloat(p, 64)
-		if err != nil || v < 0 || (i > 0 && v >= 60) || (i < len(parts)-1 && strings.Contains(p, ".")) {
+		if err != nil || !digits.MatchString(p) || (i > 0 && v >= 60) || (i < len(parts)-1 && strings.Contains(p, ".")) {
 			return 0, fmt.Errorf("bad field %q", p)
 		}
 		total = total*60 + v
 	}
 	return total, nil
 }
+
+// digits is one field of a timestamp: digits, with a fraction in the last.
+var digits = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 
 // Format writes seconds as HH:MM:SS (with milliseconds when there are any).
 func Format(sec float64) string {

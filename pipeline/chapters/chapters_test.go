@@ -46,6 +46,8 @@ func TestParse(t *testing.T) {
 		{"ErrEmpty", "chapters.txt", "\n# nothing\n", "has no chapters"},
 		{"ErrNoTitle", "chapters.txt", "00:00:00\n", "line 1 has no title"},
 		{"ErrJSON", "chapters.json", `{"chapters": [`, "not valid JSON"},
+		{"ErrNaNStamp", "chapters.txt", "00:00 A\n00:00:NaN B\n", `line 2: "00:00:NaN" is not a timestamp`},  // found by FuzzParse
+		{"ErrNaNAudacity", "chapters.txt", "0\t1\tA\nNaN\t2\tB\n", `line 2: "NaN" is not a time in seconds`}, // found by FuzzParse
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := chapters.Parse(tc.file, []byte(tc.data), 3600)
@@ -77,4 +79,29 @@ func TestVorbis(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("got %q, want %q", got, want)
 	}
+}
+
+// FuzzParse feeds the chapter parser arbitrary files: it must never panic,
+// and what it accepts starts at 0, in order, within the audio.
+func FuzzParse(f *testing.F) {
+	f.Add("chapters.txt", "00:00:00 Welcome\n00:10 OAuth https://oauth.net/2/\n")
+	f.Add("chapters.txt", "0.000000\t12.5\tIntro\n12.5\t30\tFlask\n")
+	f.Add("chapters.json", `{"version":"1.2.0","chapters":[{"startTime":0,"title":"A"},{"startTime":5,"title":"B","toc":false}]}`)
+	f.Fuzz(func(t *testing.T, name, data string) {
+		if name != "chapters.json" {
+			name = "chapters.txt"
+		}
+		cs, _, err := chapters.Parse(name, []byte(data), 60)
+		if err != nil {
+			if !pipeline.IsInput(err) {
+				t.Fatalf("not an input error: %v", err)
+			}
+			return
+		}
+		for i, c := range cs {
+			if !(c.Start >= 0 && c.Start < 60) || (i == 0 && c.Start != 0) || (i > 0 && !(c.Start > cs[i-1].Start)) || c.Title == "" {
+				t.Fatalf("chapter %d: %+v", i, c)
+			}
+		}
+	})
 }

@@ -189,9 +189,12 @@ func (p *parser) payload(lines []string) (string, string) {
 	text := html.UnescapeString(tag.ReplaceAllString(joined, ""))
 	var out []string
 	for _, l := range strings.Split(text, "\n") {
-		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), ">>"))
+		l = strings.TrimSpace(clean(l))
+		for strings.HasPrefix(l, ">>") { // a caption's mark of a new speaker
+			l = strings.TrimSpace(l[2:])
+		}
 		if l != "" {
-			out = append(out, clean(l))
+			out = append(out, l)
 		}
 	}
 	return p.speaker, strings.Join(out, "\n")
@@ -242,7 +245,7 @@ func ParseTime(s string) (float64, error) {
 	total := 0.0
 	for i, part := range parts {
 		last := i == len(parts)-1
-		if part == "" || (!last && strings.Contains(part, ".")) || strings.ContainsAny(part, "+- ") {
+		if !digits.MatchString(part) || (!last && strings.Contains(part, ".")) {
 			return 0, fmt.Errorf("bad field %q", part)
 		}
 		v, err := strconv.ParseFloat(part, 64)
@@ -251,8 +254,17 @@ func ParseTime(s string) (float64, error) {
 		}
 		total = total*60 + v
 	}
+	if total >= MaxTime {
+		return 0, fmt.Errorf("later than %d hours", MaxTime/3600)
+	}
 	return total, nil
 }
+
+// MaxTime is the latest timestamp a transcript may hold, in seconds.
+const MaxTime = 100 * 3600
+
+// digits is one field of a timestamp: digits, with a fraction in the last.
+var digits = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 
 // stamp writes seconds as HH:MM:SS.mmm, with sep before the milliseconds.
 func stamp(sec float64, sep byte) string {

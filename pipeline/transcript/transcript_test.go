@@ -68,6 +68,8 @@ func TestParseErrors(t *testing.T) {
 		{"ErrMinutes", "transcript.srt", "1\n00:61:00,000 --> 00:62:00,000\nA\n", `transcript.srt line 2: "00:61:00,000" is not a timestamp`},
 		{"ErrNoTiming", "transcript.srt", "1\nhello there\n", `transcript.srt line 2: "hello there" is not a cue timing`},
 		{"ErrBackwards", "transcript.vtt", "WEBVTT\n\n00:05.000 --> 00:04.000\nA\n", "transcript.vtt line 3: the cue ends (00:04.000) before it starts (00:05.000)"},
+		{"ErrNaN", "transcript.vtt", "WEBVTT\n\n00:00.000 --> 00:NaN\nA\n", `transcript.vtt line 3: "00:NaN" is not a timestamp`},
+		{"ErrHuge", "transcript.srt", "1\n00:00:00,000 --> 333333:20:00,000\nA\n", `transcript.srt line 2: "333333:20:00,000" is not a timestamp`},
 		{"ErrOrder", "transcript.vtt", "WEBVTT\n\n00:05.000 --> 00:06.000\nA\n\n00:01.000 --> 00:02.000\nB\n",
 			"transcript.vtt line 6: the cue at 00:00:01.000 comes after the one at 00:00:05.000"},
 	} {
@@ -151,4 +153,34 @@ func TestTurns(t *testing.T) {
 	if got := Speakers(cues); !cmp.Equal(got, []string{"Ana", "Sam"}) {
 		t.Errorf("speakers: %q", got)
 	}
+}
+
+// FuzzParse feeds the parser arbitrary files: it must never panic, and
+// whatever it accepts must come out in order and survive a WebVTT round
+// trip. `go test -fuzz FuzzParse ./pipeline/transcript` runs it for real.
+func FuzzParse(f *testing.F) {
+	f.Add("transcript.vtt", vttFile)
+	f.Add("transcript.srt", srtFile)
+	f.Add("transcript.vtt", "WEBVTT\n\n00:00.000 --> 00:01.000\n<v>\n")
+	f.Add("transcript.srt", "1\n00:00:00,000 --> \n")
+	f.Fuzz(func(t *testing.T, name, data string) {
+		if !IsFile(name) {
+			name = "transcript.vtt"
+		}
+		cues, _, err := Parse(name, []byte(data), 60)
+		if err != nil {
+			if !pipeline.IsInput(err) {
+				t.Fatalf("not an input error: %v", err)
+			}
+			return
+		}
+		for i, c := range cues {
+			if !(c.Start >= 0 && c.End >= c.Start && c.End < 1e9) || (i > 0 && !(c.Start >= cues[i-1].Start)) || c.Text == "" {
+				t.Fatalf("cue %d: %+v", i, c)
+			}
+		}
+		if _, _, err := Parse("transcript.vtt", VTT(cues), 0); err != nil {
+			t.Fatalf("our own VTT does not parse: %v\n%s", err, VTT(cues))
+		}
+	})
 }
