@@ -130,3 +130,24 @@ func TestParseShow(t *testing.T) {
 		}
 	})
 }
+
+// FuzzParseNotes feeds episode.md parsing arbitrary files: it must never
+// panic, refuse only with a message for the producer, and give what it
+// accepts a title and a slug fit for a URL.
+func FuzzParseNotes(f *testing.F) {
+	f.Add("---\ntitle: Flask & Falcon\nguests: [{name: Ada}]\ntags: [Async IO]\n---\nNotes.\n")
+	f.Add("---\ntitle: x\npublish_at: 2026-12-01T09:00:00Z\nseason: 1\nepisode: 2\ntype: bonus\n---\n")
+	f.Add("\xef\xbb\xbf---\r\ntitle: \"\\u0000\"\r\n---\r\n")
+	f.Fuzz(func(t *testing.T, data string) {
+		meta, _, err := bundle.ParseNotes([]byte(data))
+		if err != nil {
+			if !pipeline.IsInput(err) {
+				t.Fatalf("not an input error: %v", err)
+			}
+			return
+		}
+		if meta.Title == "" || meta.Slug == "" || bundle.Slug(meta.Slug) != meta.Slug {
+			t.Fatalf("accepted %+v", meta)
+		}
+	})
+}
