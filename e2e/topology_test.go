@@ -41,7 +41,8 @@ func TestTopology(t *testing.T) {
 	for _, d := range []string{"drop", "done", "failed"} {
 		os.MkdirAll(filepath.Join(env.Data, d), 0o755)
 	}
-	Start(t, env.Vars(), "worker")
+	workerMetrics := FreeAddr(t)
+	Start(t, append(env.Vars(), "PRODCAST_METRICS_LISTEN="+workerMetrics), "worker")
 	watch := Start(t, env.Vars(), "watch")
 	Start(t, env.Vars(), "serve")
 
@@ -117,6 +118,23 @@ We talk about **Flask** blueprints and Falcon resources.
 	})
 
 	feed := mustFeed(t, env)
+	t.Run("Metrics", func(t *testing.T) {
+		_, worker := Get(t, "http://"+workerMetrics+"/metrics")
+		_, serve := Get(t, env.URL("/metrics"))
+		for _, want := range []string{`prodcast_bundles_total{outcome="published"} 2`, `prodcast_bundles_total{outcome="refused"} 6`,
+			"prodcast_encode_seconds_count 2", `prodcast_episodes{state="published"} 2`} {
+			if !strings.Contains(string(worker), want) {
+				t.Errorf("the worker's metrics lack %q", want)
+			}
+		}
+		for _, want := range []string{`prodcast_queue_tasks{queue="default",state="pending"} 0`, `prodcast_queue_tasks_today{queue="default",result="processed"}`,
+			"prodcast_http_requests_total"} {
+			if !strings.Contains(string(serve), want) {
+				t.Errorf("serve's metrics lack %q", want)
+			}
+		}
+	})
+
 	t.Run("Feed", func(t *testing.T) {
 		if len(feed.Items) != 2 {
 			t.Fatalf("feed has %d items, want 2", len(feed.Items))

@@ -52,7 +52,11 @@ func New(cfg Config) http.Handler {
 	s := &server{cfg: cfg}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
-	mux.Handle("GET /metrics", promhttp.Handler())
+	reg := prometheus.NewRegistry()
+	if cfg.Redis != nil {
+		reg.MustRegister(&queueCollector{insp: asynq.NewInspector(cfg.Redis)})
+	}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{prometheus.DefaultGatherer, reg}, promhttp.HandlerOpts{}))
 	mux.Handle("/admin/", s.admin())
 	mux.HandleFunc("/", s.public)
 	return mux

@@ -40,12 +40,15 @@ func (h *Handlers) Encode(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			return err
 		}
+		start := time.Now()
 		if err := h.encode(ctx, t, show, m); err != nil {
 			if pipeline.IsInput(err) {
 				return h.fail(ctx, p.BundleID, m.Bundle, m.Slug, err)
 			}
 			return err
 		}
+		encodeSeconds.Observe(time.Since(start).Seconds())
+		audioSecondsTotal.Add(m.Original.Duration)
 		if m.State == pipeline.StateIngested {
 			m.State = pipeline.StateEncoded
 		}

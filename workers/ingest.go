@@ -233,6 +233,7 @@ func (h *Handlers) fail(ctx context.Context, bundleID, name, slug string, cause 
 	if err := h.Catalog.PutResult(ctx, res); err != nil {
 		return err // retried: the outcome must reach the watcher
 	}
+	bundlesTotal.WithLabelValues("refused").Inc()
 	h.Log.Warn("bundle refused", "bundle", name, "problem", res.Problem, "fix", res.Fix)
 	return fmt.Errorf("%s: %w", cause, asynq.SkipRetry)
 }

@@ -69,6 +69,7 @@ func (h *Handlers) schedule(ctx context.Context, m *pipeline.Manifest, bundleID 
 		if err := h.Catalog.PutResult(ctx, res); err != nil {
 			return err
 		}
+		bundlesTotal.WithLabelValues("published").Inc()
 	}
 	if wasLive {
 		return h.enqueue(ctx)(NewRebuildTask("unpublish " + m.Slug))

@@ -36,6 +36,7 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 		return errBusy
 	}
 	defer unlock()
+	start := time.Now()
 	var p RebuildPayload
 	if err := decode(t, &p); err != nil {
 		return err
@@ -56,6 +57,7 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	if problems := feeds.Validate(xml); feeds.HasErrors(problems) {
 		data, _ := json.MarshalIndent(problems, "", "  ")
 		_ = h.Store.PutBytes(ctx, FeedProblemsKey, data, s3.Put{ContentType: "application/json"})
+		feedRefusedTotal.Inc()
 		h.Log.Error("feed refused; the last good feed stays", "problems", len(problems), "first", problems[0].String())
 		return fmt.Errorf("feed breaks %d rules, first: %s: %w", len(problems), problems[0], asynq.SkipRetry)
 	}
@@ -83,6 +85,11 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	countEpisodes(eps)
+	siteFilesTotal.WithLabelValues("rendered").Add(float64(stats.Rendered))
+	siteFilesTotal.WithLabelValues("reused").Add(float64(stats.Reused))
+	siteFilesTotal.WithLabelValues("uploaded").Add(float64(uploaded))
+	rebuildSeconds.Observe(time.Since(start).Seconds())
 	h.Log.Info("feed and pages rebuilt", "episodes", len(eps), "files", len(files), "rendered", stats.Rendered,
 		"reused", stats.Reused, "uploaded", uploaded, "full", p.Full, "reason", p.Reason)
 	return h.reportDone(ctx, eps)
@@ -134,6 +141,7 @@ func (h *Handlers) reportDone(ctx context.Context, eps []*pipeline.Manifest) err
 		if err := h.Catalog.PutResult(ctx, res); err != nil {
 			return err
 		}
+		bundlesTotal.WithLabelValues("published").Inc()
 		// Re-read: an ingest may have changed the manifest since the build.
 		fresh, err := h.Catalog.Manifest(ctx, m.Slug)
 		if err != nil {

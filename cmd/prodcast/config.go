@@ -32,6 +32,8 @@ type Config struct {
 	Concurrency   int           // PRODCAST_CONCURRENCY, --concurrency
 	AdminPassword string        // PRODCAST_ADMIN_PASSWORD, --admin-password
 	LogLevel      string        // PRODCAST_LOG_LEVEL, --log-level
+	MetricsListen string        // PRODCAST_METRICS_LISTEN, --metrics-listen: worker and watch
+
 	// ShutdownTimeout is how long running tasks may finish on stop before
 	// they are put back in the queue: PRODCAST_SHUTDOWN_TIMEOUT.
 	ShutdownTimeout time.Duration
@@ -75,6 +77,7 @@ func (c *Config) settings() []setting {
 		{name: "concurrency", usage: "tasks a worker runs at once", num: &c.Concurrency},
 		{name: "admin-password", usage: "password for /admin/ (user admin); the dashboard is off if empty", str: &c.AdminPassword},
 		{name: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
+		{name: "metrics-listen", usage: "worker, watch: address to serve Prometheus /metrics on, e.g. 0.0.0.0:9090 (off if empty)", str: &c.MetricsListen},
 		{name: "shutdown-timeout", usage: "how long running tasks may finish on stop before they go back to the queue", dur: &c.ShutdownTimeout},
 	}
 }

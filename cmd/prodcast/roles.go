@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/prodcast/prodcast/pipeline/catalog"
@@ -66,6 +67,11 @@ func (m *Main) runWorker(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	stop, err := m.serveMetrics("worker")
+	if err != nil {
+		return err
+	}
+	defer stop()
 	return m.worker(ctx, svc)
 }
 
@@ -86,6 +92,25 @@ func (m *Main) worker(ctx context.Context, svc *services) error {
 		Concurrency: m.Config.Concurrency, ShutdownTimeout: m.Config.ShutdownTimeout})
 }
 
+// serveMetrics serves /metrics on --metrics-listen, for the production roles
+// that have no web server of their own; it does nothing when that is empty.
+// (`up` shows every metric on its web server.)
+func (m *Main) serveMetrics(role string) (stop func(), err error) {
+	if m.Config.MetricsListen == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", m.Config.MetricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s for metrics (use another --metrics-listen): %w", m.Config.MetricsListen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	slog.Info("serving metrics", "role", role, "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
+}
+
 func (m *Main) runWatch(ctx context.Context, args []string) error {
 	if err := m.Config.requireServices(true, true); err != nil {
 		return err
@@ -94,6 +119,11 @@ func (m *Main) runWatch(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	stop, err := m.serveMetrics("watch")
+	if err != nil {
+		return err
+	}
+	defer stop()
 	return m.watch(ctx, svc)
 }
 
