@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -80,8 +81,20 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	files["feed.xml"] = site.File{Body: xml, ContentType: "application/rss+xml; charset=utf-8"}
+	feedSum := md5.Sum(xml)
+	files["feed.xml"] = site.File{Body: xml, ContentType: "application/rss+xml; charset=utf-8", MD5: hex.EncodeToString(feedSum[:])}
 	uploaded, err := h.upload(ctx, files)
+	if errors.Is(err, errStale) {
+		// The bucket holds other bytes than this worker rendered last (a
+		// deleted page, another version's templates): render all, again.
+		h.Log.Warn("published files differ from this worker's last rebuild; rendering everything", "err", err)
+		r.Forget()
+		if files, stats, err = r.Render(show, eps, now); err != nil {
+			return err
+		}
+		files["feed.xml"] = site.File{Body: xml, ContentType: "application/rss+xml; charset=utf-8", MD5: hex.EncodeToString(feedSum[:])}
+		uploaded, err = h.upload(ctx, files)
+	}
 	if err != nil {
 		return err
 	}
@@ -94,6 +107,10 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 		"reused", stats.Reused, "uploaded", uploaded, "full", p.Full, "reason", p.Reason)
 	return h.reportDone(ctx, eps)
 }
+
+// errStale says that a file the renderer did not render again, since its
+// inputs had not changed, is not in the bucket as it rendered it.
+var errStale = errors.New("a published file is not what was rendered")
 
 // upload puts every file whose bytes differ from the stored object, and
 // removes episode pages that are no longer rendered.
@@ -109,9 +126,11 @@ func (h *Handlers) upload(ctx context.Context, files map[string]site.File) (int,
 	n := 0
 	for path, f := range files {
 		key := catalog.PublicPrefix + path
-		sum := md5.Sum(f.Body)
-		if etags[key] == hex.EncodeToString(sum[:]) {
+		if etags[key] == f.MD5 {
 			continue
+		}
+		if f.Unchanged {
+			return n, fmt.Errorf("%w: %s", errStale, key)
 		}
 		put := s3.Put{ContentType: f.ContentType, CacheControl: "public, max-age=60"}
 		if err := h.Store.PutBytes(ctx, key, f.Body, put); err != nil {
@@ -148,8 +167,7 @@ func (h *Handlers) reportDone(ctx context.Context, eps []*pipeline.Manifest) err
 			return err
 		}
 		if fresh.Pending == m.Pending {
-			fresh.Pending = ""
-			if err := h.Catalog.PutManifest(ctx, fresh); err != nil {
+			if err := h.Catalog.ClearPending(ctx, fresh); err != nil {
 				return err
 			}
 		}

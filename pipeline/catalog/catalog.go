@@ -159,6 +159,14 @@ func (c *Catalog) PutManifest(ctx context.Context, m *pipeline.Manifest) error {
 	return c.putJSON(ctx, ManifestKey(m.Slug), m)
 }
 
+// ClearPending records that the outcome of the manifest's pending bundle was
+// reported. It leaves UpdatedAt as it was: nothing listeners see changed,
+// so no page, feed entry or sitemap date has to.
+func (c *Catalog) ClearPending(ctx context.Context, m *pipeline.Manifest) error {
+	m.Pending = ""
+	return c.putJSON(ctx, ManifestKey(m.Slug), m)
+}
+
 // Manifests reads every manifest, newest publication date first.
 func (c *Catalog) Manifests(ctx context.Context) ([]*pipeline.Manifest, error) {
 	objs, err := c.st.List(ctx, CatalogPrefix)

@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"crypto/md5"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -28,10 +29,15 @@ var templatesFS embed.FS
 // PerPage is how many episodes a home page lists.
 const PerPage = 20
 
-// File is one rendered file and its content type.
+// File is one file of the site. A Renderer gives the bytes of the files it
+// rendered; a file unchanged since its last run has only its MD5, so that a
+// worker does not hold a large show's pages and transcripts in memory
+// between rebuilds.
 type File struct {
-	Body        []byte
+	Body        []byte // nil when Unchanged
 	ContentType string
+	MD5         string // hex, as S3 gives it in the ETag of a simple upload
+	Unchanged   bool   // the same bytes as the Renderer's last run gave
 }
 
 // Episode is what an episode page shows.
@@ -86,7 +92,7 @@ func Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) 
 
 // Render renders every file of the blog for the episodes live at now, and
 // says how many files it rendered and how many it took unchanged from its
-// last run.
+// last run (those come without their bytes: see File).
 func (rr *Renderer) Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) (map[string]File, Stats, error) {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
@@ -280,8 +286,9 @@ type Stats struct {
 }
 
 type memo struct {
-	key  [32]byte
-	file File
+	key         [32]byte // of the inputs
+	md5         string   // of the output
+	contentType string
 }
 
 type renderer struct {
@@ -320,7 +327,8 @@ func (r *renderer) file(path, contentType string, input string, render func() ([
 	}
 	key := r.key(path, input)
 	if m, ok := r.last[path]; ok && m.key == key {
-		r.out[path], r.memo[path] = m.file, m
+		r.out[path] = File{ContentType: m.contentType, MD5: m.md5, Unchanged: true}
+		r.memo[path] = m
 		r.stats.Reused++
 		return
 	}
@@ -329,8 +337,9 @@ func (r *renderer) file(path, contentType string, input string, render func() ([
 		r.err = fmt.Errorf("cannot render %s: %w", path, err)
 		return
 	}
-	f := File{Body: body, ContentType: contentType}
-	r.out[path], r.memo[path] = f, memo{key: key, file: f}
+	sum := md5.Sum(body)
+	f := File{Body: body, ContentType: contentType, MD5: hex.EncodeToString(sum[:])}
+	r.out[path], r.memo[path] = f, memo{key: key, md5: f.MD5, contentType: contentType}
 	r.stats.Rendered++
 }
 
@@ -351,7 +360,8 @@ func fingerprint(show *pipeline.Show) string {
 }
 
 // manifestKey identifies a manifest's content. The catalog stamps every
-// write with UpdatedAt; a manifest never written (in tests, in the bench)
+// change with UpdatedAt (and leaves it when it only notes that a bundle's
+// outcome was reported); a manifest never written (in tests, in the bench)
 // is hashed whole.
 func manifestKey(m *pipeline.Manifest) string {
 	if !m.UpdatedAt.IsZero() {

@@ -204,14 +204,19 @@ func TestRenderIncremental(t *testing.T) {
 		t.Errorf("incremental render gives %d files, full %d", len(got), len(full))
 	}
 	for path, f := range full {
-		if string(got[path].Body) != string(f.Body) {
+		if got[path].MD5 != f.MD5 {
 			t.Errorf("%s differs from the full render", path)
 		}
 	}
 	var rendered []string
-	for path := range got {
-		if string(first[path].Body) != string(got[path].Body) {
+	for path, f := range got {
+		if !f.Unchanged {
 			rendered = append(rendered, path)
+			if first[path].MD5 == f.MD5 {
+				t.Errorf("%s was rendered again to the same bytes", path)
+			}
+		} else if f.Body != nil || f.MD5 != first[path].MD5 {
+			t.Errorf("%s is unchanged, but comes with %d bytes and MD5 %s (was %s)", path, len(f.Body), f.MD5, first[path].MD5)
 		}
 	}
 	// The new page, its older neighbour, the 3 home pages, its new tag

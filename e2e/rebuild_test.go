@@ -1,0 +1,51 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRebuildRestoresDeletedPage deletes a published page behind the
+// worker's back: the next rebuild, which would not render that page again
+// since its inputs did not change, finds it missing, renders everything
+// and puts it back.
+func TestRebuildRestoresDeletedPage(t *testing.T) {
+	env := MustEnv(t)
+	MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML)
+	os.MkdirAll(filepath.Join(env.Data, "drop"), 0o755)
+	worker := Start(t, env.Vars(), "worker")
+	Start(t, env.Vars(), "watch")
+	Start(t, env.Vars(), "serve")
+	drop := func(slug string) {
+		dir := filepath.Join(t.TempDir(), slug)
+		MustFFmpeg(t, "-f", "lavfi", "-i", "sine=d=2", filepath.Join(dir, "talk.wav"))
+		MustWrite(t, filepath.Join(dir, "episode.md"), "---\ntitle: "+slug+"\ntags: [graphql]\n---\nNotes.\n")
+		MoveIn(t, env.Data, dir)
+	}
+	drop("openapi")
+	WaitFor(t, 60*time.Second, "the first episode", func() bool { return FeedItems(env.URL("/feed.xml")) == 1 })
+	drop("oauth2")
+	WaitFor(t, 60*time.Second, "the second episode", func() bool { return FeedItems(env.URL("/feed.xml")) == 2 })
+	// The oldest page shows only itself and its newer neighbour: a third
+	// episode does not change it.
+	_, before := Get(t, env.URL("/episodes/openapi/"))
+	if err := env.Store(t).Delete(context.Background(), "public/episodes/openapi/index.html"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := TryGet(env.URL("/episodes/openapi/")); code != 404 {
+		t.Fatalf("the deleted page answers %d", code)
+	}
+	drop("graphql")
+	WaitFor(t, 60*time.Second, "the third episode", func() bool { return FeedItems(env.URL("/feed.xml")) == 3 })
+	WaitFor(t, 30*time.Second, "the deleted page back", func() bool {
+		code, body := TryGet(env.URL("/episodes/openapi/"))
+		return code == 200 && string(body) == string(before)
+	})
+	if !strings.Contains(worker.Output(), "rendering everything") {
+		t.Errorf("the worker did not say why it rendered everything:\n%s", worker.Output())
+	}
+}
