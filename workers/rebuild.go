@@ -51,49 +51,23 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	now := h.now()
-	xml, err := feeds.Build(show, eps, now)
-	if err != nil {
-		return err
-	}
-	if problems := feeds.Validate(xml); feeds.HasErrors(problems) {
-		data, _ := json.MarshalIndent(problems, "", "  ")
-		_ = h.Store.PutBytes(ctx, FeedProblemsKey, data, s3.Put{ContentType: "application/json"})
-		feedRefusedTotal.Inc()
-		h.Log.Error("feed refused; the last good feed stays", "problems", len(problems), "first", problems[0].String())
-		return fmt.Errorf("feed breaks %d rules, first: %s: %w", len(problems), problems[0], asynq.SkipRetry)
-	}
-	_ = h.Store.Delete(ctx, FeedProblemsKey)
-	r := h.siteRenderer()
-	if p.Full {
-		r.Forget()
-	}
-	overrides, err := h.Catalog.Templates(ctx)
-	if err != nil {
-		return err
-	}
-	if err := r.SetTemplates(overrides); err != nil {
-		// The watcher checks templates before uploading them, so this is
-		// a bucket edited by hand; the built-in ones serve meanwhile.
-		h.Log.Error("the show's templates cannot be used; rendering with the built-in ones", "err", err)
-		_ = r.SetTemplates(nil)
-	}
-	files, stats, err := r.Render(show, eps, now)
+	xml, err := h.buildFeed(ctx, show, eps, now)
 	if err != nil {
 		return err
 	}
 	feedSum := md5.Sum(xml)
-	files["feed.xml"] = site.File{Body: xml, ContentType: "application/rss+xml; charset=utf-8", MD5: hex.EncodeToString(feedSum[:])}
-	uploaded, err := h.upload(ctx, files)
+	feed := site.File{Body: xml, ContentType: "application/rss+xml; charset=utf-8", MD5: hex.EncodeToString(feedSum[:])}
+	r, err := h.prepareRenderer(ctx, p.Full)
+	if err != nil {
+		return err
+	}
+	stats, uploaded, err := h.publishSite(ctx, r, show, eps, now, feed)
 	if errors.Is(err, errStale) {
 		// The bucket holds other bytes than this worker rendered last (a
 		// deleted page, another version's templates): render all, again.
 		h.Log.Warn("published files differ from this worker's last rebuild; rendering everything", "err", err)
 		r.Forget()
-		if files, stats, err = r.Render(show, eps, now); err != nil {
-			return err
-		}
-		files["feed.xml"] = site.File{Body: xml, ContentType: "application/rss+xml; charset=utf-8", MD5: hex.EncodeToString(feedSum[:])}
-		uploaded, err = h.upload(ctx, files)
+		stats, uploaded, err = h.publishSite(ctx, r, show, eps, now, feed)
 	}
 	if err != nil {
 		return err
@@ -103,9 +77,60 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	siteFilesTotal.WithLabelValues("reused").Add(float64(stats.Reused))
 	siteFilesTotal.WithLabelValues("uploaded").Add(float64(uploaded))
 	rebuildSeconds.Observe(time.Since(start).Seconds())
-	h.Log.Info("feed and pages rebuilt", "episodes", len(eps), "files", len(files), "rendered", stats.Rendered,
-		"reused", stats.Reused, "uploaded", uploaded, "full", p.Full, "reason", p.Reason)
+	h.Log.Info("feed and pages rebuilt", "episodes", len(eps), "rendered", stats.Rendered, "reused", stats.Reused,
+		"uploaded", uploaded, "full", p.Full, "reason", p.Reason)
 	return h.reportDone(ctx, eps)
+}
+
+// buildFeed builds the podcast RSS and checks it against the rule table. A
+// feed that breaks a rule is refused: the last good one stays, and the
+// problems are kept for `prodcast status`.
+func (h *Handlers) buildFeed(ctx context.Context, show *pipeline.Show, eps []*pipeline.Manifest, now time.Time) ([]byte, error) {
+	xml, err := feeds.Build(show, eps, now)
+	if err != nil {
+		return nil, err
+	}
+	if problems := feeds.Validate(xml); feeds.HasErrors(problems) {
+		data, _ := json.MarshalIndent(problems, "", "  ")
+		_ = h.Store.PutBytes(ctx, FeedProblemsKey, data, s3.Put{ContentType: "application/json"})
+		feedRefusedTotal.Inc()
+		h.Log.Error("feed refused; the last good feed stays", "problems", len(problems), "first", problems[0].String())
+		return nil, fmt.Errorf("feed breaks %d rules, first: %s: %w", len(problems), problems[0], asynq.SkipRetry)
+	}
+	_ = h.Store.Delete(ctx, FeedProblemsKey)
+	return xml, nil
+}
+
+// prepareRenderer returns the worker's renderer with the show's templates,
+// made to render everything if full.
+func (h *Handlers) prepareRenderer(ctx context.Context, full bool) (*site.Renderer, error) {
+	r := h.siteRenderer()
+	if full {
+		r.Forget()
+	}
+	overrides, err := h.Catalog.Templates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.SetTemplates(overrides); err != nil {
+		// The watcher checks templates before uploading them, so this is
+		// a bucket edited by hand; the built-in ones serve meanwhile.
+		h.Log.Error("the show's templates cannot be used; rendering with the built-in ones", "err", err)
+		_ = r.SetTemplates(nil)
+	}
+	return r, nil
+}
+
+// publishSite renders the blog and uploads it with the feed.
+func (h *Handlers) publishSite(ctx context.Context, r *site.Renderer, show *pipeline.Show, eps []*pipeline.Manifest,
+	now time.Time, feed site.File) (site.Stats, int, error) {
+	files, stats, err := r.Render(show, eps, now)
+	if err != nil {
+		return stats, 0, err
+	}
+	files["feed.xml"] = feed
+	uploaded, err := h.upload(ctx, files)
+	return stats, uploaded, err
 }
 
 // errStale says that a file the renderer did not render again, since its

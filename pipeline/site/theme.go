@@ -113,6 +113,12 @@ func Check(overrides map[string][]byte) error {
 // SetTemplates renders with the show's own templates from now on: files
 // by name, as in Overridable; none for the built-in ones.
 func (rr *Renderer) SetTemplates(overrides map[string][]byte) error {
+	if len(overrides) == 0 {
+		rr.mu.Lock()
+		defer rr.mu.Unlock()
+		rr.theme = nil // the built-in one
+		return nil
+	}
 	t, err := newTheme(overrides)
 	if err != nil {
 		return err
