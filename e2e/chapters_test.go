@@ -18,12 +18,8 @@ import (
 // podcastparser) and the page; bad chapters and a broken transcript fail
 // their bundles naming the line.
 func TestChaptersAndTranscript(t *testing.T) {
-	env := MustEnv(t)
-	MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML+"audio: {formats: [aac, opus]}\n")
-	os.MkdirAll(filepath.Join(env.Data, "drop"), 0o755)
-	Start(t, env.Vars(), "worker")
-	Start(t, env.Vars(), "watch")
-	Start(t, env.Vars(), "serve")
+	env := MustShowEnv(t, "audio: {formats: [aac, opus]}\n")
+	StartRoles(t, env)
 
 	staging := t.TempDir()
 	good := filepath.Join(staging, "with-chapters")

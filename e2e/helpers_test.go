@@ -337,3 +337,24 @@ func parseFeedURL(url string) (*gofeed.Feed, error) {
 	}
 	return gofeed.NewParser().ParseString(string(body))
 }
+
+// MustShowEnv is MustEnv with show.yaml (the test show plus extraYAML) and
+// an empty drop/ in the data folder.
+func MustShowEnv(tb testing.TB, extraYAML string) *Env {
+	tb.Helper()
+	env := MustEnv(tb)
+	MustWrite(tb, filepath.Join(env.Data, "show.yaml"), testShowYAML+extraYAML)
+	if err := os.MkdirAll(filepath.Join(env.Data, "drop"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return env
+}
+
+// Roles are the three production roles of one Env, as separate processes.
+type Roles struct{ Worker, Watch, Serve *Proc }
+
+// StartRoles starts a worker, a watcher and a web server on env.
+func StartRoles(tb testing.TB, env *Env) Roles {
+	tb.Helper()
+	return Roles{Worker: Start(tb, env.Vars(), "worker"), Watch: Start(tb, env.Vars(), "watch"), Serve: Start(tb, env.Vars(), "serve")}
+}

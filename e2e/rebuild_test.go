@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,12 +13,8 @@ import (
 // since its inputs did not change, finds it missing, renders everything
 // and puts it back.
 func TestRebuildRestoresDeletedPage(t *testing.T) {
-	env := MustEnv(t)
-	MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML)
-	os.MkdirAll(filepath.Join(env.Data, "drop"), 0o755)
-	worker := Start(t, env.Vars(), "worker")
-	Start(t, env.Vars(), "watch")
-	Start(t, env.Vars(), "serve")
+	env := MustShowEnv(t, "")
+	worker := StartRoles(t, env).Worker
 	drop := func(slug string) {
 		dir := filepath.Join(t.TempDir(), slug)
 		MustFFmpeg(t, "-f", "lavfi", "-i", "sine=d=2", filepath.Join(dir, "talk.wav"))

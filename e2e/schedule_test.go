@@ -18,11 +18,8 @@ import (
 // transcript), its encodes wait in private/staged/; at the time, asynq's
 // scheduled publish releases them and the episode goes live.
 func TestScheduledEpisode(t *testing.T) {
-	env := MustEnv(t)
-	MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML)
-	Start(t, env.Vars(), "worker")
-	Start(t, env.Vars(), "watch")
-	Start(t, env.Vars(), "serve")
+	env := MustShowEnv(t, "")
+	StartRoles(t, env)
 	WaitFor(t, 30*time.Second, "the empty feed", func() bool { return FeedItems(env.URL("/feed.xml")) == 0 })
 
 	at := time.Now().Add(30 * time.Second).UTC().Truncate(time.Second)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,15 +12,11 @@ import (
 // workers render with them, a change is picked up, and a broken template
 // is refused while the last good pages stay.
 func TestShowTemplates(t *testing.T) {
-	env := MustEnv(t)
+	env := MustShowEnv(t, "templates: theme\n")
 	theme := filepath.Join(env.Data, "theme")
-	MustWrite(t, filepath.Join(env.Data, "show.yaml"), testShowYAML+"templates: theme\n")
 	MustWrite(t, filepath.Join(theme, "episode.html"), `{{template "head" .}}<h1 class="ours">{{.Episode.Meta.Title}}</h1>{{template "foot" .}}`)
 	MustWrite(t, filepath.Join(theme, "style.css"), "body { color: teal }\n")
-	os.MkdirAll(filepath.Join(env.Data, "drop"), 0o755)
-	Start(t, env.Vars(), "worker")
-	watch := Start(t, env.Vars(), "watch")
-	Start(t, env.Vars(), "serve")
+	watch := StartRoles(t, env).Watch
 
 	dir := filepath.Join(t.TempDir(), "themed")
 	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=d=3", filepath.Join(dir, "talk.wav"))
