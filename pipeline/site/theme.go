@@ -59,15 +59,9 @@ func newTheme(overrides map[string][]byte) (*theme, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &theme{html: html, css: css}
-	if len(overrides) == 0 {
-		return t, nil
-	}
-	h := sha256.New()
+	t := &theme{html: html, css: css, key: TemplatesKey(overrides)}
 	for _, name := range slices.Sorted(maps.Keys(overrides)) {
 		data := overrides[name]
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
-		h.Write(data)
 		switch {
 		case !slices.Contains(Overridable, name):
 			return nil, pipeline.Inputf("name the files after the built-in ones: "+strings.Join(Overridable, ", "),
@@ -81,8 +75,20 @@ func newTheme(overrides map[string][]byte) (*theme, error) {
 			}
 		}
 	}
-	t.key = hex.EncodeToString(h.Sum(nil))
 	return t, nil
+}
+
+// TemplatesKey identifies a show's own templates: "" for none.
+func TemplatesKey(overrides map[string][]byte) string {
+	if len(overrides) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(overrides[name]))
+		h.Write(overrides[name])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Check reports whether a show's own templates parse and render a sample
@@ -113,15 +119,19 @@ func Check(overrides map[string][]byte) error {
 // SetTemplates renders with the show's own templates from now on: files
 // by name, as in Overridable; none for the built-in ones.
 func (rr *Renderer) SetTemplates(overrides map[string][]byte) error {
-	if len(overrides) == 0 {
-		rr.mu.Lock()
-		defer rr.mu.Unlock()
-		rr.theme = nil // the built-in one
-		return nil
+	key := TemplatesKey(overrides)
+	rr.mu.Lock()
+	current := rr.theme
+	rr.mu.Unlock()
+	if current != nil && current.key == key {
+		return nil // parsed already
 	}
-	t, err := newTheme(overrides)
-	if err != nil {
-		return err
+	var t *theme // nil: the built-in one
+	if key != "" {
+		var err error
+		if t, err = newTheme(overrides); err != nil {
+			return err
+		}
 	}
 	rr.mu.Lock()
 	defer rr.mu.Unlock()

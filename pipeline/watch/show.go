@@ -5,11 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"maps"
 	"mime"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/prodcast/prodcast/pipeline/bundle"
@@ -71,7 +69,7 @@ func (w *Watcher) syncShow(ctx context.Context) {
 		w.Log.Error("the templates named in show.yaml cannot be used; keeping the last good show", "templates", show.Templates, "err", err)
 		return
 	}
-	fp += templatesKey(templates)
+	fp += site.TemplatesKey(templates)
 	w.showStat = statKey(path) + "|" + statKey(w.showArtPath) + "|" + dirStatKey(w.showTemplates)
 	if fp == w.showSeen {
 		return
@@ -184,16 +182,4 @@ func (w *Watcher) readTemplates(folder string) (map[string][]byte, error) {
 		return nil, err
 	}
 	return files, nil
-}
-
-func templatesKey(files map[string][]byte) string {
-	if len(files) == 0 {
-		return ""
-	}
-	h := sha256.New()
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(files[name]))
-		h.Write(files[name])
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
