@@ -70,13 +70,15 @@ func MustServices(tb testing.TB) Services {
 var redisDB atomic.Int32
 
 // Env is one test's share of the services: its own Redis DB and bucket,
-// and its own data folder.
+// its own data folder, and its own temporary folder (TMPDIR) for the
+// processes it starts.
 type Env struct {
 	Services
 	DB     int
 	Bucket string
 	Data   string
 	Listen string
+	Tmp    string
 }
 
 // MustEnv gives a test its own Redis DB, bucket and data folder.
@@ -89,7 +91,7 @@ func MustEnv(tb testing.TB) *Env {
 	}
 	b := make([]byte, 4)
 	rand.Read(b)
-	return &Env{Services: s, DB: db, Bucket: "t-" + hex.EncodeToString(b), Data: tb.TempDir(), Listen: FreeAddr(tb)}
+	return &Env{Services: s, DB: db, Bucket: "t-" + hex.EncodeToString(b), Data: tb.TempDir(), Listen: FreeAddr(tb), Tmp: tb.TempDir()}
 }
 
 // Vars is the environment of a production role in this Env.
@@ -104,6 +106,7 @@ func (e *Env) Vars() []string {
 		"PRODCAST_DATA=" + e.Data,
 		"PRODCAST_LISTEN=" + e.Listen,
 		"PRODCAST_SETTLE=1s",
+		"TMPDIR=" + e.Tmp,
 	}
 }
 
@@ -152,6 +155,21 @@ func (p *Proc) Output() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.out.String()
+}
+
+// PID is the process's ID.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
+
+// Kill kills the process with SIGKILL, as the OOM killer or a power cut
+// would, and waits for it.
+func (p *Proc) Kill(tb testing.TB) {
+	tb.Helper()
+	_ = p.cmd.Process.Kill()
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		tb.Fatalf("%s did not die of SIGKILL", p.Name)
+	}
 }
 
 // Stop sends SIGTERM and waits for the exit status.
@@ -248,11 +266,16 @@ func TreeHashes(tb testing.TB, dir string) map[string]string {
 		if err != nil || fi.IsDir() {
 			return err
 		}
+		rel, _ := filepath.Rel(dir, p)
+		if fi.Mode()&os.ModeSymlink != 0 {
+			target, err := os.Readlink(p)
+			out[rel] = "link to " + target
+			return err
+		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, p)
 		sum := sha256.Sum256(data)
 		out[rel] = hex.EncodeToString(sum[:])
 		return nil

@@ -104,6 +104,10 @@ type Manifest struct {
 	// the episode: a very short chapter, a transcript past the end.
 	Warnings    []string  `json:"warnings,omitempty"`
 	PublishedAt time.Time `json:"published_at,omitempty"`
+	// RefusedSHA256 is the original that the encoder refused (silent, cut
+	// short, off its loudness target); it is not encoded again until a new
+	// bundle brings it.
+	RefusedSHA256 string `json:"refused_sha256,omitempty"`
 	// Pending is the id of a bundle whose outcome is reported once the next
 	// rebuild has put the episode in the feed.
 	Pending   string    `json:"pending,omitempty"`
@@ -128,10 +132,15 @@ func (m *Manifest) Live(now time.Time) bool {
 // NeedsEncode reports whether the media is missing or was encoded from
 // other audio than the current original.
 func (m *Manifest) NeedsEncode() bool {
-	if m.Original.SHA256 == "" {
-		return false // imported with its media linked where it is
+	if m.Original.SHA256 == "" || m.Refused() {
+		return false // imported with its media linked where it is, or refused
 	}
 	return m.MP3 == nil || m.MP3.Source != m.Original.SHA256 || m.MP3.ChaptersSHA != ChaptersHash(m.Chapters)
+}
+
+// Refused reports whether the encoder refused the current original.
+func (m *Manifest) Refused() bool {
+	return m.RefusedSHA256 != "" && m.RefusedSHA256 == m.Original.SHA256
 }
 
 // ChaptersHash identifies a list of chapters; "" for none.
@@ -164,13 +173,16 @@ func (m *Manifest) EpisodeType() string {
 // private/bundles/<id>/result.json, so the watcher can move it to done/ or
 // failed/.
 type BundleResult struct {
-	BundleID string    `json:"bundle_id"`
-	Bundle   string    `json:"bundle"`
-	Slug     string    `json:"slug,omitempty"`
-	OK       bool      `json:"ok"`
-	Problem  string    `json:"problem,omitempty"`
-	Fix      string    `json:"fix,omitempty"`
-	At       time.Time `json:"at"`
+	BundleID string `json:"bundle_id"`
+	Bundle   string `json:"bundle"`
+	Slug     string `json:"slug,omitempty"`
+	OK       bool   `json:"ok"`
+	Problem  string `json:"problem,omitempty"`
+	Fix      string `json:"fix,omitempty"`
+	// Note says what else happened to a bundle that is done, e.g. that a
+	// newer bundle of the same episode replaced it before it was reported.
+	Note string    `json:"note,omitempty"`
+	At   time.Time `json:"at"`
 }
 
 // BundleFile is one file of a dropped bundle, as uploaded by the watcher.

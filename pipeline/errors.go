@@ -41,3 +41,34 @@ func IsInput(err error) bool {
 	var ie *InputError
 	return errors.As(err, &ie)
 }
+
+// ErrUnavailable is wrapped by errors from a service that did not answer:
+// storage or the queue down, restarting or unreachable. Such errors are
+// waited out (retried for as long as it takes), never reported as the
+// producer's problem.
+var ErrUnavailable = errors.New("service unavailable")
+
+// UnavailableError is an error from a service that did not answer.
+type UnavailableError struct {
+	Service string // "S3" or "Redis"
+	Err     error
+}
+
+// Error names the service and the cause.
+func (e *UnavailableError) Error() string {
+	return "waiting for " + e.Service + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *UnavailableError) Unwrap() []error { return []error{e.Err, ErrUnavailable} }
+
+// Unavailable wraps err as an outage of service; nil stays nil.
+func Unavailable(service string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &UnavailableError{Service: service, Err: err}
+}
+
+// IsUnavailable reports whether err is, or wraps, an outage.
+func IsUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }

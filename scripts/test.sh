@@ -59,6 +59,7 @@ done
 echo "== redis-server on 127.0.0.1:$redis_port, MinIO on 127.0.0.1:$minio_port"
 
 export PRODCAST_TEST_REDIS_ADDR="127.0.0.1:$redis_port"
+export PRODCAST_TEST_MINIO="$minio"
 export PRODCAST_TEST_S3_ENDPOINT="http://127.0.0.1:$minio_port"
 export PRODCAST_TEST_S3_ACCESS_KEY="$MINIO_ROOT_USER"
 export PRODCAST_TEST_S3_SECRET_KEY="$MINIO_ROOT_PASSWORD"

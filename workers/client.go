@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -41,13 +40,13 @@ func (c *Client) Ingest(ctx context.Context, id, name string, files []pipeline.B
 	_, err = c.asynq.EnqueueContext(ctx, t)
 	if !errors.Is(err, asynq.ErrTaskIDConflict) {
 		if err != nil {
-			return fmt.Errorf("cannot enqueue bundle %q: %w", name, err)
+			return fmt.Errorf("cannot enqueue bundle %q: %w", name, redisErr(err))
 		}
 		return nil
 	}
-	info, err := c.inspector.GetTaskInfo(QueueDefault, "ingest:"+id)
+	info, err := c.inspector.GetTaskInfo(QueueDefault, IngestTaskID(id))
 	if err != nil {
-		return fmt.Errorf("cannot inspect ingest of bundle %q: %w", name, err)
+		return fmt.Errorf("cannot inspect ingest of bundle %q: %w", name, redisErr(err))
 	}
 	if info.State != asynq.TaskStateArchived && info.State != asynq.TaskStateCompleted {
 		return nil // still queued or running
@@ -61,6 +60,36 @@ func (c *Client) Ingest(ctx context.Context, id, name string, files []pipeline.B
 	return nil
 }
 
+// EnsureIngest makes sure that a bundle still waiting for its outcome has
+// an ingest task, live or finished. A task lost with a wiped Redis is sent
+// again, and so is one an outage archived; either way the ingest resumes
+// from what the catalog records, so nothing runs twice. It reports
+// whether it sent the task again.
+func (c *Client) EnsureIngest(ctx context.Context, id, name string, files []pipeline.BundleFile) (bool, error) {
+	info, err := c.inspector.GetTaskInfo(QueueDefault, IngestTaskID(id))
+	switch {
+	case err == nil && info.State != asynq.TaskStateArchived:
+		return false, nil // pending, active, retrying, or done: its stages carry on
+	case err == nil:
+		if err := c.inspector.DeleteTask(QueueDefault, info.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return false, fmt.Errorf("cannot replace archived ingest of bundle %q: %w", name, redisErr(err))
+		}
+	case !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound):
+		return false, fmt.Errorf("cannot inspect ingest of bundle %q: %w", name, redisErr(err))
+	}
+	t, err := NewIngestTask(IngestPayload{BundleID: id, Bundle: name, Files: files})
+	if err != nil {
+		return false, err
+	}
+	if _, err := c.asynq.EnqueueContext(ctx, t); err != nil {
+		if errors.Is(err, asynq.ErrTaskIDConflict) {
+			return false, nil
+		}
+		return false, fmt.Errorf("cannot enqueue bundle %q: %w", name, redisErr(err))
+	}
+	return true, nil
+}
+
 // Rebuild asks for the feed and the pages to be rebuilt: those whose inputs
 // changed, or with full every one.
 func (c *Client) Rebuild(ctx context.Context, full bool) error {
@@ -69,31 +98,6 @@ func (c *Client) Rebuild(ctx context.Context, full bool) error {
 		return err
 	}
 	return enqueue(ctx, c.asynq, t)
-}
-
-// Reconcile re-enqueues the unfinished work the catalog records, so that a
-// wiped or lost Redis loses nothing. Task IDs make it safe to run at every
-// start, on every worker.
-func Reconcile(ctx context.Context, h *Handlers) error {
-	eps, err := h.Catalog.Manifests(ctx)
-	if err != nil {
-		return err
-	}
-	send := h.enqueue(ctx)
-	for _, m := range eps {
-		switch {
-		case m.NeedsEncode():
-			err = send(NewEncodeTask(m.Slug, m.BundleID, m.Original.SHA256))
-		case m.State == pipeline.StateEncoded:
-			err = send(NewPublishTask(m.Slug, m.BundleID, time.Time{}))
-		case m.State == pipeline.StateScheduled && m.Meta.PublishAt != nil:
-			err = send(NewPublishTask(m.Slug, "", *m.Meta.PublishAt))
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return send(NewRebuildTask("start"))
 }
 
 // Encode asks for an episode's original to be encoded (and then published).

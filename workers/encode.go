@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -42,10 +44,15 @@ func (h *Handlers) Encode(ctx context.Context, t *asynq.Task) error {
 		}
 		start := time.Now()
 		if err := h.encode(ctx, t, show, m); err != nil {
-			if pipeline.IsInput(err) {
-				return h.fail(ctx, p.BundleID, m.Bundle, m.Slug, err)
+			if !pipeline.IsInput(err) {
+				return err
 			}
-			return err
+			// Recorded, so that no reconcile encodes it again.
+			m.RefusedSHA256 = m.Original.SHA256
+			if err := h.Catalog.PutManifest(ctx, m); err != nil {
+				return err
+			}
+			return h.fail(ctx, p.BundleID, m.Bundle, m.Slug, err)
 		}
 		encodeSeconds.Observe(time.Since(start).Seconds())
 		audioSecondsTotal.Add(m.Original.Duration)
@@ -63,11 +70,12 @@ func (h *Handlers) Encode(ctx context.Context, t *asynq.Task) error {
 }
 
 func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Show, m *pipeline.Manifest) error {
-	tmp, err := os.MkdirTemp(h.TempDir, "prodcast-encode-")
+	dir, err := newEncodeDir(h.TempDir)
 	if err != nil {
-		return fmt.Errorf("cannot create temporary folder: %w", err)
+		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer dir.Release()
+	tmp := dir.Path
 	in, err := h.fetchOriginal(ctx, m, tmp)
 	if err != nil {
 		return err
@@ -78,7 +86,12 @@ func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Sho
 	}
 	t0 := time.Now()
 	before, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: in, LowpassHz: ffmpeg.Cutoff(kbps),
-		Duration: m.Original.Duration, Parts: measureParts()})
+		Duration: m.Original.Duration, Parts: measureParts(), Expect: headerDuration(m.Original)})
+	var short *ffmpeg.ShortError
+	if errors.As(err, &short) {
+		return pipeline.Inputf("copy the recording again and drop it once the copy has finished; check that it plays to the end",
+			"the copy of %q looks unfinished: %s", m.Original.Name, short)
+	}
 	if err != nil {
 		return err
 	}
@@ -119,6 +132,18 @@ func (h *Handlers) fetchOriginal(ctx context.Context, m *pipeline.Manifest, tmp 
 			m.Original.Key, n, sum, m.Original.Bytes, m.Original.SHA256)
 	}
 	return in, nil
+}
+
+// headerDuration is the length a recording's header states exactly, for
+// the formats whose header does (FLAC's STREAMINFO, MP4's moov, WAV's
+// data size); 0 for those whose length ffprobe estimates (MP3 without a
+// frame count, Ogg), whose decoded length may differ without any fault.
+func headerDuration(o pipeline.Original) float64 {
+	switch strings.ToLower(filepath.Ext(o.Name)) {
+	case ".flac", ".m4a", ".wav":
+		return o.Duration
+	}
+	return 0
 }
 
 func measureParts() int { return min(runtime.NumCPU(), 4) }

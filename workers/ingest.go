@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -56,6 +58,14 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 	}
 	log := h.Log.With("bundle", p.Bundle, "bundle_id", p.BundleID)
 	m, err := h.ingest(ctx, p, log)
+	var sup *supersededError
+	if errors.As(err, &sup) {
+		// Sent again (a wiped Redis) after a newer bundle of the same
+		// episode was ingested: this one's work is in the episode's past.
+		log.Info("bundle already ingested and since replaced", "episode", sup.slug)
+		res := &pipeline.BundleResult{BundleID: p.BundleID, Bundle: p.Bundle, Slug: sup.slug, OK: true, Note: err.Error()}
+		return h.Catalog.PutResult(ctx, res)
+	}
 	if err != nil {
 		if pipeline.IsInput(err) {
 			return h.fail(ctx, p.BundleID, p.Bundle, "", err)
@@ -92,6 +102,13 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	if m, err := h.resumed(ctx, b, p, rec); m != nil || err != nil {
 		return m, err // a retry after the recording was archived
 	}
+	if rec.Bytes == 0 {
+		return nil, pipeline.Inputf("export or copy the recording again, and drop it once the copy has finished",
+			"the recording %q is empty (0 bytes)", rec.Name)
+	}
+	if err := h.checkHeader(ctx, upload, rec); err != nil {
+		return nil, err
+	}
 	url, err := h.Store.PresignGet(ctx, upload, 6*time.Hour)
 	if err != nil {
 		return nil, err
@@ -120,6 +137,7 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 		return nil, err
 	}
 	m.Meta, m.NotesMD, m.Bundle, m.BundleID = b.Meta, b.Notes, p.Bundle, p.BundleID
+	m.RefusedSHA256 = "" // a new bundle is encoded again, even with the same audio
 	m.Original = pipeline.Original{Key: orig, Name: rec.Name, Bytes: rec.Bytes, SHA256: rec.SHA256,
 		Duration: info.Duration, Channels: min(info.Channels, 2), Codec: info.Codec}
 	var chapterWarnings, transcriptWarnings []string
@@ -137,6 +155,9 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	if err := h.Catalog.PutManifest(ctx, m); err != nil {
 		return nil, err
 	}
+	if err := h.Catalog.PutIngested(ctx, p.BundleID, m.Slug); err != nil {
+		return nil, err
+	}
 	// The archive holds the recording now; drop the upload's copy.
 	if err := h.Store.Delete(ctx, upload); err != nil {
 		return nil, err
@@ -145,14 +166,35 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	return m, nil
 }
 
+// checkHeader refuses a WAV recording whose header promises more audio than
+// the file holds (a copy cut short), reading only its first bytes.
+func (h *Handlers) checkHeader(ctx context.Context, key string, rec pipeline.BundleFile) error {
+	if !strings.EqualFold(path.Ext(rec.Name), ".wav") {
+		return nil
+	}
+	r, _, err := h.Store.OpenObject(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	head := make([]byte, min(rec.Bytes, bundle.WAVHeaderBytes))
+	if _, err := io.ReadFull(r, head); err != nil {
+		return fmt.Errorf("cannot read the header of %q: %w", rec.Name, err)
+	}
+	return bundle.CheckWAV(rec.Name, head, rec.Bytes)
+}
+
 // nameLoneRecording names an episode dropped as a lone recording: from its
 // title tag, else from its file name.
 func nameLoneRecording(b *bundle.Bundle, info *ffmpeg.Info, name string) error {
 	b.Meta.Title = info.Title()
+	if r := []rune(b.Meta.Title); len(r) > bundle.MaxTitle {
+		b.Meta.Title = string(r[:bundle.MaxTitle])
+	}
 	if b.Meta.Title == "" {
 		b.Meta.Title = bundle.TitleFromFile(name)
 	}
-	b.Meta.Slug = bundle.Slug(b.Meta.Title)
+	b.Meta.Slug = bundle.SlugFromTitle(b.Meta.Title)
 	if b.Meta.Slug == "" {
 		return pipeline.Inputf("rename the file, or drop it in a folder with an episode.md",
 			"cannot make an episode name from %q", name)
@@ -191,33 +233,41 @@ func (h *Handlers) archive(ctx context.Context, from, to string, rec pipeline.Bu
 }
 
 // resumed returns the manifest of a bundle whose ingest already archived
-// its recording (and deleted the upload), so that a retry does not probe a
-// recording that is no longer uploaded.
+// its recording (and deleted the upload), so that a retry, or an ingest
+// sent again after Redis was wiped, does not probe a recording that is no
+// longer uploaded.
 func (h *Handlers) resumed(ctx context.Context, b *bundle.Bundle, p IngestPayload, rec pipeline.BundleFile) (*pipeline.Manifest, error) {
-	if _, err := h.Store.Stat(ctx, catalog.BundleFileKey(p.BundleID, rec.Name)); err == nil {
+	_, err := h.Store.Stat(ctx, catalog.BundleFileKey(p.BundleID, rec.Name))
+	if err == nil {
 		return nil, nil
 	}
-	slug := b.Meta.Slug
-	if slug == "" { // a lone file: find the episode by its bundle
-		eps, err := h.Catalog.Manifests(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range eps {
-			if m.BundleID == p.BundleID {
-				return m, nil
-			}
-		}
-		return nil, fmt.Errorf("the recording of bundle %q was not uploaded, and no episode records it", p.Bundle)
+	if !errors.Is(err, pipeline.ErrNotFound) {
+		return nil, err
+	}
+	slug, err := h.Catalog.Ingested(ctx, p.BundleID)
+	if errors.Is(err, pipeline.ErrNotFound) {
+		return nil, fmt.Errorf("the recording of bundle %q is not uploaded, and no episode records it; "+
+			"the watcher uploads it again, or move the bundle from processing/ back into drop/", p.Bundle)
+	}
+	if err != nil {
+		return nil, err
 	}
 	m, err := h.Catalog.Manifest(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
-	if m.BundleID != p.BundleID || m.Original.SHA256 != rec.SHA256 {
-		return nil, fmt.Errorf("the recording of bundle %q is not uploaded, and episode %q records another bundle", p.Bundle, slug)
+	if m.BundleID != p.BundleID {
+		return nil, &supersededError{slug: slug, by: m.Bundle}
 	}
 	return m, nil
+}
+
+// supersededError says that a bundle's episode was changed since by a
+// newer bundle.
+type supersededError struct{ slug, by string }
+
+func (e *supersededError) Error() string {
+	return fmt.Sprintf("episode %q was updated since by bundle %q", e.slug, e.by)
 }
 
 // fail reports a bundle that cannot succeed and stops its retries.
@@ -235,7 +285,10 @@ func (h *Handlers) fail(ctx context.Context, bundleID, name, slug string, cause 
 	}
 	bundlesTotal.WithLabelValues("refused").Inc()
 	h.Log.Warn("bundle refused", "bundle", name, "problem", res.Problem, "fix", res.Fix)
-	return fmt.Errorf("%s: %w", cause, asynq.SkipRetry)
+	// The task did its work: the outcome is recorded and the watcher moves
+	// the bundle to failed/. So it completes, rather than being archived,
+	// and the reconciler can take every archived task for an outage's.
+	return nil
 }
 
 // enqueue returns a function that sends the task a constructor returned,

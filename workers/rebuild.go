@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -23,20 +24,27 @@ import (
 // FeedProblemsKey holds the problems of the last feed that was refused.
 const FeedProblemsKey = "private/feed-problems.json"
 
-const rebuildLock = "prodcast:lock:rebuild"
+// RebuildLockKey is the Redis key of the lock that keeps two rebuilds from
+// racing. Its value names the holder (host:pid:token).
+const RebuildLockKey = "prodcast:lock:rebuild"
+
+// RebuildLockTTL is how long the rebuild lock outlives a holder that
+// stopped renewing it (killed, frozen, cut off from Redis).
+const RebuildLockTTL = 30 * time.Second
 
 // Rebuild handles site:rebuild, aggregated from any number of requests. It
 // builds the feed, checks it, and uploads it and every page that changed.
 // Then it reports the bundles waiting on it as done.
 func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
-	unlock, ok, err := h.Locker.Lock(ctx, rebuildLock, 10*time.Minute)
+	lease, err := h.Locker.Lock(ctx, RebuildLockKey, RebuildLockTTL)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if lease == nil {
 		return errBusy
 	}
-	defer unlock()
+	defer lease.Release()
+	ctx = context.WithValue(lease.Context(), leaseKey{}, lease)
 	start := time.Now()
 	var p RebuildPayload
 	if err := decode(t, &p); err != nil {
@@ -92,13 +100,33 @@ func (h *Handlers) buildFeed(ctx context.Context, show *pipeline.Show, eps []*pi
 	}
 	if problems := feeds.Validate(xml); feeds.HasErrors(problems) {
 		data, _ := json.MarshalIndent(problems, "", "  ")
+		if err := h.fence(ctx); err != nil {
+			return nil, err
+		}
 		_ = h.Store.PutBytes(ctx, FeedProblemsKey, data, s3.Put{ContentType: "application/json"})
 		feedRefusedTotal.Inc()
 		h.Log.Error("feed refused; the last good feed stays", "problems", len(problems), "first", problems[0].String())
 		return nil, fmt.Errorf("feed breaks %d rules, first: %s: %w", len(problems), problems[0], asynq.SkipRetry)
 	}
-	_ = h.Store.Delete(ctx, FeedProblemsKey)
+	if err := h.fence(ctx); err != nil {
+		return nil, err
+	}
+	if err := h.Store.Delete(ctx, FeedProblemsKey); err != nil {
+		return nil, err
+	}
 	return xml, nil
+}
+
+type leaseKey struct{}
+
+// fence returns an error unless the rebuild lock that ctx carries is still
+// this rebuild's: every write of a rebuild is preceded by it.
+func (h *Handlers) fence(ctx context.Context) error {
+	lease, _ := ctx.Value(leaseKey{}).(Lease)
+	if lease == nil {
+		return nil
+	}
+	return lease.Check(ctx)
 }
 
 // prepareRenderer returns the worker's renderer with the show's templates,
@@ -137,8 +165,12 @@ func (h *Handlers) publishSite(ctx context.Context, r *site.Renderer, show *pipe
 // inputs had not changed, is not in the bucket as it rendered it.
 var errStale = errors.New("a published file is not what was rendered")
 
-// upload puts every file whose bytes differ from the stored object, and
-// removes episode pages that are no longer rendered.
+// upload puts every file whose bytes differ from the stored object, in
+// publishing order: what is linked before what links to it, so that no
+// reader ever follows a link to a file not yet there. Episode pages,
+// chapters and transcripts go first, then the topic and home pages, then
+// the Atom feed and the sitemap, and the podcast feed last. Only then are
+// the pages that are no longer rendered removed: by then nothing names them.
 func (h *Handlers) upload(ctx context.Context, files map[string]site.File) (int, error) {
 	stored, err := h.Store.List(ctx, catalog.PublicPrefix)
 	if err != nil {
@@ -149,13 +181,17 @@ func (h *Handlers) upload(ctx context.Context, files map[string]site.File) (int,
 		etags[o.Key] = o.ETag
 	}
 	n := 0
-	for path, f := range files {
+	for _, path := range PublishOrder(files) {
+		f := files[path]
 		key := catalog.PublicPrefix + path
 		if etags[key] == f.MD5 {
 			continue
 		}
 		if f.Unchanged {
 			return n, fmt.Errorf("%w: %s", errStale, key)
+		}
+		if err := h.fence(ctx); err != nil {
+			return n, err
 		}
 		put := s3.Put{ContentType: f.ContentType, CacheControl: "public, max-age=60"}
 		if err := h.Store.PutBytes(ctx, key, f.Body, put); err != nil {
@@ -166,12 +202,50 @@ func (h *Handlers) upload(ctx context.Context, files map[string]site.File) (int,
 	for key := range etags {
 		path := strings.TrimPrefix(key, catalog.PublicPrefix)
 		if _, ok := files[path]; !ok && isPage(path) {
+			if err := h.fence(ctx); err != nil {
+				return n, err
+			}
 			if err := h.Store.Delete(ctx, key); err != nil {
 				return n, err
 			}
 		}
 	}
 	return n, nil
+}
+
+// PublishOrder sorts the paths of a rebuild in the order they are
+// uploaded: by publishTier, then by name.
+func PublishOrder(files map[string]site.File) []string {
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Slice(paths, func(i, j int) bool {
+		a, b := publishTier(paths[i]), publishTier(paths[j])
+		if a != b {
+			return a < b
+		}
+		return paths[i] < paths[j]
+	})
+	return paths
+}
+
+// publishTier ranks a public path: files that only are linked to (0),
+// pages that link to episodes (1), the home pages (2), the blog's feeds and
+// the sitemap (3), and the podcast feed (4), which apps poll and follow.
+func publishTier(path string) int {
+	switch {
+	case path == "feed.xml":
+		return 4
+	case path == "atom.xml" || path == "sitemap.xml":
+		return 3
+	case path == "index.html" || strings.HasPrefix(path, "page/"):
+		return 2
+	case strings.HasPrefix(path, "episodes/"):
+		return 0
+	default:
+		return 1
+	}
 }
 
 // reportDone tells the watcher that the bundles behind live episodes are

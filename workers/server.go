@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // ServerConfig tunes a worker.
@@ -17,6 +18,7 @@ type ServerConfig struct {
 	Concurrency     int           // tasks run at once; default 2
 	ShutdownTimeout time.Duration // how long running tasks get to finish on stop
 	GroupGrace      time.Duration // how long rebuild requests are gathered; default 1s
+	ReconcileEvery  time.Duration // how often the queue is checked against the catalog; default 30s
 }
 
 // NewMux routes each task type to its handler.
@@ -29,8 +31,9 @@ func NewMux(h *Handlers) *asynq.ServeMux {
 	return mux
 }
 
-// Run runs a worker until ctx is done: it reconciles the catalog with the
-// queue, then processes tasks. Running tasks get ShutdownTimeout to finish;
+// Run runs a worker until ctx is done: it sweeps the temporary folders of
+// encodes that were killed, reconciles the catalog with the queue (at once
+// and every ReconcileEvery), and processes tasks. Running tasks get ShutdownTimeout to finish;
 // the rest stay in Redis for the next worker.
 func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerConfig) error {
 	if cfg.Concurrency <= 0 {
@@ -65,9 +68,18 @@ func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerC
 			h.Log.Warn("task failed", "type", t.Type(), "task_id", id, "err", err)
 		}),
 	})
-	if err := Reconcile(ctx, h); err != nil {
-		h.Log.Warn("cannot reconcile the catalog with the queue; will retry at next start", "err", err)
+	SweepTemp(h.TempDir, h.Log)
+	insp := asynq.NewInspector(redis)
+	defer insp.Close()
+	rdb, _ := redis.MakeRedisClient().(goredis.UniversalClient)
+	if rdb != nil {
+		defer rdb.Close()
 	}
+	rec := &Reconciler{Handlers: h, Inspector: insp, Redis: rdb, Every: cfg.ReconcileEvery, Log: h.Log}
+	recCtx, stopRec := context.WithCancel(ctx)
+	recDone := make(chan struct{})
+	go func() { rec.Run(recCtx); close(recDone) }()
+	defer func() { stopRec(); <-recDone }()
 	mux := NewMux(h)
 	var running sync.WaitGroup
 	mux.Use(func(next asynq.Handler) asynq.Handler {
@@ -107,7 +119,7 @@ func aggregate(group string, tasks []*asynq.Task) *asynq.Task {
 		}
 	}
 	data, _ := json.Marshal(p)
-	return asynq.NewTask(TypeSiteRebuild, data)
+	return asynq.NewTask(TypeSiteRebuild, data, asynq.MaxRetry(maxRetry))
 }
 
 // slogAdapter lets asynq log through slog.

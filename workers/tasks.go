@@ -5,6 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -40,25 +45,39 @@ type EpisodePayload struct {
 	BundleID string `json:"bundle_id"`
 }
 
+// maxRetry is as good as "for as long as it takes": an outage of storage or
+// Redis is waited out, never given up on (at most 30 s between tries, so
+// about a month). Bad input does not retry at all: its handler reports it.
+const maxRetry = 100_000
+
+// ingestRetention keeps a finished ingest task in Redis as "completed", so
+// the watcher can tell a bundle whose ingest finished (its later stages are
+// in the catalog's hands) from one whose task was lost with a wiped Redis.
+const ingestRetention = 24 * time.Hour
+
+// IngestTaskID is the ID of a bundle's ingest task.
+func IngestTaskID(bundleID string) string { return "ingest:" + bundleID }
+
 // NewIngestTask returns the task that ingests a bundle; its ID is the
 // bundle's content hash, so a bundle is never ingested twice at once.
 func NewIngestTask(p IngestPayload) (*asynq.Task, error) {
-	return newTask(TypeBundleIngest, p, asynq.TaskID("ingest:"+p.BundleID), asynq.MaxRetry(10))
+	return newTask(TypeBundleIngest, p, asynq.TaskID(IngestTaskID(p.BundleID)), asynq.MaxRetry(maxRetry),
+		asynq.Retention(ingestRetention))
 }
 
 // NewEncodeTask returns the task that encodes an episode's original; its ID
 // names the original's hash, so the same audio is encoded once.
 func NewEncodeTask(slug, bundleID, sha256 string) (*asynq.Task, error) {
 	return newTask(TypeEpisodeEncode, EpisodePayload{Slug: slug, BundleID: bundleID},
-		asynq.TaskID("encode:"+slug+":"+short(sha256)), asynq.MaxRetry(5), asynq.Timeout(3*time.Hour))
+		asynq.TaskID("encode:"+slug+":"+short(sha256)), asynq.MaxRetry(maxRetry), asynq.Timeout(3*time.Hour))
 }
 
 // NewPublishTask returns the task that publishes an episode, at a time if
 // at is not zero.
 func NewPublishTask(slug, bundleID string, at time.Time) (*asynq.Task, error) {
-	opts := []asynq.Option{asynq.TaskID("publish:" + slug + ":" + short(bundleID)), asynq.MaxRetry(10)}
+	opts := []asynq.Option{asynq.TaskID("publish:" + slug + ":" + short(bundleID)), asynq.MaxRetry(maxRetry)}
 	if !at.IsZero() {
-		opts = []asynq.Option{asynq.TaskID(fmt.Sprintf("publish:%s:%d", slug, at.Unix())), asynq.ProcessAt(at), asynq.MaxRetry(10)}
+		opts = []asynq.Option{asynq.TaskID(fmt.Sprintf("publish:%s:%d", slug, at.Unix())), asynq.ProcessAt(at), asynq.MaxRetry(maxRetry)}
 	}
 	return newTask(TypeEpisodePublish, EpisodePayload{Slug: slug, BundleID: bundleID}, opts...)
 }
@@ -78,7 +97,7 @@ func NewRebuildTask(reason string) (*asynq.Task, error) {
 }
 
 func newRebuildTask(p RebuildPayload) (*asynq.Task, error) {
-	return newTask(TypeSiteRebuild, p, asynq.Queue(QueueSite), asynq.Group(siteGroup), asynq.MaxRetry(20))
+	return newTask(TypeSiteRebuild, p, asynq.Queue(QueueSite), asynq.Group(siteGroup), asynq.MaxRetry(maxRetry))
 }
 
 func newTask(typ string, payload any, opts ...asynq.Option) (*asynq.Task, error) {
@@ -106,19 +125,45 @@ func short(s string) string {
 // errBusy asks for a quick retry: another worker holds the rebuild lock.
 var errBusy = errors.New("another rebuild is running")
 
-// retryDelay backs off exponentially, but retries a busy rebuild soon.
+// retryDelay backs off exponentially, but retries a busy rebuild soon. An
+// outage is retried at least every 30 s, so that work resumes within a
+// minute of the service coming back; other errors back off to 5 minutes.
 func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 	if errors.Is(err, errBusy) {
 		return time.Second
 	}
-	d := time.Duration(1<<min(n, 8)) * time.Second
-	return min(d, 10*time.Minute)
+	ceiling := 5 * time.Minute
+	if pipeline.IsUnavailable(err) {
+		ceiling = 30 * time.Second
+	}
+	d := time.Duration(1<<min(n, 9)) * time.Second
+	// A little jitter, so the workers of a fleet do not retry in step.
+	d += time.Duration(rand.Int64N(int64(d)/4 + 1))
+	return min(d, ceiling)
 }
 
 // enqueue sends a task; a task with the same ID already queued is success.
 func enqueue(ctx context.Context, c *asynq.Client, t *asynq.Task) error {
 	if _, err := c.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("cannot enqueue %s: %w", t.Type(), err)
+		return fmt.Errorf("cannot enqueue %s: %w", t.Type(), redisErr(err))
 	}
 	return nil
+}
+
+// redisErr marks an error of a Redis that did not answer as an outage.
+// asynq wraps the client's errors in its own, so the text is checked too.
+func redisErr(err error) error {
+	if err == nil || pipeline.IsUnavailable(err) {
+		return err
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, io.EOF) {
+		return pipeline.Unavailable("Redis", err)
+	}
+	for _, s := range []string{"connection refused", "i/o timeout", "connection reset", "EOF", "LOADING", "broken pipe", "no route to host"} {
+		if strings.Contains(err.Error(), s) {
+			return pipeline.Unavailable("Redis", err)
+		}
+	}
+	return err
 }

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,24 +15,42 @@ import (
 
 	"github.com/prodcast/prodcast/feeds"
 	"github.com/prodcast/prodcast/pipeline"
-	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/embedded"
 	"github.com/prodcast/prodcast/workers"
 )
 
-// runStatus prints the queues, the episodes and the failures.
+// runStatus prints the queues, what waits or is stuck, the episodes and
+// the failures. It shows what it can reach: with Redis or S3 down it says
+// so and prints the rest.
 func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if err := m.resolveServices(); err != nil {
 		return err
 	}
-	svc, err := m.connect(ctx, true, true)
-	if err != nil {
-		return err
-	}
 	w := m.Stdout
-	insp := asynq.NewInspector(svc.redis)
-	defer insp.Close()
+	st := &statusView{w: w, cfg: m.Config, now: time.Now()}
+	st.connect(ctx)
+	defer st.close()
+	if st.redisErr != nil && st.s3Err != nil {
+		return fmt.Errorf("cannot reach Redis (%v) nor S3 (%v); start them, or check PRODCAST_REDIS_URL and PRODCAST_S3_ENDPOINT", st.redisErr, st.s3Err)
+	}
+	if st.insp != nil {
+		printQueues(w, st.insp)
+		printRunning(w, st.insp)
+	}
+	st.printAttention(ctx)
+	if st.store != nil {
+		eps, err := catalog.New(st.store).Manifests(ctx)
+		if err != nil {
+			return err
+		}
+		printEpisodes(w, eps)
+		printWarnings(w, eps)
+	}
+	return st.printFailures(ctx)
+}
+
+func printQueues(w io.Writer, insp *asynq.Inspector) {
 	fmt.Fprintln(w, "QUEUES")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  queue\tpending\tactive\tscheduled\tretry\tfailed\tdone today")
@@ -47,14 +63,11 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%d\n", q, info.Pending+info.Aggregating, info.Active, info.Scheduled, info.Retry, info.Archived, info.Processed)
 	}
 	tw.Flush()
-	printRunning(w, insp)
+}
 
-	eps, err := catalog.New(svc.store).Manifests(ctx)
-	if err != nil {
-		return err
-	}
+func printEpisodes(w io.Writer, eps []*pipeline.Manifest) {
 	fmt.Fprintf(w, "\nEPISODES (%d)\n", len(eps))
-	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  slug\tstate\tdate\tduration\tloudness\ttitle")
 	for _, e := range eps {
 		date, dur := "-", "-"
@@ -68,11 +81,13 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		if e.Loudness != nil {
 			loud = fmt.Sprintf("%.1f LUFS %.1f dBTP", e.Loudness.After.Integrated, e.Loudness.After.TruePeak)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", e.Slug, e.State, date, dur, loud, e.Meta.Title)
+		state := string(e.State)
+		if e.Refused() {
+			state = "refused"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", e.Slug, state, date, dur, loud, e.Meta.Title)
 	}
 	tw.Flush()
-	printWarnings(w, eps)
-	return m.printFailures(ctx, w, svc, insp)
 }
 
 // resolveServices finds Redis and S3 for a command run beside the roles:
@@ -90,50 +105,6 @@ func (m *Main) resolveServices() error {
 	}
 	if m.Config.S3Endpoint == "" {
 		m.Config.S3Endpoint, m.Config.S3AccessKey, m.Config.S3SecretKey = emb.S3Endpoint, emb.AccessKey, emb.SecretKey
-	}
-	return nil
-}
-
-func (m *Main) printFailures(ctx context.Context, w io.Writer, svc *services, insp *asynq.Inspector) error {
-	fmt.Fprintln(w, "\nFAILURES")
-	n := 0
-	dirs, _ := filepath.Glob(filepath.Join(m.Config.Data, "failed", "*", bundle.ErrorFile))
-	for _, f := range dirs {
-		text, _ := os.ReadFile(f)
-		n++
-		fmt.Fprintf(w, "  bundle %s:\n", filepath.Base(filepath.Dir(f)))
-		for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
-			if line != "" && !strings.HasPrefix(line, "bundle id:") && !strings.HasPrefix(line, "at:") {
-				fmt.Fprintf(w, "    %s\n", line)
-			}
-		}
-	}
-	for _, q := range []string{workers.QueueDefault, workers.QueueSite} {
-		for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){insp.ListArchivedTasks, insp.ListRetryTasks} {
-			tasks, _ := list(q)
-			for _, t := range tasks {
-				if strings.Contains(t.LastErr, asynq.SkipRetry.Error()) {
-					continue // refused input: listed above from failed/
-				}
-				n++
-				fmt.Fprintf(w, "  task %s (%s), %d retries: %s\n    to do: fix the cause, then `prodcast status` again; the task retries by itself unless it is archived (retry it from /admin/)\n",
-					t.Type, t.ID, t.Retried, t.LastErr)
-			}
-		}
-	}
-	if data, err := svc.store.Get(ctx, workers.FeedProblemsKey); err == nil {
-		var ps []feeds.Problem
-		if json.Unmarshal(data, &ps) == nil {
-			for _, p := range ps {
-				n++
-				fmt.Fprintf(w, "  feed refused, the last good feed is still served: %s\n", p)
-			}
-		}
-	} else if !errors.Is(err, pipeline.ErrNotFound) {
-		return err
-	}
-	if n == 0 {
-		fmt.Fprintln(w, "  none")
 	}
 	return nil
 }

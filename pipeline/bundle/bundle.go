@@ -50,6 +50,16 @@ func Ignored(name string) bool {
 	return false
 }
 
+// Partial reports whether a file name is that of a download or copy still
+// under way: a bundle holding one is not taken until it is gone.
+func Partial(name string) bool {
+	switch strings.ToLower(path.Ext(path.Base(name))) {
+	case ".part", ".tmp", ".crdownload", ".partial", ".download":
+		return true
+	}
+	return false
+}
+
 // IsAudio reports whether name has one of AudioExts.
 func IsAudio(name string) bool {
 	ext := strings.ToLower(path.Ext(name))
@@ -108,8 +118,14 @@ func Parse(name string, files []string, notes []byte) (*Bundle, error) {
 // and checks the front matter.
 func ParseNotes(data []byte) (pipeline.Meta, string, error) {
 	var meta pipeline.Meta
+	if err := checkEncoding(data); err != nil {
+		return meta, "", err
+	}
 	front, body, err := splitFrontMatter(data)
 	if err != nil {
+		return meta, "", err
+	}
+	if err := checkTypes(front); err != nil {
 		return meta, "", err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(front))
@@ -158,7 +174,7 @@ func splitFrontMatter(data []byte) (front, body []byte, err error) {
 func checkMeta(m *pipeline.Meta) error {
 	m.Title = strings.TrimSpace(m.Title)
 	if m.Slug == "" {
-		m.Slug = Slug(m.Title)
+		m.Slug = SlugFromTitle(m.Title)
 	} else if Slug(m.Slug) != m.Slug {
 		return pipeline.Inputf(fmt.Sprintf("use slug: %s", Slug(m.Slug)),
 			"slug %q may hold only lower-case letters, digits and dashes", m.Slug)
@@ -182,6 +198,9 @@ func checkMeta(m *pipeline.Meta) error {
 	for i, t := range m.Tags {
 		m.Tags[i] = Slug(t)
 	}
+	if err := checkLimits(m); err != nil {
+		return err
+	}
 	if m.PublishAt != nil {
 		t := m.PublishAt.UTC().Truncate(time.Second)
 		m.PublishAt = &t
@@ -194,6 +213,10 @@ func checkMeta(m *pipeline.Meta) error {
 func Slug(s string) string {
 	return slug.Make(s)
 }
+
+// SlugFromTitle is the slug an episode gets from its title: Slug, cut to
+// MaxSlug characters.
+func SlugFromTitle(title string) string { return shortSlug(Slug(title)) }
 
 // TitleFromFile turns a file name into a title when nothing better is known:
 // "ep-12_flask_patterns.mp3" becomes "ep 12 flask patterns".

@@ -66,6 +66,28 @@ func BundleFileKey(id, name string) string { return BundlesPrefix + id + "/files
 // ResultKey is where the workers report a bundle's outcome.
 func ResultKey(id string) string { return BundlesPrefix + id + "/result.json" }
 
+// IngestedKey is where an ingest records which episode a bundle became,
+// before it deletes the bundle's uploaded recording: a retry, or an ingest
+// sent again after Redis was wiped, resumes from it.
+func IngestedKey(id string) string { return BundlesPrefix + id + "/ingested.json" }
+
+// Ingested reads which episode a bundle became; pipeline.ErrNotFound if
+// its ingest has not got that far.
+func (c *Catalog) Ingested(ctx context.Context, id string) (string, error) {
+	var v struct {
+		Slug string `json:"slug"`
+	}
+	if err := c.getJSON(ctx, IngestedKey(id), &v); err != nil {
+		return "", err
+	}
+	return v.Slug, nil
+}
+
+// PutIngested records that bundle id became the episode slug.
+func (c *Catalog) PutIngested(ctx context.Context, id, slug string) error {
+	return c.putJSON(ctx, IngestedKey(id), map[string]string{"slug": slug})
+}
+
 // OriginalKey is where a recording is archived as dropped.
 func OriginalKey(slug, sha256, name string) string {
 	return OriginalPrefix + slug + "/" + sha256 + strings.ToLower(path.Ext(name))

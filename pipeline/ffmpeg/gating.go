@@ -23,7 +23,7 @@ import (
 func measureParts(ctx context.Context, m Measurement, duration float64, parts int) (*pipeline.Loudness, error) {
 	type result struct {
 		blocks, short []float64
-		peak          float64
+		peak, end     float64
 		err           error
 	}
 	results := make([]result, parts)
@@ -45,12 +45,16 @@ func measureParts(ctx context.Context, m Measurement, duration float64, parts in
 			args = append(args, "-i", m.Input, "-map", "0:a:0", "-filter_threads", "1",
 				"-af", m.chain("ebur128=framelog=info:peak=sample"), "-f", "null", "-")
 			r := &results[i]
-			r.blocks, r.short, r.peak, r.err = runBlocks(ctx, args, i > 0)
+			var last float64
+			r.blocks, r.short, r.peak, last, r.err = runBlocks(ctx, args, i > 0)
+			if last > 0 {
+				r.end = ss + last
+			}
 		})
 	}
 	wg.Wait()
 	var blocks, short []float64
-	peak := math.Inf(-1)
+	peak, end := math.Inf(-1), 0.0
 	for _, r := range results {
 		if r.err != nil {
 			return nil, r.err
@@ -58,6 +62,10 @@ func measureParts(ctx context.Context, m Measurement, duration float64, parts in
 		blocks = append(blocks, r.blocks...)
 		short = append(short, r.short...)
 		peak = max(peak, r.peak)
+		end = max(end, r.end)
+	}
+	if err := m.checkLength(end); err != nil {
+		return nil, err
 	}
 	return &pipeline.Loudness{Integrated: integrated(blocks), Range: loudnessRange(short), SamplePeak: peak}, nil
 }
@@ -76,14 +84,15 @@ func (m Measurement) chain(f string) string {
 // runBlocks runs ffmpeg and collects the momentary (400 ms) and short-term
 // (3 s) loudness of each 100 ms step. Steps before the first full block
 // (t < 0.4 s) are skipped; so are short-term values before 3 s when skipHead.
-func runBlocks(ctx context.Context, args []string, skipHead bool) (blocks, short []float64, peak float64, err error) {
+// last is the time of the last step, the length of audio decoded.
+func runBlocks(ctx context.Context, args []string, skipHead bool) (blocks, short []float64, peak, last float64, err error) {
 	cmd := command(ctx, "ffmpeg", args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, 0, 0, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, nil, 0, fmt.Errorf("cannot start ffmpeg: %w", err)
+		return nil, nil, 0, 0, fmt.Errorf("cannot start ffmpeg: %w", err)
 	}
 	var tail bytes.Buffer
 	sc := bufio.NewScanner(stderr)
@@ -102,6 +111,7 @@ func runBlocks(ctx context.Context, args []string, skipHead bool) (blocks, short
 				tail.WriteString(line)
 				continue
 			}
+			last = max(last, t)
 			if t >= 0.399 {
 				blocks = append(blocks, mom)
 			}
@@ -124,14 +134,14 @@ func runBlocks(ctx context.Context, args []string, skipHead bool) (blocks, short
 	_, _ = io.Copy(io.Discard, stderr)
 	if err := cmd.Wait(); err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, 0, ctx.Err()
+			return nil, nil, 0, 0, ctx.Err()
 		}
-		return nil, nil, 0, fmt.Errorf("ffmpeg ebur128 failed: %w: %s", err, tail.String())
+		return nil, nil, 0, 0, fmt.Errorf("ffmpeg ebur128 failed: %w: %s", err, tail.String())
 	}
 	if !inSummary {
-		return nil, nil, 0, fmt.Errorf("ffmpeg printed no ebur128 summary")
+		return nil, nil, 0, 0, fmt.Errorf("ffmpeg printed no ebur128 summary")
 	}
-	return blocks, short, peak, nil
+	return blocks, short, peak, last, nil
 }
 
 // parseFrame reads "[Parsed_ebur128_0 @ 0x..] t: 1.2  TARGET:-23 LUFS  M: -18.2 S: -19.0 ...".

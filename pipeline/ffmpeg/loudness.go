@@ -28,6 +28,29 @@ type Measurement struct {
 	// pieces measured at once (see measureParts).
 	Duration float64
 	Parts    int
+	// Expect, when not zero, is how long the file's header says it plays;
+	// audio that ends well before it gives a *ShortError.
+	Expect float64
+}
+
+// ShortError says that a file's audio ends well before its header says:
+// a copy cut short.
+type ShortError struct {
+	Decoded float64 // seconds of audio decoded
+	Header  float64 // seconds the header promised
+}
+
+func (e *ShortError) Error() string {
+	return fmt.Sprintf("its audio ends at %.1f s, but its header says it plays %.1f s", e.Decoded, e.Header)
+}
+
+// checkLength returns a *ShortError if decoded falls short of m.Expect by
+// more than 2 s and 2%.
+func (m Measurement) checkLength(decoded float64) error {
+	if m.Expect <= 0 || m.Expect-decoded <= max(2, 0.02*m.Expect) {
+		return nil
+	}
+	return &ShortError{Decoded: decoded, Header: m.Expect}
 }
 
 // Measure runs ffmpeg's ebur128 filter over the input.
@@ -45,10 +68,10 @@ func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 		// short polyphase FIR and take the largest sample. ebur128's own
 		// true-peak meter gives the same figure at twice the cost.
 		graph := fmt.Sprintf("[0:a:0]asplit=2[l][p];[l]%s[out];[p]aresample=176400:filter_size=12:phase_shift=4,volumedetect,anullsink",
-			m.chain("ebur128=framelog=verbose:peak=sample"))
+			m.chain(m.ebur128()))
 		args = append(args, "-filter_complex", graph, "-map", "[out]")
 	} else {
-		args = append(args, "-map", "0:a:0", "-af", m.chain("ebur128=framelog=verbose:peak=sample"))
+		args = append(args, "-map", "0:a:0", "-af", m.chain(m.ebur128()))
 	}
 	cmd := command(ctx, "ffmpeg", append(args, "-f", "null", "-")...)
 	if m.Input == "-" {
@@ -66,12 +89,36 @@ func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := m.checkLength(lastFrame(stderr.String())); err != nil {
+		return nil, err
+	}
 	if m.TruePeak {
 		if l.TruePeak, err = parseMaxVolume(stderr.String()); err != nil {
 			return nil, err
 		}
 	}
 	return l, nil
+}
+
+// ebur128 is the filter: it logs every frame only when the length of the
+// audio is to be checked (Expect), since only then is the log read.
+func (m Measurement) ebur128() string {
+	if m.Expect > 0 {
+		return "ebur128=framelog=info:peak=sample"
+	}
+	return "ebur128=framelog=verbose:peak=sample"
+}
+
+// lastFrame is the time of the last ebur128 frame logged, the length of
+// the audio decoded (to within 0.1 s).
+func lastFrame(out string) float64 {
+	last := 0.0
+	for _, line := range strings.Split(out, "\n") {
+		if t, _, _, ok := parseFrame(line); ok {
+			last = max(last, t)
+		}
+	}
+	return last
 }
 
 // parseMaxVolume reads volumedetect's "max_volume: -2.5 dB".

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -98,8 +100,10 @@ func (s *Store) Bucket() string { return s.bucket }
 
 // Ping checks that the bucket can be reached.
 func (s *Store) Ping(ctx context.Context) error {
-	_, err := s.client.BucketExists(ctx, s.bucket)
-	return err
+	if _, err := s.client.BucketExists(ctx, s.bucket); err != nil {
+		return s.wrap("reach bucket", s.bucket, err)
+	}
+	return nil
 }
 
 // PutReader uploads size bytes from r (size -1 if unknown) to key.
@@ -109,7 +113,7 @@ func (s *Store) PutReader(ctx context.Context, key string, r io.Reader, size int
 		CacheControl: p.CacheControl,
 	})
 	if err != nil {
-		return fmt.Errorf("cannot upload %q: %w", key, err)
+		return s.wrap("upload", key, err)
 	}
 	return nil
 }
@@ -126,7 +130,7 @@ func (s *Store) PutFile(ctx context.Context, key, path string, p Put) error {
 		CacheControl: p.CacheControl,
 	})
 	if err != nil {
-		return fmt.Errorf("cannot upload %q: %w", key, err)
+		return s.wrap("upload", key, err)
 	}
 	return nil
 }
@@ -230,10 +234,9 @@ func (s *Store) Copy(ctx context.Context, src, dst string) error {
 // Delete removes an object; a missing object is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
-		if errors.Is(s.wrap("", key, err), pipeline.ErrNotFound) {
-			return nil
+		if err := s.wrap("delete", key, err); !errors.Is(err, pipeline.ErrNotFound) {
+			return err
 		}
-		return fmt.Errorf("cannot delete %q: %w", key, err)
 	}
 	return nil
 }
@@ -262,12 +265,29 @@ func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (
 	return u.String(), nil
 }
 
+// wrap turns minio-go's errors into the domain's: a missing object is
+// pipeline.ErrNotFound, a server that does not answer (or answers 5xx, as
+// MinIO does while it starts) is pipeline.ErrUnavailable.
 func (s *Store) wrap(verb, key string, err error) error {
 	resp := minio.ToErrorResponse(err)
 	if resp.Code == "NoSuchKey" || resp.Code == "NotFound" || resp.StatusCode == 404 {
 		return fmt.Errorf("cannot %s %q: %w", verb, key, pipeline.ErrNotFound)
 	}
+	if unavailable(err, resp) {
+		return fmt.Errorf("cannot %s %q: %w", verb, key, pipeline.Unavailable("S3", err))
+	}
 	return fmt.Errorf("cannot %s %q: %w", verb, key, err)
+}
+
+// unavailable reports whether err says the server did not answer, rather
+// than that it refused the request.
+func unavailable(err error, resp minio.ErrorResponse) bool {
+	if resp.StatusCode >= 500 || resp.Code == "SlowDown" || resp.Code == "XMinioServerNotInitialized" {
+		return true
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func toObject(info minio.ObjectInfo) Object {

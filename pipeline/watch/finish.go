@@ -15,11 +15,14 @@ import (
 )
 
 // Poll checks the outcome of every bundle in flight and moves the finished
-// ones to done/ or failed/.
+// ones to done/ or failed/. A bundle still waiting is checked for a task
+// every ensureEvery: one lost with a wiped Redis, or archived by an
+// outage, is sent again at once, not after a timeout.
 func (w *Watcher) Poll(ctx context.Context) {
 	w.init()
 	names := w.processing()
 	w.inFlight = len(names)
+	w.cleanClaims(names)
 	for _, name := range names {
 		c, err := readClaim(w.Dir, name)
 		if err != nil {
@@ -32,13 +35,14 @@ func (w *Watcher) Poll(ctx context.Context) {
 		}
 		res, err := w.cat.Result(ctx, c.ID)
 		if errors.Is(err, pipeline.ErrNotFound) {
-			w.resend(ctx, name, c)
+			w.ensure(ctx, name, c)
 			continue
 		}
 		if err != nil {
 			w.Log.Warn("cannot read bundle outcome", "bundle", name, "err", err)
 			continue
 		}
+		delete(w.ensured, name)
 		if err := w.finish(ctx, name, c, res); err != nil {
 			w.Log.Error("cannot move finished bundle", "bundle", name, "err", err)
 		}
@@ -52,39 +56,51 @@ func (w *Watcher) finish(ctx context.Context, name string, c *claimFile, res *pi
 		if err := os.Rename(src, dst); err != nil {
 			return err
 		}
-		w.Log.Info("bundle published", "bundle", name, "episode", res.Slug, "moved_to", dst)
+		w.Log.Info("bundle published", "bundle", name, "episode", res.Slug, "moved_to", dst, "note", res.Note)
 	} else {
-		dst, err := w.moveFailed(src, name)
+		dst, err := w.moveFailed(src, name, errorText(name, c.ID, res))
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dst, bundle.ErrorFile), []byte(errorText(name, c.ID, res)), 0o644); err != nil {
-			return fmt.Errorf("cannot write %s: %w", bundle.ErrorFile, err)
-		}
 		w.Log.Warn("bundle failed", "bundle", name, "problem", res.Problem, "fix", res.Fix, "moved_to", dst)
 		// The bytes are safe in failed/; the uploaded copy is not needed.
-		if err := w.Store.DeletePrefix(ctx, catalog.BundlesPrefix+c.ID+"/files/"); err != nil {
-			w.Log.Warn("cannot delete uploaded copy of failed bundle", "bundle", name, "err", err)
+		if c.ID != "" {
+			if err := w.Store.DeletePrefix(ctx, catalog.BundlesPrefix+c.ID+"/files/"); err != nil {
+				w.Log.Warn("cannot delete uploaded copy of failed bundle", "bundle", name, "err", err)
+			}
 		}
 	}
-	return os.Remove(claimPath(w.Dir, name))
+	if err := os.Remove(claimPath(w.Dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
-// moveFailed moves a bundle to failed/<bundle>/: a folder as it is, a lone
-// file into a folder named after it.
-func (w *Watcher) moveFailed(src, name string) (string, error) {
-	fi, err := os.Stat(src)
+// moveFailed moves a bundle to failed/<bundle>/ with its ERROR.txt: a
+// folder as it is, a lone file into a folder named after it. ERROR.txt is
+// written before the move, so a bundle never sits in failed/ without it.
+func (w *Watcher) moveFailed(src, name, text string) (string, error) {
+	fi, err := os.Lstat(src)
 	if err != nil {
 		return "", err
 	}
 	if fi.IsDir() {
+		if err := os.WriteFile(filepath.Join(src, bundle.ErrorFile), []byte(text), 0o644); err != nil {
+			return "", fmt.Errorf("cannot write %s: %w", bundle.ErrorFile, err)
+		}
 		dst := freeName(filepath.Join(w.Dir, "failed", name))
 		return dst, os.Rename(src, dst)
 	}
 	stem := strings.TrimSuffix(name, filepath.Ext(name))
+	if stem == "" {
+		stem = name
+	}
 	dst := freeName(filepath.Join(w.Dir, "failed", stem))
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dst, bundle.ErrorFile), []byte(text), 0o644); err != nil {
+		return "", fmt.Errorf("cannot write %s: %w", bundle.ErrorFile, err)
 	}
 	return dst, os.Rename(src, filepath.Join(dst, name))
 }
@@ -110,24 +126,36 @@ func errorText(name, id string, res *pipeline.BundleResult) string {
 		fmt.Fprintf(&b, "How to fix it:\n  %s\n\n", res.Fix)
 	}
 	b.WriteString("Then move this folder back into drop/ to try again; this file is ignored there.\n\n")
-	fmt.Fprintf(&b, "bundle id: %s\nat: %s\n", id, res.At.Format(time.RFC3339))
+	if id != "" {
+		fmt.Fprintf(&b, "bundle id: %s\n", id)
+	}
+	at := res.At
+	if at.IsZero() {
+		at = time.Now().UTC()
+	}
+	fmt.Fprintf(&b, "at: %s\n", at.Format(time.RFC3339))
 	return b.String()
 }
 
-// resendAfter is how long a bundle may wait for its outcome before the
-// watcher makes sure its ingest is still queued (Redis may have been wiped).
-const resendAfter = 10 * time.Minute
+// ensureAfter is how old a claim must be before the watcher looks for its
+// task, and ensureEvery how often it looks again while the bundle waits.
+const (
+	ensureAfter = 5 * time.Second
+	ensureEvery = 15 * time.Second
+)
 
-func (w *Watcher) resend(ctx context.Context, name string, c *claimFile) {
-	if time.Since(c.SentAt) < resendAfter {
+// ensure makes sure a bundle waiting for its outcome has an ingest task.
+func (w *Watcher) ensure(ctx context.Context, name string, c *claimFile) {
+	if time.Since(c.SentAt) < ensureAfter || time.Since(w.ensured[name]) < ensureEvery {
 		return
 	}
-	if err := w.Queue.Ingest(ctx, c.ID, name, c.Files); err != nil {
-		w.Log.Warn("cannot re-queue bundle waiting for its outcome", "bundle", name, "err", err)
+	w.ensured[name] = time.Now()
+	sent, err := w.Queue.EnsureIngest(ctx, c.ID, name, c.Files)
+	if err != nil {
+		w.Log.Warn("cannot check the task of a bundle waiting for its outcome; will try again", "bundle", name, "err", err)
 		return
 	}
-	c.SentAt = time.Now().UTC()
-	if err := writeClaim(w.Dir, name, c); err != nil {
-		w.Log.Warn("cannot update claim file", "bundle", name, "err", err)
+	if sent {
+		w.Log.Warn("bundle had no task (Redis wiped, or an outage gave up on it); sent it again", "bundle", name)
 	}
 }

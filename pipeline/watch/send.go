@@ -80,6 +80,14 @@ func bundleFiles(path string) (names []string, lone bool, err error) {
 // the claim file. Every step is idempotent, so it can be repeated.
 func (w *Watcher) send(ctx context.Context, name string) error {
 	path := filepath.Join(w.Dir, "processing", name)
+	if err := Check(path); err != nil {
+		if !pipeline.IsInput(err) {
+			return err
+		}
+		w.Log.Warn("bundle refused", "bundle", name, "problem", err)
+		w.refuse(ctx, name, err)
+		return nil
+	}
 	names, lone, err := bundleFiles(path)
 	if err != nil {
 		return err
@@ -136,4 +144,29 @@ func hashFile(path string) (pipeline.BundleFile, error) {
 		return pipeline.BundleFile{}, fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	return pipeline.BundleFile{Name: filepath.Base(path), Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// Claimed is a bundle in processing/, as `prodcast status` reports it.
+type Claimed struct {
+	Name   string
+	ID     string    // "" while it is not yet uploaded and sent
+	SentAt time.Time // when it was sent; zero if not yet
+	Since  time.Time // when it was claimed (the folder's time)
+}
+
+// InFlight lists the bundles in dir's processing/ folder.
+func InFlight(dir string) []Claimed {
+	w := &Watcher{Dir: dir}
+	var out []Claimed
+	for _, name := range w.processing() {
+		c := Claimed{Name: name}
+		if fi, err := os.Lstat(filepath.Join(dir, "processing", name)); err == nil {
+			c.Since = fi.ModTime()
+		}
+		if cf, err := readClaim(dir, name); err == nil {
+			c.ID, c.SentAt = cf.ID, cf.SentAt
+		}
+		out = append(out, c)
+	}
+	return out
 }

@@ -24,6 +24,9 @@ type Queue interface {
 	// Ingest enqueues a bundle whose files are uploaded; it is idempotent
 	// per id.
 	Ingest(ctx context.Context, id, name string, files []pipeline.BundleFile) error
+	// EnsureIngest sends a bundle's ingest again if Redis holds no task of
+	// it, live or finished; it reports whether it did.
+	EnsureIngest(ctx context.Context, id, name string, files []pipeline.BundleFile) (bool, error)
 	// Rebuild asks for the feed and pages to be rebuilt.
 	Rebuild(ctx context.Context, full bool) error
 }
@@ -38,12 +41,13 @@ type Watcher struct {
 	Log    *slog.Logger
 
 	cat           *catalog.Catalog
-	inFlight      int             // bundles in processing/ at the last poll
-	seen          map[string]seen // drop/ entries settling, by name
-	showSeen      string          // content fingerprint of show.yaml (and art) last uploaded
-	showStat      string          // size and time of show.yaml and its art at the last look
-	showArtPath   string          // the show's art file, if local
-	showTemplates string          // the show's templates folder, if any
+	inFlight      int                  // bundles in processing/ at the last poll
+	seen          map[string]seen      // drop/ entries settling, by name
+	ensured       map[string]time.Time // when the task of a bundle in processing/ was last looked for
+	showSeen      string               // content fingerprint of show.yaml (and art) last uploaded
+	showStat      string               // size and time of show.yaml and its art at the last look
+	showArtPath   string               // the show's art file, if local
+	showTemplates string               // the show's templates folder, if any
 }
 
 type seen struct {
@@ -110,6 +114,9 @@ func (w *Watcher) init() {
 	if w.seen == nil {
 		w.seen = map[string]seen{}
 	}
+	if w.ensured == nil {
+		w.ensured = map[string]time.Time{}
+	}
 	w.cat = catalog.New(w.Store)
 }
 
@@ -159,7 +166,7 @@ func (w *Watcher) Scan(ctx context.Context, fw *fsnotify.Watcher) {
 			w.seen[name] = seen{fingerprint: fp, since: time.Now()}
 			continue
 		}
-		if time.Since(s.since) < w.Settle || fp == "" {
+		if time.Since(s.since) < w.Settle {
 			continue
 		}
 		delete(w.seen, name)
@@ -173,16 +180,25 @@ func (w *Watcher) Scan(ctx context.Context, fw *fsnotify.Watcher) {
 }
 
 // fingerprint lists every file under path with its size and time, skipping
-// ignored names; it is empty for an empty folder.
+// ignored names; it is empty for an empty folder, which settles like any
+// other and is then refused.
 func fingerprint(path string) (string, error) {
 	var b strings.Builder
 	err := filepath.WalkDir(path, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if p != path && bundle.Ignored(d.Name()) {
+		if p != path && bundle.Partial(d.Name()) {
 			// A partial download inside the bundle keeps it unsettled.
 			b.WriteString("partial:" + p + ";" + time.Now().String())
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if p != path && bundle.Ignored(d.Name()) {
+			// .DS_Store, Thumbs.db-like dotfiles, editor backups: not
+			// part of the bundle, and no reason to wait.
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
