@@ -5,7 +5,7 @@ BIN     := bin/prodcast
 DATA    ?= ./prodcast-data
 LISTEN  ?= 127.0.0.1:8080
 
-.PHONY: run build test bench deps clean
+.PHONY: run build test chaos bench deps clean
 
 run: deps build
 	./$(BIN) up --data $(DATA) --listen $(LISTEN)
@@ -18,6 +18,11 @@ deps:
 
 test:
 	scripts/test.sh
+
+# The fault tests in their long form: more bundles, more kills, MinIO down
+# for 60 s and for 5 minutes (about 15 minutes in all).
+chaos:
+	PRODCAST_CHAOS=long scripts/test.sh -v -run 'TestFault|TestBadInput' ./e2e
 
 bench:
 	scripts/bench.sh

@@ -39,7 +39,7 @@ func TestBadInput(t *testing.T) {
 	wav("long-summary", "a.wav", 2)
 
 	cases["long-title"] = "title is 2000 characters long; the limit is 255"
-	notes("long-title", "---\ntitle: \""+strings.Repeat("Python ", 2000/7)+"Python\"\n---\n")
+	notes("long-title", "---\ntitle: \""+strings.Repeat("Python", 2000/6)+"Py\"\n---\n")
 	wav("long-title", "a.wav", 2)
 
 	cases["link-folder"] = `"extras" in bundle "link-folder" is a symbolic link`

@@ -38,10 +38,10 @@ func MustBacklog(tb testing.TB, n int, prefix string) []string {
 	var out []string
 	for i := range n {
 		dir := filepath.Join(staging, fmt.Sprintf("%s-%02d", prefix, i))
-		MustFFmpeg(tb, "-f", "lavfi", "-i", fmt.Sprintf("sine=f=%d:d=3", 200+15*i), "-ac", "1", filepath.Join(dir, "talk.flac"))
+		MustFFmpeg(tb, "-f", "lavfi", "-i", fmt.Sprintf("sine=f=%d:d=20", 200+15*i), "-ac", "1", filepath.Join(dir, "talk.flac"))
 		MustWrite(tb, filepath.Join(dir, "episode.md"), fmt.Sprintf("---\ntitle: %s episode %d on async Python\nepisode: %d\n---\nNotes %d.\n", prefix, i, i+1, i))
 		MustWrite(tb, filepath.Join(dir, "chapters.txt"), "00:00:00 Hello\n00:00:01 Async\n")
-		MustWrite(tb, filepath.Join(dir, "transcript.vtt"), "WEBVTT\n\n00:00.000 --> 00:02.000\n<v Jo>Hello and welcome.\n")
+		MustWrite(tb, filepath.Join(dir, "transcript.vtt"), "WEBVTT\n\n00:00.000 --> 00:02.000\n<v Jo>Hello and welcome.\n\n00:10.000 --> 00:19.000\n<v Ada>Thanks.\n")
 		out = append(out, dir)
 	}
 	return out
@@ -91,11 +91,15 @@ func TestFaultKillUp(t *testing.T) {
 	for _, dir := range MustBacklog(t, n, "kill") {
 		MoveIn(t, data, dir)
 	}
+	WaitFor(t, 60*time.Second, "a first bundle handed to the workers", func() bool {
+		return strings.Contains(up.Output(), "bundle sent to the workers")
+	})
 	for i := range kills {
-		time.Sleep(time.Duration(500+rand.IntN(3000)) * time.Millisecond)
+		time.Sleep(time.Duration(rand.IntN(4000)) * time.Millisecond)
 		up.Kill(t)
 		t.Logf("kill %d: %d in done/, %d in processing/", i+1, len(Entries(filepath.Join(data, "done"))), len(Entries(filepath.Join(data, "processing"))))
 		up = Start(t, env, args...)
+		WaitFor(t, 60*time.Second, "up to start again", func() bool { return strings.Contains(up.Output(), "worker running") })
 	}
 	WaitPublishedOnce(t, data, feedURL, n, 3*time.Minute)
 	poller.Stop()
@@ -262,9 +266,16 @@ func TestFaultS3Down(t *testing.T) {
 			for _, dir := range MustBacklog(t, n, "outage") {
 				MoveIn(t, env.Data, dir)
 			}
-			WaitFor(t, 60*time.Second, "a first bundle in done/", func() bool { return len(Entries(filepath.Join(env.Data, "done"))) >= 1 })
+			WaitFor(t, 60*time.Second, "a first bundle handed to the workers", func() bool {
+				return strings.Contains(roles.Watch.Output(), "bundle sent to the workers")
+			})
 			minio.Stop()
-			t.Logf("MinIO stopped with %d of %d in done/", len(Entries(filepath.Join(env.Data, "done"))), n)
+			inFeed := FeedItems(feedURL)
+			t.Logf("MinIO stopped with %d of %d in done/, %d published", len(Entries(filepath.Join(env.Data, "done"))), n,
+				strings.Count(roles.Worker.Output(), "episode published"))
+			if inFeed == n {
+				t.Fatal("every episode was published before the outage; the test proves nothing")
+			}
 			time.Sleep(outage / 2)
 			out, err := Run(t, env.Vars(), "status")
 			if err != nil || !strings.Contains(out, "S3") || !strings.Contains(out, "does not answer") {

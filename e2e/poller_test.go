@@ -26,6 +26,8 @@ type Poller struct {
 	polls      int // feeds read and checked
 	lies       []string
 	guids      map[string]string // item link -> GUID, as first seen
+	enclosures map[string]string // item link -> enclosure URL, as last seen
+	moved      []string          // enclosures that changed
 	changed    []string
 	checked    map[string]bool // immutable URLs already fetched
 	maxItems   int
@@ -37,7 +39,7 @@ type Poller struct {
 func StartPoller(tb testing.TB, feedURL string, interval time.Duration) *Poller {
 	p := &Poller{feedURL: feedURL, client: &http.Client{Timeout: 10 * time.Second},
 		stop: make(chan struct{}), done: make(chan struct{}),
-		guids: map[string]string{}, checked: map[string]bool{}}
+		guids: map[string]string{}, enclosures: map[string]string{}, checked: map[string]bool{}}
 	go p.run(interval)
 	tb.Cleanup(p.Stop)
 	return p
@@ -101,6 +103,12 @@ func (p *Poller) checkItem(it *gofeed.Item) {
 	} else if g != it.GUID {
 		p.changed = append(p.changed, fmt.Sprintf("%s: GUID %s became %s", it.Link, g, it.GUID))
 		p.guids[it.Link] = it.GUID
+	}
+	if len(it.Enclosures) > 0 {
+		if e, ok := p.enclosures[it.Link]; ok && e != it.Enclosures[0].URL {
+			p.moved = append(p.moved, fmt.Sprintf("%s: %s -> %s", it.Link, e, it.Enclosures[0].URL))
+		}
+		p.enclosures[it.Link] = it.Enclosures[0].URL
 	}
 	p.mu.Unlock()
 	urls := []string{it.Link}
@@ -176,6 +184,9 @@ func (p *Poller) Check(tb testing.TB) {
 	}
 	for _, c := range p.changed {
 		tb.Errorf("poller: %s", c)
+	}
+	for _, m := range p.moved {
+		tb.Logf("poller: enclosure changed (apps download it again): %s", m)
 	}
 	tb.Logf("poller: %d reads of the feed, at most %d items, %d media URLs fetched", p.polls, p.maxItems, len(p.checked))
 }

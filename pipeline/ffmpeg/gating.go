@@ -150,7 +150,8 @@ func parseFrame(line string) (t, m, s float64, ok bool) {
 	if i < 0 {
 		return 0, 0, 0, false
 	}
-	f := strings.Fields(line[i+1:])
+	// A value of three digits fills its field: "M:-120.7", no space.
+	f := strings.Fields(strings.ReplaceAll(line[i+1:], ":", ": "))
 	found := 0
 	for k := 0; k+1 < len(f); k++ {
 		v, err := strconv.ParseFloat(strings.TrimSuffix(f[k+1], "LUFS"), 64)

@@ -43,3 +43,13 @@ func TestParseEBUR128(t *testing.T) {
 		t.Error("want an error without a summary")
 	}
 }
+
+// TestParseFrameFused guards issue 9: ebur128 prints a three-digit value
+// with no space after its colon ("M:-120.7"), as it does for silence; such
+// frames were skipped, so the length of a silent file read as 0 s.
+func TestParseFrameFused(t *testing.T) {
+	tm, m, s, ok := parseFrame("[Parsed_ebur128_0 @ 0x5] t: 2.9  TARGET:-23 LUFS    M:-120.7 S:-120.7     I: -70.0 LUFS  LRA:   0.0 LU")
+	if !ok || tm != 2.9 || m != -120.7 || s != -120.7 {
+		t.Errorf("got t=%v M=%v S=%v ok=%v", tm, m, s, ok)
+	}
+}
