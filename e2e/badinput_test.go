@@ -128,7 +128,7 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("lone-link: %v\n%s", err, text)
 	}
 	st := env.Store(t)
-	objs, err := st.List(t.Context(), catalog.BundlesPrefix)
+	objs, err := st.List(t.Context(), catalog.Layout{}.BundlesPrefix())
 	if err != nil {
 		t.Fatal(err)
 	}

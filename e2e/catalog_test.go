@@ -39,7 +39,7 @@ func TestCatalogSeesOtherWorkers(t *testing.T) {
 	if err := b.PutManifest(ctx, &pipeline.Manifest{Slug: "one", Meta: pipeline.Meta{Title: "one, renamed"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Delete(ctx, catalog.ManifestKey("two")); err != nil {
+	if err := st.Delete(ctx, catalog.Layout{}.ManifestKey("two")); err != nil {
 		t.Fatal(err)
 	}
 	if got := titles(a); len(got) != 1 || got["one"] != "one, renamed" {

@@ -50,7 +50,7 @@ func TestScheduledEpisode(t *testing.T) {
 	if code, _ := TryGet(env.URL("/episodes/docker-without-kubernetes/")); code != 404 {
 		t.Errorf("the page answers %d before publish_at", code)
 	}
-	public, err := st.List(ctx, catalog.PublicPrefix)
+	public, err := st.List(ctx, catalog.RootPublic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestScheduledEpisode(t *testing.T) {
 		}
 	}
 	for _, key := range []string{m.MP3.Key, m.Art} {
-		if _, err := st.Stat(ctx, catalog.StagedKey(key)); err != nil {
+		if _, err := st.Stat(ctx, catalog.Layout{}.StagedKey(key)); err != nil {
 			t.Errorf("%s is not staged: %v", key, err)
 		}
 	}
@@ -85,7 +85,7 @@ func TestScheduledEpisode(t *testing.T) {
 		t.Errorf("the transcript answers %d once published", code)
 	}
 	for _, key := range []string{m.MP3.Key, m.Art} {
-		if _, err := st.Stat(ctx, catalog.StagedKey(key)); !errors.Is(err, pipeline.ErrNotFound) {
+		if _, err := st.Stat(ctx, catalog.Layout{}.StagedKey(key)); !errors.Is(err, pipeline.ErrNotFound) {
 			t.Errorf("%s is still staged after release: %v", key, err)
 		}
 		if _, err := st.Stat(ctx, key); err != nil {

@@ -58,7 +58,7 @@ func TestShutdownMidEncode(t *testing.T) {
 		}
 	}
 	st := env.Store(t)
-	if objs, err := st.List(t.Context(), catalog.MediaPrefix+"a-long-talk-on-oauth-2-0/"); err != nil || len(objs) != 0 {
+	if objs, err := st.List(t.Context(), catalog.Layout{}.MediaPrefix()+"a-long-talk-on-oauth-2-0/"); err != nil || len(objs) != 0 {
 		t.Errorf("media objects after a cancelled encode: %v %v", objs, err)
 	}
 	if strings.Contains(worker.Output(), "episode encoded") {

@@ -197,14 +197,14 @@ We talk about **Flask** blueprints and Falcon resources.
 
 	t.Run("Originals", func(t *testing.T) {
 		st := env.Store(t)
-		objs, err := st.List(t.Context(), catalog.OriginalPrefix)
+		objs, err := st.List(t.Context(), catalog.RootPrivate+"originals/")
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := TreeHashes(t, filepath.Join(env.Data, "done", "ep1-flask"))["interview.wav"]
 		found := false
 		for _, o := range objs {
-			found = found || o.Key == catalog.OriginalPrefix+"flask-and-falcon-patterns-that-scale/"+want+".wav"
+			found = found || o.Key == catalog.RootPrivate+"originals/"+"flask-and-falcon-patterns-that-scale/"+want+".wav"
 		}
 		if !found {
 			t.Errorf("original not archived by content hash; have %v", objs)
@@ -266,7 +266,7 @@ We talk about **Flask** blueprints and Falcon resources.
 		_, good := Get(t, env.URL("/feed.xml"))
 		st := env.Store(t)
 		slug := "async-django-no-kubernetes"
-		key := catalog.ManifestKey(slug)
+		key := catalog.Layout{}.ManifestKey(slug)
 		orig, err := st.Get(t.Context(), key)
 		if err != nil {
 			t.Fatal(err)

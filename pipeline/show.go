@@ -7,8 +7,13 @@ import (
 	"strings"
 )
 
-// Show is the podcast as a whole, read from DIR/show.yaml.
+// Show is one podcast, read from DIR/show.yaml (the root show) or
+// DIR/shows/<name>/show.yaml.
 type Show struct {
+	// Name is the show's folder under shows/, "" for the root show. It is
+	// the prefix of the show's URLs unless its base_url says otherwise.
+	Name string `yaml:"-" json:"name,omitempty"`
+
 	Title       string  `yaml:"title" json:"title"`
 	Description string  `yaml:"description" json:"description"`
 	Author      string  `yaml:"author" json:"author"`
@@ -125,6 +130,29 @@ func (s *Show) Validate() error {
 // URL joins the show's base URL and a path that starts with "/".
 func (s *Show) URL(path string) string { return s.BaseURL + path }
 
+// Path is the link to a path of the show's site from its own pages: the
+// path of the base URL, then path ("/" + the show's name + path for a show
+// under shows/ served at the install's URL; path alone for the root show,
+// or for a show with a host of its own).
+func (s *Show) Path(path string) string {
+	u, err := url.Parse(s.BaseURL)
+	if err != nil {
+		return path
+	}
+	return strings.TrimRight(u.Path, "/") + path
+}
+
+// ShowBaseURL is the base URL of a show that names none in its show.yaml:
+// the install's, for the root show, and the install's plus /<name>/ for a
+// show under shows/.
+func ShowBaseURL(install, name string) string {
+	install = strings.TrimRight(install, "/")
+	if name == "" {
+		return install
+	}
+	return install + "/" + name
+}
+
 // FeedURL is the public URL of the podcast RSS feed.
 func (s *Show) FeedURL() string { return s.URL("/feed.xml") }
 
@@ -133,13 +161,18 @@ func (s *Show) EpisodeURL(slug string) string {
 	return s.URL(fmt.Sprintf("/episodes/%s/", slug))
 }
 
-// PublicURL turns an object key under public/ into its public URL. A full
+// PublicURL turns one of the show's public object keys (public/... for the
+// root show, public/<name>/... for another) into its public URL. A full
 // URL is returned as it is.
 func (s *Show) PublicURL(key string) string {
 	if strings.HasPrefix(key, "http://") || strings.HasPrefix(key, "https://") {
 		return key
 	}
-	return s.BaseURL + "/" + strings.TrimPrefix(key, "public/")
+	prefix := "public/"
+	if s.Name != "" {
+		prefix += s.Name + "/"
+	}
+	return s.BaseURL + "/" + strings.TrimPrefix(key, prefix)
 }
 
 // ArtURL is the public URL of the show's art, or "" if it has none.

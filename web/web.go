@@ -110,7 +110,7 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 	if strings.HasSuffix(r.URL.Path, "/") && p != "/" {
 		p += "/"
 	}
-	key := catalog.PublicPrefix + strings.TrimPrefix(p, "/")
+	key := catalog.RootPublic + strings.TrimPrefix(p, "/")
 	if strings.HasSuffix(p, "/") {
 		key += "index.html"
 	}

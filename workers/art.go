@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/prodcast/prodcast/pipeline"
-	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
 )
@@ -17,8 +16,9 @@ import (
 // checks and fixes it, publishes it under a content-hashed key, and returns
 // a local copy to embed. It returns "" when there is no art to embed.
 func (h *Handlers) episodeArt(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, tmp string) (string, error) {
+	keys := h.Catalog(show.Name).Keys
 	src := m.Cover
-	if src == "" && strings.HasPrefix(show.Art, catalog.PublicPrefix) {
+	if src == "" && keys.IsPublic(show.Art) {
 		src = show.Art
 	}
 	if src == "" {
@@ -41,12 +41,12 @@ func (h *Handlers) episodeArt(ctx context.Context, show *pipeline.Show, m *pipel
 		return "", err
 	}
 	ext := strings.ToLower(filepath.Ext(ready))
-	key := catalog.MediaPrefix + "art/" + sum[:16] + ext
+	key := keys.ArtKey(sum, ext)
 	ct := "image/jpeg"
 	if ext == ".png" {
 		ct = "image/png"
 	}
-	if err := h.putMedia(ctx, m, key, ready, size, s3.Put{ContentType: ct,
+	if err := h.putMedia(ctx, keys, m, key, ready, size, s3.Put{ContentType: ct,
 		CacheControl: "public, max-age=31536000, immutable"}); err != nil {
 		return "", err
 	}

@@ -32,8 +32,8 @@ func (c *Client) Asynq() *asynq.Client { return c.asynq }
 // Ingest makes sure a live ingest task exists for a bundle. A finished or
 // archived task of the same bundle is replaced, so a bundle moved back from
 // failed/ is tried again.
-func (c *Client) Ingest(ctx context.Context, id, name string, files []pipeline.BundleFile) error {
-	t, err := NewIngestTask(IngestPayload{BundleID: id, Bundle: name, Files: files})
+func (c *Client) Ingest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) error {
+	t, err := NewIngestTask(IngestPayload{Show: show, BundleID: id, Bundle: name, Files: files})
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (c *Client) Ingest(ctx context.Context, id, name string, files []pipeline.B
 // again, and so is one an outage archived; either way the ingest resumes
 // from what the catalog records, so nothing runs twice. It reports
 // whether it sent the task again.
-func (c *Client) EnsureIngest(ctx context.Context, id, name string, files []pipeline.BundleFile) (bool, error) {
+func (c *Client) EnsureIngest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) (bool, error) {
 	info, err := c.inspector.GetTaskInfo(QueueDefault, IngestTaskID(id))
 	switch {
 	case err == nil && info.State != asynq.TaskStateArchived:
@@ -77,7 +77,7 @@ func (c *Client) EnsureIngest(ctx context.Context, id, name string, files []pipe
 	case !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound):
 		return false, fmt.Errorf("cannot inspect ingest of bundle %q: %w", name, redisErr(err))
 	}
-	t, err := NewIngestTask(IngestPayload{BundleID: id, Bundle: name, Files: files})
+	t, err := NewIngestTask(IngestPayload{Show: show, BundleID: id, Bundle: name, Files: files})
 	if err != nil {
 		return false, err
 	}
@@ -90,10 +90,10 @@ func (c *Client) EnsureIngest(ctx context.Context, id, name string, files []pipe
 	return true, nil
 }
 
-// Rebuild asks for the feed and the pages to be rebuilt: those whose inputs
-// changed, or with full every one.
-func (c *Client) Rebuild(ctx context.Context, full bool) error {
-	t, err := newRebuildTask(RebuildPayload{Reason: "requested", Full: full})
+// Rebuild asks for a show's feed and pages to be rebuilt: those whose
+// inputs changed, or with full every one.
+func (c *Client) Rebuild(ctx context.Context, show string, full bool) error {
+	t, err := newRebuildTask(RebuildPayload{Show: show, Reason: "requested", Full: full})
 	if err != nil {
 		return err
 	}
@@ -101,8 +101,8 @@ func (c *Client) Rebuild(ctx context.Context, full bool) error {
 }
 
 // Encode asks for an episode's original to be encoded (and then published).
-func (c *Client) Encode(ctx context.Context, slug, sha256 string) error {
-	t, err := NewEncodeTask(slug, "", sha256)
+func (c *Client) Encode(ctx context.Context, show, slug, sha256 string) error {
+	t, err := NewEncodeTask(show, slug, "", sha256)
 	if err != nil {
 		return err
 	}

@@ -33,12 +33,13 @@ func (h *Handlers) Encode(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &p); err != nil {
 		return err
 	}
-	m, err := h.Catalog.Manifest(ctx, p.Slug)
+	cat := h.Catalog(p.Show)
+	m, err := cat.Manifest(ctx, p.Slug)
 	if err != nil {
 		return err
 	}
 	if m.NeedsEncode() {
-		show, err := h.Catalog.Show(ctx, h.BaseURL)
+		show, err := h.Show(ctx, p.Show)
 		if err != nil {
 			return err
 		}
@@ -49,24 +50,24 @@ func (h *Handlers) Encode(ctx context.Context, t *asynq.Task) error {
 			}
 			// Recorded, so that no reconcile encodes it again.
 			m.RefusedSHA256 = m.Original.SHA256
-			if err := h.Catalog.PutManifest(ctx, m); err != nil {
+			if err := cat.PutManifest(ctx, m); err != nil {
 				return err
 			}
-			return h.fail(ctx, p.BundleID, m.Bundle, m.Slug, err)
+			return h.fail(ctx, p.Show, p.BundleID, m.Bundle, m.Slug, err)
 		}
 		encodeSeconds.Observe(time.Since(start).Seconds())
 		audioSecondsTotal.Add(m.Original.Duration)
 		if m.State == pipeline.StateIngested {
 			m.State = pipeline.StateEncoded
 		}
-		if err := h.Catalog.PutManifest(ctx, m); err != nil {
+		if err := cat.PutManifest(ctx, m); err != nil {
 			return err
 		}
-		h.Log.Info("episode encoded", "episode", m.Slug, "key", m.MP3.Key, "bytes", m.MP3.Bytes,
+		h.Log.Info("episode encoded", "show", p.Show, "episode", m.Slug, "key", m.MP3.Key, "bytes", m.MP3.Bytes,
 			"lufs_before", m.Loudness.Before.Integrated, "lufs_after", m.Loudness.After.Integrated,
 			"true_peak", m.Loudness.After.TruePeak)
 	}
-	return h.enqueue(ctx)(NewPublishTask(m.Slug, p.BundleID, time.Time{}))
+	return h.enqueue(ctx)(NewPublishTask(p.Show, m.Slug, p.BundleID, time.Time{}))
 }
 
 func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Show, m *pipeline.Manifest) error {
@@ -115,7 +116,7 @@ func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Sho
 	if err := addChapters(ctx, m, &job, tmp); err != nil {
 		return err
 	}
-	return h.publishOutputs(ctx, m, job)
+	return h.publishOutputs(ctx, show, m, job)
 }
 
 // fetchOriginal downloads the archived original into tmp and checks it
@@ -216,8 +217,8 @@ func addChapters(ctx context.Context, m *pipeline.Manifest, job *ffmpeg.Job, tmp
 }
 
 // publishOutputs uploads the MP3 and the extra encodings and records them.
-func (h *Handlers) publishOutputs(ctx context.Context, m *pipeline.Manifest, job ffmpeg.Job) error {
-	mp3, err := h.publishMedia(ctx, m, job.MP3, "audio/mpeg", ".mp3")
+func (h *Handlers) publishOutputs(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, job ffmpeg.Job) error {
+	mp3, err := h.publishMedia(ctx, show, m, job.MP3, "audio/mpeg", ".mp3")
 	if err != nil {
 		return err
 	}
@@ -228,7 +229,7 @@ func (h *Handlers) publishOutputs(ctx context.Context, m *pipeline.Manifest, job
 		if x.Format == "opus" {
 			ct, ext = "audio/ogg", ".opus"
 		}
-		media, err := h.publishMedia(ctx, m, x.Path, ct, ext)
+		media, err := h.publishMedia(ctx, show, m, x.Path, ct, ext)
 		if err != nil {
 			return err
 		}
@@ -317,7 +318,7 @@ func progressWriter(t *asynq.Task, total float64) func(float64) {
 
 // publishMedia uploads an encoded file under its content hash and checks
 // what the store reports.
-func (h *Handlers) publishMedia(ctx context.Context, m *pipeline.Manifest, path, contentType, ext string) (*pipeline.Media, error) {
+func (h *Handlers) publishMedia(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, path, contentType, ext string) (*pipeline.Media, error) {
 	info, err := ffmpeg.Probe(ctx, path, filepath.Base(path))
 	if err != nil {
 		return nil, fmt.Errorf("cannot probe the encoded file: %w", err)
@@ -326,9 +327,10 @@ func (h *Handlers) publishMedia(ctx context.Context, m *pipeline.Manifest, path,
 	if err != nil {
 		return nil, err
 	}
-	key := catalog.MediaKey(m.Slug, sum, ext)
+	keys := h.Catalog(show.Name).Keys
+	key := keys.MediaKey(m.Slug, sum, ext)
 	put := s3.Put{ContentType: contentType, CacheControl: "public, max-age=31536000, immutable"}
-	if err := h.putMedia(ctx, m, key, path, size, put); err != nil {
+	if err := h.putMedia(ctx, keys, m, key, path, size, put); err != nil {
 		return nil, err
 	}
 	return &pipeline.Media{Key: key, ContentType: contentType, Bytes: size, Duration: info.Duration,
@@ -338,12 +340,12 @@ func (h *Handlers) publishMedia(ctx context.Context, m *pipeline.Manifest, path,
 // putMedia uploads a file of media or art for key, a public key: to the key
 // itself, or, while the episode is scheduled, to its staged key in private/,
 // from where Publish releases it. It checks the stored size.
-func (h *Handlers) putMedia(ctx context.Context, m *pipeline.Manifest, key, path string, size int64, put s3.Put) error {
+func (h *Handlers) putMedia(ctx context.Context, keys catalog.Layout, m *pipeline.Manifest, key, path string, size int64, put s3.Put) error {
 	if o, err := h.Store.Stat(ctx, key); err == nil && o.Size == size {
 		return nil // public already: the same bytes, by their hash
 	}
 	if at := m.Meta.PublishAt; at != nil && at.After(h.now()) {
-		key = catalog.StagedKey(key)
+		key = keys.StagedKey(key)
 	}
 	if o, err := h.Store.Stat(ctx, key); err != nil || o.Size != size {
 		if err := h.Store.PutFile(ctx, key, path, put); err != nil {

@@ -25,19 +25,41 @@ import (
 	"github.com/prodcast/prodcast/pipeline/transcript"
 )
 
-// Handlers runs the stages. Its fields are the stages' dependencies.
+// Handlers runs the stages, for every show. Its fields are the stages'
+// dependencies.
 type Handlers struct {
 	Store   *s3.Store
-	Catalog *catalog.Catalog
 	Client  *asynq.Client
 	Locker  Locker
-	BaseURL string // used when show.yaml names no base_url
+	BaseURL string // the install's; a show's when its show.yaml names no base_url
 	TempDir string // for encodes; "" is the system's
 	Log     *slog.Logger
 	Now     func() time.Time
 
-	siteOnce sync.Once
-	site     *site.Renderer
+	mu    sync.Mutex
+	cats  map[string]*catalog.Catalog // by show
+	sites map[string]*site.Renderer   // by show
+}
+
+// Catalog returns the catalog of a show ("" for the root show). Each keeps
+// the manifests it read, so it is made once per show.
+func (h *Handlers) Catalog(show string) *catalog.Catalog {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cats == nil {
+		h.cats = map[string]*catalog.Catalog{}
+	}
+	c, ok := h.cats[show]
+	if !ok {
+		c = catalog.ForShow(h.Store, show)
+		h.cats[show] = c
+	}
+	return c
+}
+
+// Show reads a show as its watcher last uploaded it, with its base URL.
+func (h *Handlers) Show(ctx context.Context, show string) (*pipeline.Show, error) {
+	return h.Catalog(show).Show(ctx, pipeline.ShowBaseURL(h.BaseURL, show))
 }
 
 func (h *Handlers) now() time.Time {
@@ -56,7 +78,7 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &p); err != nil {
 		return err
 	}
-	log := h.Log.With("bundle", p.Bundle, "bundle_id", p.BundleID)
+	log := h.Log.With("show", p.Show, "bundle", p.Bundle, "bundle_id", p.BundleID)
 	m, err := h.ingest(ctx, p, log)
 	var sup *supersededError
 	if errors.As(err, &sup) {
@@ -64,22 +86,24 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 		// episode was ingested: this one's work is in the episode's past.
 		log.Info("bundle already ingested and since replaced", "episode", sup.slug)
 		res := &pipeline.BundleResult{BundleID: p.BundleID, Bundle: p.Bundle, Slug: sup.slug, OK: true, Note: err.Error()}
-		return h.Catalog.PutResult(ctx, res)
+		return h.Catalog(p.Show).PutResult(ctx, res)
 	}
 	if err != nil {
 		if pipeline.IsInput(err) {
-			return h.fail(ctx, p.BundleID, p.Bundle, "", err)
+			return h.fail(ctx, p.Show, p.BundleID, p.Bundle, "", err)
 		}
 		return err
 	}
 	if m.NeedsEncode() {
-		return h.enqueue(ctx)(NewEncodeTask(m.Slug, p.BundleID, m.Original.SHA256))
+		return h.enqueue(ctx)(NewEncodeTask(p.Show, m.Slug, p.BundleID, m.Original.SHA256))
 	}
 	log.Info("audio unchanged; not encoding again", "episode", m.Slug)
-	return h.enqueue(ctx)(NewPublishTask(m.Slug, p.BundleID, time.Time{}))
+	return h.enqueue(ctx)(NewPublishTask(p.Show, m.Slug, p.BundleID, time.Time{}))
 }
 
 func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger) (*pipeline.Manifest, error) {
+	cat := h.Catalog(p.Show)
+	keys := cat.Keys
 	names := make([]string, len(p.Files))
 	files := map[string]pipeline.BundleFile{}
 	for i, f := range p.Files {
@@ -89,7 +113,7 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	var notes []byte
 	if _, ok := files[bundle.NotesFile]; ok {
 		var err error
-		if notes, err = h.Store.Get(ctx, catalog.BundleFileKey(p.BundleID, bundle.NotesFile)); err != nil {
+		if notes, err = h.Store.Get(ctx, keys.BundleFileKey(p.BundleID, bundle.NotesFile)); err != nil {
 			return nil, err
 		}
 	}
@@ -98,7 +122,7 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 		return nil, err
 	}
 	rec := files[b.Recording]
-	upload := catalog.BundleFileKey(p.BundleID, rec.Name)
+	upload := keys.BundleFileKey(p.BundleID, rec.Name)
 	if m, err := h.resumed(ctx, b, p, rec); m != nil || err != nil {
 		return m, err // a retry after the recording was archived
 	}
@@ -126,13 +150,13 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 			return nil, err
 		}
 	}
-	m, err := h.Catalog.Manifest(ctx, b.Meta.Slug)
+	m, err := cat.Manifest(ctx, b.Meta.Slug)
 	if errors.Is(err, pipeline.ErrNotFound) {
 		m = &pipeline.Manifest{Slug: b.Meta.Slug, State: pipeline.StateIngested}
 	} else if err != nil {
 		return nil, err
 	}
-	orig := catalog.OriginalKey(m.Slug, rec.SHA256, rec.Name)
+	orig := keys.OriginalKey(m.Slug, rec.SHA256, rec.Name)
 	if err := h.archive(ctx, upload, orig, rec); err != nil {
 		return nil, err
 	}
@@ -151,11 +175,11 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	for _, w := range m.Warnings {
 		log.Warn("bundle warning", "episode", m.Slug, "warning", w)
 	}
-	m.Cover = coverKey(b, p.BundleID)
-	if err := h.Catalog.PutManifest(ctx, m); err != nil {
+	m.Cover = coverKey(keys, b, p.BundleID)
+	if err := cat.PutManifest(ctx, m); err != nil {
 		return nil, err
 	}
-	if err := h.Catalog.PutIngested(ctx, p.BundleID, m.Slug); err != nil {
+	if err := cat.PutIngested(ctx, p.BundleID, m.Slug); err != nil {
 		return nil, err
 	}
 	// The archive holds the recording now; drop the upload's copy.
@@ -203,10 +227,10 @@ func nameLoneRecording(b *bundle.Bundle, info *ffmpeg.Info, name string) error {
 }
 
 // coverKey is where the bundle's cover was uploaded, "" if it has none.
-func coverKey(b *bundle.Bundle, bundleID string) string {
+func coverKey(keys catalog.Layout, b *bundle.Bundle, bundleID string) string {
 	for _, x := range b.Extras {
 		if n := strings.ToLower(x); n == "cover.jpg" || n == "cover.jpeg" || n == "cover.png" {
-			return catalog.BundleFileKey(bundleID, x)
+			return keys.BundleFileKey(bundleID, x)
 		}
 	}
 	return ""
@@ -237,14 +261,15 @@ func (h *Handlers) archive(ctx context.Context, from, to string, rec pipeline.Bu
 // sent again after Redis was wiped, does not probe a recording that is no
 // longer uploaded.
 func (h *Handlers) resumed(ctx context.Context, b *bundle.Bundle, p IngestPayload, rec pipeline.BundleFile) (*pipeline.Manifest, error) {
-	_, err := h.Store.Stat(ctx, catalog.BundleFileKey(p.BundleID, rec.Name))
+	cat := h.Catalog(p.Show)
+	_, err := h.Store.Stat(ctx, cat.Keys.BundleFileKey(p.BundleID, rec.Name))
 	if err == nil {
 		return nil, nil
 	}
 	if !errors.Is(err, pipeline.ErrNotFound) {
 		return nil, err
 	}
-	slug, err := h.Catalog.Ingested(ctx, p.BundleID)
+	slug, err := cat.Ingested(ctx, p.BundleID)
 	if errors.Is(err, pipeline.ErrNotFound) {
 		return nil, fmt.Errorf("the recording of bundle %q is not uploaded, and no episode records it; "+
 			"the watcher uploads it again, or move the bundle from processing/ back into drop/", p.Bundle)
@@ -252,7 +277,7 @@ func (h *Handlers) resumed(ctx context.Context, b *bundle.Bundle, p IngestPayloa
 	if err != nil {
 		return nil, err
 	}
-	m, err := h.Catalog.Manifest(ctx, slug)
+	m, err := cat.Manifest(ctx, slug)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +296,7 @@ func (e *supersededError) Error() string {
 }
 
 // fail reports a bundle that cannot succeed and stops its retries.
-func (h *Handlers) fail(ctx context.Context, bundleID, name, slug string, cause error) error {
+func (h *Handlers) fail(ctx context.Context, show, bundleID, name, slug string, cause error) error {
 	res := &pipeline.BundleResult{BundleID: bundleID, Bundle: name, Slug: slug, Problem: cause.Error()}
 	var ie *pipeline.InputError
 	if errors.As(cause, &ie) {
@@ -280,11 +305,11 @@ func (h *Handlers) fail(ctx context.Context, bundleID, name, slug string, cause 
 			res.Problem += ": " + ie.Err.Error()
 		}
 	}
-	if err := h.Catalog.PutResult(ctx, res); err != nil {
+	if err := h.Catalog(show).PutResult(ctx, res); err != nil {
 		return err // retried: the outcome must reach the watcher
 	}
 	bundlesTotal.WithLabelValues("refused").Inc()
-	h.Log.Warn("bundle refused", "bundle", name, "problem", res.Problem, "fix", res.Fix)
+	h.Log.Warn("bundle refused", "show", show, "bundle", name, "problem", res.Problem, "fix", res.Fix)
 	// The task did its work: the outcome is recorded and the watcher moves
 	// the bundle to failed/. So it completes, rather than being archived,
 	// and the reconciler can take every archived task for an outage's.
@@ -310,7 +335,7 @@ func (h *Handlers) bundleChapters(ctx context.Context, b *bundle.Bundle, p Inges
 			if !strings.EqualFold(x, name) {
 				continue
 			}
-			data, err := h.Store.Get(ctx, catalog.BundleFileKey(p.BundleID, x))
+			data, err := h.Store.Get(ctx, h.Catalog(p.Show).Keys.BundleFileKey(p.BundleID, x))
 			if err != nil {
 				return nil, nil, err
 			}
@@ -338,7 +363,8 @@ func (h *Handlers) bundleTranscript(ctx context.Context, b *bundle.Bundle, p Ing
 		return nil, nil, pipeline.Inputf("keep one transcript in the bundle, the .vtt or the .srt",
 			"bundle %q has %d transcripts (%s)", p.Bundle, len(found), strings.Join(found, ", "))
 	}
-	data, err := h.Store.Get(ctx, catalog.BundleFileKey(p.BundleID, found[0]))
+	cat := h.Catalog(p.Show)
+	data, err := h.Store.Get(ctx, cat.Keys.BundleFileKey(p.BundleID, found[0]))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -348,9 +374,9 @@ func (h *Handlers) bundleTranscript(ctx context.Context, b *bundle.Bundle, p Ing
 	}
 	sum := sha256.Sum256(data)
 	hexSum := hex.EncodeToString(sum[:])
-	ref := &pipeline.TranscriptRef{Key: catalog.TranscriptKey(slug, hexSum), Name: found[0], SHA256: hexSum,
+	ref := &pipeline.TranscriptRef{Key: cat.Keys.TranscriptKey(slug, hexSum), Name: found[0], SHA256: hexSum,
 		Cues: len(cues), Speakers: transcript.Speakers(cues)}
-	if err := h.Catalog.PutTranscript(ctx, ref, cues); err != nil {
+	if err := cat.PutTranscript(ctx, ref, cues); err != nil {
 		return nil, nil, err
 	}
 	return ref, warnings, nil

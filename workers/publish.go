@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,7 +21,8 @@ func (h *Handlers) Publish(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &p); err != nil {
 		return err
 	}
-	m, err := h.Catalog.Manifest(ctx, p.Slug)
+	cat := h.Catalog(p.Show)
+	m, err := cat.Manifest(ctx, p.Slug)
 	if err != nil {
 		return err
 	}
@@ -32,9 +32,9 @@ func (h *Handlers) Publish(ctx context.Context, t *asynq.Task) error {
 	}
 	now := h.now()
 	if at := m.Meta.PublishAt; at != nil && at.After(now) {
-		return h.schedule(ctx, m, p.BundleID, *at)
+		return h.schedule(ctx, cat, m, p.BundleID, *at)
 	}
-	if err := h.release(ctx, m); err != nil {
+	if err := h.release(ctx, cat.Keys, m); err != nil {
 		return err
 	}
 	if m.GUID == "" {
@@ -42,44 +42,45 @@ func (h *Handlers) Publish(ctx context.Context, t *asynq.Task) error {
 		m.PublishedAt = now.Truncate(time.Second)
 	}
 	if m.State != pipeline.StatePublished {
-		h.Log.Info("episode published", "episode", m.Slug, "guid", m.GUID)
+		h.Log.Info("episode published", "show", p.Show, "episode", m.Slug, "guid", m.GUID)
 	}
 	m.State = pipeline.StatePublished
 	if p.BundleID != "" {
 		m.Pending = p.BundleID // reported done once the rebuild has it in the feed
 	}
-	if err := h.Catalog.PutManifest(ctx, m); err != nil {
+	if err := cat.PutManifest(ctx, m); err != nil {
 		return err
 	}
-	return h.enqueue(ctx)(NewRebuildTask("publish " + m.Slug))
+	return h.enqueue(ctx)(NewRebuildTask(p.Show, "publish "+m.Slug))
 }
 
-func (h *Handlers) schedule(ctx context.Context, m *pipeline.Manifest, bundleID string, at time.Time) error {
+func (h *Handlers) schedule(ctx context.Context, cat *catalog.Catalog, m *pipeline.Manifest, bundleID string, at time.Time) error {
 	wasLive := m.State == pipeline.StatePublished
 	m.State = pipeline.StateScheduled
-	if err := h.Catalog.PutManifest(ctx, m); err != nil {
+	if err := cat.PutManifest(ctx, m); err != nil {
 		return err
 	}
-	if err := h.enqueue(ctx)(NewPublishTask(m.Slug, "", at)); err != nil {
+	show := cat.ShowName()
+	if err := h.enqueue(ctx)(NewPublishTask(show, m.Slug, "", at)); err != nil {
 		return err
 	}
 	h.Log.Info("episode scheduled", "episode", m.Slug, "publish_at", at)
 	if bundleID != "" {
 		res := &pipeline.BundleResult{BundleID: bundleID, Bundle: m.Bundle, Slug: m.Slug, OK: true}
-		if err := h.Catalog.PutResult(ctx, res); err != nil {
+		if err := cat.PutResult(ctx, res); err != nil {
 			return err
 		}
 		bundlesTotal.WithLabelValues("published").Inc()
 	}
 	if wasLive {
-		return h.enqueue(ctx)(NewRebuildTask("unpublish " + m.Slug))
+		return h.enqueue(ctx)(NewRebuildTask(show, "unpublish "+m.Slug))
 	}
 	return nil
 }
 
 // release makes the episode's media and art public: what was encoded while
 // the episode was scheduled waits under its staged key until now.
-func (h *Handlers) release(ctx context.Context, m *pipeline.Manifest) error {
+func (h *Handlers) release(ctx context.Context, layout catalog.Layout, m *pipeline.Manifest) error {
 	var keys []string
 	if m.MP3 != nil {
 		keys = append(keys, m.MP3.Key)
@@ -91,7 +92,7 @@ func (h *Handlers) release(ctx context.Context, m *pipeline.Manifest) error {
 		keys = append(keys, m.Art)
 	}
 	for _, key := range keys {
-		if !strings.HasPrefix(key, catalog.PublicPrefix) {
+		if !layout.IsPublic(key) {
 			continue // an imported episode's media, linked where it is
 		}
 		if _, err := h.Store.Stat(ctx, key); err == nil {
@@ -99,7 +100,7 @@ func (h *Handlers) release(ctx context.Context, m *pipeline.Manifest) error {
 		} else if !errors.Is(err, pipeline.ErrNotFound) {
 			return err
 		}
-		staged := catalog.StagedKey(key)
+		staged := layout.StagedKey(key)
 		if err := h.Store.Copy(ctx, staged, key); err != nil {
 			if errors.Is(err, pipeline.ErrNotFound) {
 				return fmt.Errorf("%q is neither public nor staged; encode the episode again (prodcast status says how): %w", key, err)

@@ -21,12 +21,18 @@ import (
 	"github.com/prodcast/prodcast/pipeline/site"
 )
 
-// FeedProblemsKey holds the problems of the last feed that was refused.
-const FeedProblemsKey = "private/feed-problems.json"
-
-// RebuildLockKey is the Redis key of the lock that keeps two rebuilds from
-// racing. Its value names the holder (host:pid:token).
+// RebuildLockKey is the Redis key of the lock that keeps two rebuilds of
+// the root show from racing. Its value names the holder (host:pid:token).
 const RebuildLockKey = "prodcast:lock:rebuild"
+
+// RebuildLock is the key of a show's rebuild lock: shows rebuild at once,
+// each one rebuild at a time.
+func RebuildLock(show string) string {
+	if show == "" {
+		return RebuildLockKey
+	}
+	return RebuildLockKey + ":" + show
+}
 
 // RebuildLockTTL is how long the rebuild lock outlives a holder that
 // stopped renewing it (killed, frozen, cut off from Redis).
@@ -36,7 +42,11 @@ const RebuildLockTTL = 30 * time.Second
 // builds the feed, checks it, and uploads it and every page that changed.
 // Then it reports the bundles waiting on it as done.
 func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
-	lease, err := h.Locker.Lock(ctx, RebuildLockKey, RebuildLockTTL)
+	var p RebuildPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	lease, err := h.Locker.Lock(ctx, RebuildLock(p.Show), RebuildLockTTL)
 	if err != nil {
 		return err
 	}
@@ -46,36 +56,33 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	defer lease.Release()
 	ctx = context.WithValue(lease.Context(), leaseKey{}, lease)
 	start := time.Now()
-	var p RebuildPayload
-	if err := decode(t, &p); err != nil {
-		return err
-	}
-	show, err := h.Catalog.Show(ctx, h.BaseURL)
+	cat := h.Catalog(p.Show)
+	show, err := h.Show(ctx, p.Show)
 	if err != nil {
 		return err
 	}
-	eps, err := h.Catalog.Manifests(ctx)
+	eps, err := cat.Manifests(ctx)
 	if err != nil {
 		return err
 	}
 	now := h.now()
-	xml, err := h.buildFeed(ctx, show, eps, now)
+	xml, err := h.buildFeed(ctx, cat.Keys, show, eps, now)
 	if err != nil {
 		return err
 	}
 	feedSum := md5.Sum(xml)
 	feed := site.File{Body: xml, ContentType: "application/rss+xml; charset=utf-8", MD5: hex.EncodeToString(feedSum[:])}
-	r, err := h.prepareRenderer(ctx, p.Full)
+	r, err := h.prepareRenderer(ctx, cat, p.Full)
 	if err != nil {
 		return err
 	}
-	stats, uploaded, err := h.publishSite(ctx, r, show, eps, now, feed)
+	stats, uploaded, err := h.publishSite(ctx, cat.Keys, r, show, eps, now, feed)
 	if errors.Is(err, errStale) {
 		// The bucket holds other bytes than this worker rendered last (a
 		// deleted page, another version's templates): render all, again.
-		h.Log.Warn("published files differ from this worker's last rebuild; rendering everything", "err", err)
+		h.Log.Warn("published files differ from this worker's last rebuild; rendering everything", "show", p.Show, "err", err)
 		r.Forget()
-		stats, uploaded, err = h.publishSite(ctx, r, show, eps, now, feed)
+		stats, uploaded, err = h.publishSite(ctx, cat.Keys, r, show, eps, now, feed)
 	}
 	if err != nil {
 		return err
@@ -85,15 +92,18 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	siteFilesTotal.WithLabelValues("reused").Add(float64(stats.Reused))
 	siteFilesTotal.WithLabelValues("uploaded").Add(float64(uploaded))
 	rebuildSeconds.Observe(time.Since(start).Seconds())
-	h.Log.Info("feed and pages rebuilt", "episodes", len(eps), "rendered", stats.Rendered, "reused", stats.Reused,
+	h.Log.Info("feed and pages rebuilt", "show", p.Show, "episodes", len(eps), "rendered", stats.Rendered, "reused", stats.Reused,
 		"uploaded", uploaded, "full", p.Full, "reason", p.Reason)
-	return h.reportDone(ctx, eps)
+	if err := h.reportDone(ctx, cat, eps); err != nil {
+		return err
+	}
+	return h.noteNetwork(ctx, show, eps, now)
 }
 
 // buildFeed builds the podcast RSS and checks it against the rule table. A
 // feed that breaks a rule is refused: the last good one stays, and the
 // problems are kept for `prodcast status`.
-func (h *Handlers) buildFeed(ctx context.Context, show *pipeline.Show, eps []*pipeline.Manifest, now time.Time) ([]byte, error) {
+func (h *Handlers) buildFeed(ctx context.Context, keys catalog.Layout, show *pipeline.Show, eps []*pipeline.Manifest, now time.Time) ([]byte, error) {
 	xml, err := feeds.Build(show, eps, now)
 	if err != nil {
 		return nil, err
@@ -103,15 +113,15 @@ func (h *Handlers) buildFeed(ctx context.Context, show *pipeline.Show, eps []*pi
 		if err := h.fence(ctx); err != nil {
 			return nil, err
 		}
-		_ = h.Store.PutBytes(ctx, FeedProblemsKey, data, s3.Put{ContentType: "application/json"})
+		_ = h.Store.PutBytes(ctx, keys.FeedProblemsKey(), data, s3.Put{ContentType: "application/json"})
 		feedRefusedTotal.Inc()
-		h.Log.Error("feed refused; the last good feed stays", "problems", len(problems), "first", problems[0].String())
+		h.Log.Error("feed refused; the last good feed stays", "show", show.Name, "problems", len(problems), "first", problems[0].String())
 		return nil, fmt.Errorf("feed breaks %d rules, first: %s: %w", len(problems), problems[0], asynq.SkipRetry)
 	}
 	if err := h.fence(ctx); err != nil {
 		return nil, err
 	}
-	if err := h.Store.Delete(ctx, FeedProblemsKey); err != nil {
+	if err := h.Store.Delete(ctx, keys.FeedProblemsKey()); err != nil {
 		return nil, err
 	}
 	return xml, nil
@@ -131,33 +141,36 @@ func (h *Handlers) fence(ctx context.Context) error {
 
 // prepareRenderer returns the worker's renderer with the show's templates,
 // made to render everything if full.
-func (h *Handlers) prepareRenderer(ctx context.Context, full bool) (*site.Renderer, error) {
-	r := h.siteRenderer()
+func (h *Handlers) prepareRenderer(ctx context.Context, cat *catalog.Catalog, full bool) (*site.Renderer, error) {
+	r := h.siteRenderer(cat)
 	if full {
 		r.Forget()
 	}
-	overrides, err := h.Catalog.Templates(ctx)
+	overrides, err := cat.Templates(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if err := r.SetTemplates(overrides); err != nil {
 		// The watcher checks templates before uploading them, so this is
 		// a bucket edited by hand; the built-in ones serve meanwhile.
-		h.Log.Error("the show's templates cannot be used; rendering with the built-in ones", "err", err)
+		h.Log.Error("the show's templates cannot be used; rendering with the built-in ones", "show", cat.ShowName(), "err", err)
 		_ = r.SetTemplates(nil)
 	}
 	return r, nil
 }
 
 // publishSite renders the blog and uploads it with the feed.
-func (h *Handlers) publishSite(ctx context.Context, r *site.Renderer, show *pipeline.Show, eps []*pipeline.Manifest,
+func (h *Handlers) publishSite(ctx context.Context, keys catalog.Layout, r *site.Renderer, show *pipeline.Show, eps []*pipeline.Manifest,
 	now time.Time, feed site.File) (site.Stats, int, error) {
 	files, stats, err := r.Render(show, eps, now)
 	if err != nil {
 		return stats, 0, err
 	}
 	files["feed.xml"] = feed
-	uploaded, err := h.upload(ctx, files)
+	if show.Name != "" {
+		delete(files, "robots.txt") // crawlers read it only at the root of a host
+	}
+	uploaded, err := h.upload(ctx, keys, files)
 	return stats, uploaded, err
 }
 
@@ -171,8 +184,8 @@ var errStale = errors.New("a published file is not what was rendered")
 // chapters and transcripts go first, then the topic and home pages, then
 // the Atom feed and the sitemap, and the podcast feed last. Only then are
 // the pages that are no longer rendered removed: by then nothing names them.
-func (h *Handlers) upload(ctx context.Context, files map[string]site.File) (int, error) {
-	stored, err := h.Store.List(ctx, catalog.PublicPrefix)
+func (h *Handlers) upload(ctx context.Context, keys catalog.Layout, files map[string]site.File) (int, error) {
+	stored, err := h.Store.List(ctx, keys.Public())
 	if err != nil {
 		return 0, err
 	}
@@ -183,7 +196,7 @@ func (h *Handlers) upload(ctx context.Context, files map[string]site.File) (int,
 	n := 0
 	for _, path := range PublishOrder(files) {
 		f := files[path]
-		key := catalog.PublicPrefix + path
+		key := keys.PublicKey(path)
 		if etags[key] == f.MD5 {
 			continue
 		}
@@ -200,7 +213,7 @@ func (h *Handlers) upload(ctx context.Context, files map[string]site.File) (int,
 		n++
 	}
 	for key := range etags {
-		path := strings.TrimPrefix(key, catalog.PublicPrefix)
+		path, _ := keys.PublicPath(key)
 		if _, ok := files[path]; !ok && isPage(path) {
 			if err := h.fence(ctx); err != nil {
 				return n, err
@@ -250,23 +263,23 @@ func publishTier(path string) int {
 
 // reportDone tells the watcher that the bundles behind live episodes are
 // published, and clears their pending marks.
-func (h *Handlers) reportDone(ctx context.Context, eps []*pipeline.Manifest) error {
+func (h *Handlers) reportDone(ctx context.Context, cat *catalog.Catalog, eps []*pipeline.Manifest) error {
 	for _, m := range eps {
 		if m.Pending == "" || m.State != pipeline.StatePublished {
 			continue
 		}
 		res := &pipeline.BundleResult{BundleID: m.Pending, Bundle: m.Bundle, Slug: m.Slug, OK: true}
-		if err := h.Catalog.PutResult(ctx, res); err != nil {
+		if err := cat.PutResult(ctx, res); err != nil {
 			return err
 		}
 		bundlesTotal.WithLabelValues("published").Inc()
 		// Re-read: an ingest may have changed the manifest since the build.
-		fresh, err := h.Catalog.Manifest(ctx, m.Slug)
+		fresh, err := cat.Manifest(ctx, m.Slug)
 		if err != nil {
 			return err
 		}
 		if fresh.Pending == m.Pending {
-			if err := h.Catalog.ClearPending(ctx, fresh); err != nil {
+			if err := cat.ClearPending(ctx, fresh); err != nil {
 				return err
 			}
 		}
@@ -287,25 +300,33 @@ func isPage(path string) bool {
 	return false
 }
 
-// siteRenderer returns the worker's renderer, which remembers the pages of
-// its last rebuild. Transcripts are read from the catalog; their keys carry
-// a content hash, so the cues are kept in memory for the next rebuilds.
-func (h *Handlers) siteRenderer() *site.Renderer {
-	h.siteOnce.Do(func() {
-		cache := newCueCache(64)
-		h.site = &site.Renderer{Transcript: func(m *pipeline.Manifest) ([]pipeline.Cue, error) {
-			if cues, ok := cache.get(m.Transcript.Key); ok {
-				return cues, nil
-			}
-			cues, err := h.Catalog.Transcript(context.Background(), m.Transcript)
-			if err != nil {
-				return nil, err
-			}
-			cache.put(m.Transcript.Key, cues)
+// siteRenderer returns the worker's renderer of a show, which remembers
+// the pages of its last rebuild. Transcripts are read from the catalog;
+// their keys carry a content hash, so the cues are kept in memory for the
+// next rebuilds.
+func (h *Handlers) siteRenderer(cat *catalog.Catalog) *site.Renderer {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.sites == nil {
+		h.sites = map[string]*site.Renderer{}
+	}
+	if r, ok := h.sites[cat.ShowName()]; ok {
+		return r
+	}
+	cache := newCueCache(64)
+	r := &site.Renderer{Transcript: func(m *pipeline.Manifest) ([]pipeline.Cue, error) {
+		if cues, ok := cache.get(m.Transcript.Key); ok {
 			return cues, nil
-		}}
-	})
-	return h.site
+		}
+		cues, err := cat.Transcript(context.Background(), m.Transcript)
+		if err != nil {
+			return nil, err
+		}
+		cache.put(m.Transcript.Key, cues)
+		return cues, nil
+	}}
+	h.sites[cat.ShowName()] = r
+	return r
 }
 
 // cueCache keeps the cues of the transcripts read last, up to max of them.

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/catalog"
 )
 
 // OutageKey is the Redis key under which workers record since when S3 has
@@ -74,8 +75,26 @@ func (r *Reconciler) Once(ctx context.Context, start bool) error {
 	if r.Inspector != nil {
 		r.revive()
 	}
+	shows, err := catalog.Shows(ctx, r.Handlers.Store)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, show := range shows {
+		if err := r.show(ctx, show, start); err != nil {
+			errs = append(errs, fmt.Errorf("show %q: %w", show, err))
+		}
+	}
+	if start && len(shows) > 0 {
+		errs = append(errs, r.Handlers.enqueue(ctx)(NewNetworkTask("start")))
+	}
+	return errors.Join(errs...)
+}
+
+// show reconciles one show: a broken one does not stop the others.
+func (r *Reconciler) show(ctx context.Context, show string, start bool) error {
 	h := r.Handlers
-	eps, err := h.Catalog.Manifests(ctx)
+	eps, err := h.Catalog(show).Manifests(ctx)
 	if err != nil {
 		return err
 	}
@@ -84,11 +103,11 @@ func (r *Reconciler) Once(ctx context.Context, start bool) error {
 	for _, m := range eps {
 		switch {
 		case m.NeedsEncode():
-			err = send(NewEncodeTask(m.Slug, m.BundleID, m.Original.SHA256))
+			err = send(NewEncodeTask(show, m.Slug, m.BundleID, m.Original.SHA256))
 		case m.State == pipeline.StateEncoded:
-			err = send(NewPublishTask(m.Slug, m.BundleID, time.Time{}))
+			err = send(NewPublishTask(show, m.Slug, m.BundleID, time.Time{}))
 		case m.State == pipeline.StateScheduled && m.Meta.PublishAt != nil:
-			err = send(NewPublishTask(m.Slug, "", *m.Meta.PublishAt))
+			err = send(NewPublishTask(show, m.Slug, "", *m.Meta.PublishAt))
 		case m.State == pipeline.StatePublished && m.Pending != "":
 			rebuild = true // published, but its bundle not yet reported
 		}
@@ -103,7 +122,7 @@ func (r *Reconciler) Once(ctx context.Context, start bool) error {
 	if !start {
 		reason = "reconcile"
 	}
-	return send(NewRebuildTask(reason))
+	return send(NewRebuildTask(show, reason))
 }
 
 // revive puts back in the queue every task that was archived for any other

@@ -28,6 +28,7 @@ func NewMux(h *Handlers) *asynq.ServeMux {
 	mux.HandleFunc(TypeEpisodeEncode, h.Encode)
 	mux.HandleFunc(TypeEpisodePublish, h.Publish)
 	mux.HandleFunc(TypeSiteRebuild, h.Rebuild)
+	mux.HandleFunc(TypeNetworkRebuild, h.NetworkRebuild)
 	return mux
 }
 
@@ -108,14 +109,19 @@ func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerC
 	return nil
 }
 
-// aggregate turns a group of rebuild requests into one rebuild, a full one
-// if any of them asked for it.
+// aggregate turns a group of rebuild requests (of one show) into one
+// rebuild, a full one if any of them asked for it.
 func aggregate(group string, tasks []*asynq.Task) *asynq.Task {
 	p := RebuildPayload{Reason: fmt.Sprintf("%d requests", len(tasks))}
+	if group == networkGroup {
+		data, _ := json.Marshal(p)
+		return asynq.NewTask(TypeNetworkRebuild, data, asynq.MaxRetry(maxRetry))
+	}
 	for _, t := range tasks {
 		var one RebuildPayload
-		if json.Unmarshal(t.Payload(), &one) == nil && one.Full {
-			p.Full = true
+		if json.Unmarshal(t.Payload(), &one) == nil {
+			p.Show = one.Show
+			p.Full = p.Full || one.Full
 		}
 	}
 	data, _ := json.Marshal(p)

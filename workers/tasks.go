@@ -34,6 +34,7 @@ const (
 
 // IngestPayload names a bundle the watcher uploaded.
 type IngestPayload struct {
+	Show     string                `json:"show,omitempty"` // "" for the root show
 	BundleID string                `json:"bundle_id"`
 	Bundle   string                `json:"bundle"`
 	Files    []pipeline.BundleFile `json:"files"`
@@ -41,6 +42,7 @@ type IngestPayload struct {
 
 // EpisodePayload names an episode and the bundle that last changed it.
 type EpisodePayload struct {
+	Show     string `json:"show,omitempty"` // "" for the root show
 	Slug     string `json:"slug"`
 	BundleID string `json:"bundle_id"`
 }
@@ -65,39 +67,59 @@ func NewIngestTask(p IngestPayload) (*asynq.Task, error) {
 		asynq.Retention(ingestRetention))
 }
 
+// episodeID names an episode in task IDs: its slug, after its show's name
+// for a show under shows/ (the root show's IDs are those of a single-show
+// install).
+func episodeID(show, slug string) string {
+	if show == "" {
+		return slug
+	}
+	return show + "/" + slug
+}
+
 // NewEncodeTask returns the task that encodes an episode's original; its ID
 // names the original's hash, so the same audio is encoded once.
-func NewEncodeTask(slug, bundleID, sha256 string) (*asynq.Task, error) {
-	return newTask(TypeEpisodeEncode, EpisodePayload{Slug: slug, BundleID: bundleID},
-		asynq.TaskID("encode:"+slug+":"+short(sha256)), asynq.MaxRetry(maxRetry), asynq.Timeout(3*time.Hour))
+func NewEncodeTask(show, slug, bundleID, sha256 string) (*asynq.Task, error) {
+	return newTask(TypeEpisodeEncode, EpisodePayload{Show: show, Slug: slug, BundleID: bundleID},
+		asynq.TaskID("encode:"+episodeID(show, slug)+":"+short(sha256)), asynq.MaxRetry(maxRetry), asynq.Timeout(3*time.Hour))
 }
 
 // NewPublishTask returns the task that publishes an episode, at a time if
 // at is not zero.
-func NewPublishTask(slug, bundleID string, at time.Time) (*asynq.Task, error) {
-	opts := []asynq.Option{asynq.TaskID("publish:" + slug + ":" + short(bundleID)), asynq.MaxRetry(maxRetry)}
+func NewPublishTask(show, slug, bundleID string, at time.Time) (*asynq.Task, error) {
+	id := episodeID(show, slug)
+	opts := []asynq.Option{asynq.TaskID("publish:" + id + ":" + short(bundleID)), asynq.MaxRetry(maxRetry)}
 	if !at.IsZero() {
-		opts = []asynq.Option{asynq.TaskID(fmt.Sprintf("publish:%s:%d", slug, at.Unix())), asynq.ProcessAt(at), asynq.MaxRetry(maxRetry)}
+		opts = []asynq.Option{asynq.TaskID(fmt.Sprintf("publish:%s:%d", id, at.Unix())), asynq.ProcessAt(at), asynq.MaxRetry(maxRetry)}
 	}
-	return newTask(TypeEpisodePublish, EpisodePayload{Slug: slug, BundleID: bundleID}, opts...)
+	return newTask(TypeEpisodePublish, EpisodePayload{Show: show, Slug: slug, BundleID: bundleID}, opts...)
 }
 
-// RebuildPayload says why the feed and pages are rebuilt.
+// RebuildPayload says which show's feed and pages are rebuilt, and why.
 type RebuildPayload struct {
+	Show   string `json:"show,omitempty"` // "" for the root show
 	Reason string `json:"reason"`
 	// Full renders every page again, rather than only those whose inputs
 	// changed since the worker's last rebuild.
 	Full bool `json:"full,omitempty"`
 }
 
-// NewRebuildTask returns a request to rebuild the feed and pages. Requests
-// are grouped and aggregated into one rebuild.
-func NewRebuildTask(reason string) (*asynq.Task, error) {
-	return newRebuildTask(RebuildPayload{Reason: reason})
+// NewRebuildTask returns a request to rebuild a show's feed and pages.
+// Requests are grouped by show and aggregated into one rebuild.
+func NewRebuildTask(show, reason string) (*asynq.Task, error) {
+	return newRebuildTask(RebuildPayload{Show: show, Reason: reason})
 }
 
 func newRebuildTask(p RebuildPayload) (*asynq.Task, error) {
-	return newTask(TypeSiteRebuild, p, asynq.Queue(QueueSite), asynq.Group(siteGroup), asynq.MaxRetry(maxRetry))
+	return newTask(TypeSiteRebuild, p, asynq.Queue(QueueSite), asynq.Group(rebuildGroup(p.Show)), asynq.MaxRetry(maxRetry))
+}
+
+// rebuildGroup is the asynq group that gathers a show's rebuild requests.
+func rebuildGroup(show string) string {
+	if show == "" {
+		return siteGroup
+	}
+	return siteGroup + ":" + show
 }
 
 func newTask(typ string, payload any, opts ...asynq.Option) (*asynq.Task, error) {

@@ -37,6 +37,7 @@ type statusView struct {
 	store    *s3.Store
 	redisErr error
 	s3Err    error
+	shows    []*statusShow
 }
 
 // connect reaches Redis and S3, each with a timeout, keeping the error of
@@ -101,20 +102,25 @@ func (v *statusView) printAttention(ctx context.Context) {
 	}
 }
 
-// lockLines reports the rebuild lock when its holder is not running.
+// lockLines reports a rebuild lock whose holder is not running.
 func (v *statusView) lockLines(ctx context.Context) []string {
-	val, err := v.rdb.Get(ctx, workers.RebuildLockKey).Result()
-	if err != nil {
-		return nil
+	var out []string
+	for _, show := range v.showNames() {
+		key := workers.RebuildLock(show)
+		val, err := v.rdb.Get(ctx, key).Result()
+		if err != nil {
+			continue
+		}
+		ttl, _ := v.rdb.PTTL(ctx, key).Result()
+		h, ok := workers.ParseHolder(val)
+		if !ok || v.alive(h) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("the rebuild lock of %s is held by %s:%d, which is not running (orphaned).\n"+
+			"    It expires by itself in %s, then the feed catches up; to clear it now: redis-cli -u %s DEL %s",
+			showLabel(show), h.Host, h.PID, ttl.Round(time.Second), v.cfg.RedisURL, key))
 	}
-	ttl, _ := v.rdb.PTTL(ctx, workers.RebuildLockKey).Result()
-	h, ok := workers.ParseHolder(val)
-	if !ok || v.alive(h) {
-		return nil
-	}
-	return []string{fmt.Sprintf("the rebuild lock is held by %s:%d, which is not running (orphaned).\n"+
-		"    It expires by itself in %s, then the feed catches up; to clear it now: redis-cli -u %s DEL %s",
-		h.Host, h.PID, ttl.Round(time.Second), v.cfg.RedisURL, workers.RebuildLockKey)}
+	return out
 }
 
 // alive reports whether a lock's holder still runs: by its process on this
@@ -164,13 +170,17 @@ func waitingFor(lastErr string) string {
 // bundleLines reports bundles in processing/ that have waited too long.
 func (v *statusView) bundleLines() []string {
 	var out []string
-	for _, c := range watch.InFlight(v.cfg.Data) {
-		switch {
-		case c.ID == "":
-			out = append(out, fmt.Sprintf("bundle %s is in processing/ but not yet uploaded: the watcher sends it; is `prodcast watch` (or `up`) running on %s?",
-				c.Name, v.cfg.Data))
-		case v.now.Sub(c.SentAt) > stuckAfter:
-			out = append(out, fmt.Sprintf("bundle %s has been in processing/ for %s: %s", c.Name, ago(v.now, c.SentAt), v.taskState(c.ID)))
+	for _, sh := range v.shows {
+		where := sh.dir
+		for _, c := range watch.InFlight(sh.dir) {
+			switch {
+			case c.ID == "":
+				out = append(out, fmt.Sprintf("bundle %s is in %s but not yet uploaded: the watcher sends it; is `prodcast watch` (or `up`) running on %s?",
+					c.Name, filepath.Join(where, "processing"), v.cfg.Data))
+			case v.now.Sub(c.SentAt) > stuckAfter:
+				out = append(out, fmt.Sprintf("bundle %s has been in %s for %s: %s", c.Name, filepath.Join(where, "processing"),
+					ago(v.now, c.SentAt), v.taskState(c.ID)))
+			}
 		}
 	}
 	return out
@@ -204,11 +214,23 @@ func (v *statusView) printFailures(ctx context.Context) error {
 	w := v.w
 	fmt.Fprintln(w, "\nFAILURES")
 	n := 0
-	dirs, _ := filepath.Glob(filepath.Join(v.cfg.Data, "failed", "*", bundle.ErrorFile))
-	for _, f := range dirs {
+	type failedBundle struct{ show, errFile string }
+	var dirs []failedBundle
+	for _, sh := range v.shows {
+		found, _ := filepath.Glob(filepath.Join(sh.dir, "failed", "*", bundle.ErrorFile))
+		for _, f := range found {
+			dirs = append(dirs, failedBundle{sh.name, f})
+		}
+	}
+	for _, fb := range dirs {
+		f := fb.errFile
 		text, _ := os.ReadFile(f)
 		n++
-		fmt.Fprintf(w, "  bundle %s:\n", filepath.Base(filepath.Dir(f)))
+		of := ""
+		if fb.show != "" {
+			of = " (show " + fb.show + ")"
+		}
+		fmt.Fprintf(w, "  bundle %s%s:\n", filepath.Base(filepath.Dir(f)), of)
 		for _, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
 			if line != "" && !strings.HasPrefix(line, "bundle id:") && !strings.HasPrefix(line, "at:") {
 				fmt.Fprintf(w, "    %s\n", line)
@@ -230,13 +252,16 @@ func (v *statusView) printFailures(ctx context.Context) error {
 			}
 		}
 	}
-	if v.store != nil {
-		if data, err := v.store.Get(ctx, workers.FeedProblemsKey); err == nil {
+	for _, sh := range v.shows {
+		if sh.cat == nil {
+			continue
+		}
+		if data, err := v.store.Get(ctx, sh.cat.Keys.FeedProblemsKey()); err == nil {
 			var ps []feeds.Problem
 			if json.Unmarshal(data, &ps) == nil {
 				for _, p := range ps {
 					n++
-					fmt.Fprintf(w, "  feed refused, the last good feed is still served: %s\n", p)
+					fmt.Fprintf(w, "  feed of %s refused, the last good feed is still served: %s\n", showLabel(sh.name), p)
 				}
 			}
 		} else if !errors.Is(err, pipeline.ErrNotFound) {

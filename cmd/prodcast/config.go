@@ -33,6 +33,7 @@ type Config struct {
 	AdminPassword string        // PRODCAST_ADMIN_PASSWORD, --admin-password
 	LogLevel      string        // PRODCAST_LOG_LEVEL, --log-level
 	MetricsListen string        // PRODCAST_METRICS_LISTEN, --metrics-listen: worker and watch
+	Show          string        // PRODCAST_SHOW, --show: the show a command acts on
 
 	// ShutdownTimeout is how long running tasks may finish on stop before
 	// they are put back in the queue: PRODCAST_SHUTDOWN_TIMEOUT.
@@ -78,6 +79,7 @@ func (c *Config) settings() []setting {
 		{name: "admin-password", usage: "password for /admin/ (user admin); the dashboard is off if empty", str: &c.AdminPassword},
 		{name: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{name: "metrics-listen", usage: "worker, watch: address to serve Prometheus /metrics on, e.g. 0.0.0.0:9090 (off if empty)", str: &c.MetricsListen},
+		{name: "show", usage: "the show to act on: a folder under shows/ (default: the root show, or the only show)", str: &c.Show},
 		{name: "shutdown-timeout", usage: "how long running tasks may finish on stop before they go back to the queue", dur: &c.ShutdownTimeout},
 	}
 }

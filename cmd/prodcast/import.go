@@ -46,7 +46,11 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 	}
 	q := workers.NewClient(svc.redis)
 	defer q.Close()
-	cat := catalog.New(svc.store)
+	show, err := m.pickShow(ctx, svc.store)
+	if err != nil {
+		return err
+	}
+	cat := catalog.ForShow(svc.store, show)
 	existing, err := cat.Manifests(ctx)
 	if err != nil {
 		return err
@@ -55,7 +59,7 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 	for _, e := range existing {
 		byGUID[e.GUID], slugs[e.Slug] = e.Slug, true
 	}
-	fmt.Fprintf(m.Stdout, "importing %d episodes of %q\n", len(items), f.Title)
+	fmt.Fprintf(m.Stdout, "importing %d episodes of %q into %s\n", len(items), f.Title, showLabel(show))
 	n := 0
 	for _, it := range items {
 		mf := it.Manifest
@@ -78,16 +82,17 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 		n++
 		fmt.Fprintf(m.Stdout, "  + %s  GUID %s  %s\n", mf.Slug, mf.GUID, mf.PublishedAt.Format("2006-01-02"))
 	}
-	if err := q.Rebuild(ctx, false); err != nil {
+	if err := q.Rebuild(ctx, show, false); err != nil {
 		return err
 	}
+	feedURL := pipeline.ShowBaseURL(m.Config.BaseURL, show) + "/feed.xml"
 	fmt.Fprintf(m.Stdout, `imported %d episodes; the feed is rebuilt as the workers finish (see prodcast status).
 
 To move the show here without apps downloading episodes again:
   1. On the old host, add <itunes:new-feed-url>%s</itunes:new-feed-url> to the old feed.
   2. Then answer the old feed URL with a permanent redirect (HTTP 301) to %s.
   3. Keep the redirect for good; apps and directories follow it and keep the GUIDs.
-`, n, m.Config.BaseURL+"/feed.xml", m.Config.BaseURL+"/feed.xml")
+`, n, feedURL, feedURL)
 	return nil
 }
 
@@ -161,7 +166,7 @@ func (m *Main) copyMedia(ctx context.Context, st *s3.Store, cat *catalog.Catalog
 		return err
 	}
 	mf := it.Manifest
-	key := catalog.OriginalKey(mf.Slug, sum, name)
+	key := cat.Keys.OriginalKey(mf.Slug, sum, name)
 	if err := st.PutFile(ctx, key, tmp.Name(), s3.Put{ContentType: it.Type}); err != nil {
 		return err
 	}
@@ -171,5 +176,5 @@ func (m *Main) copyMedia(ctx context.Context, st *s3.Store, cat *catalog.Catalog
 	if err := cat.PutManifest(ctx, mf); err != nil {
 		return err
 	}
-	return q.Encode(ctx, mf.Slug, sum)
+	return q.Encode(ctx, cat.ShowName(), mf.Slug, sum)
 }

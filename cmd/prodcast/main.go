@@ -73,13 +73,13 @@ var commands = []command{
 		[]string{"listen", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "admin-password", "log-level"},
 		(*Main).runServe},
 	{"status", "show queues, episodes and failures, and what to do about each",
-		[]string{"data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runStatus},
 	{"import", "bring an existing show in from its feed (a URL or a file), keeping every GUID; --keep-media-urls links the media as it is",
-		[]string{"data", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		[]string{"data", "show", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runImport},
 	{"rebuild", "rebuild the feed and render every page again now",
-		[]string{"data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runRebuild},
 	{"validate", "check a podcast feed (a URL or a file) against prodcast's rule table",
 		[]string{"log-level"},
@@ -130,7 +130,9 @@ func argsHint(name string) string {
 	case "validate":
 		return " FEED"
 	case "import":
-		return " [--keep-media-urls] FEED"
+		return " [--show NAME] [--keep-media-urls] FEED"
+	case "status", "rebuild":
+		return " [--show NAME]"
 	}
 	return ""
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
 	"github.com/prodcast/prodcast/pipeline/watch"
@@ -82,7 +81,6 @@ func (m *Main) worker(ctx context.Context, svc *services) error {
 	defer rc.Close()
 	h := &workers.Handlers{
 		Store:   svc.store,
-		Catalog: catalog.New(svc.store),
 		Client:  client,
 		Locker:  workers.RedisLocker{Client: rc},
 		BaseURL: m.Config.BaseURL,
@@ -130,14 +128,14 @@ func (m *Main) runWatch(ctx context.Context, args []string) error {
 func (m *Main) watch(ctx context.Context, svc *services) error {
 	q := workers.NewClient(svc.redis)
 	defer q.Close()
-	w := &watch.Watcher{
+	n := &watch.Network{
 		Dir:    m.Config.Data,
 		Settle: m.Config.Settle,
 		Store:  svc.store,
 		Queue:  q,
 		Log:    slog.Default().With("role", "watch"),
 	}
-	return w.Run(ctx)
+	return n.Run(ctx)
 }
 
 func (m *Main) runServe(ctx context.Context, args []string) error {

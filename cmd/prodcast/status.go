@@ -15,14 +15,14 @@ import (
 
 	"github.com/prodcast/prodcast/feeds"
 	"github.com/prodcast/prodcast/pipeline"
-	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/embedded"
 	"github.com/prodcast/prodcast/workers"
 )
 
-// runStatus prints the queues, what waits or is stuck, the episodes and
-// the failures. It shows what it can reach: with Redis or S3 down it says
-// so and prints the rest.
+// runStatus prints one line per show, then the queues, what waits or is
+// stuck, the episodes and the failures; with --show, only that show's. It
+// shows what it can reach: with Redis or S3 down it says so and prints the
+// rest.
 func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if err := m.resolveServices(); err != nil {
 		return err
@@ -34,18 +34,23 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 	if st.redisErr != nil && st.s3Err != nil {
 		return fmt.Errorf("cannot reach Redis (%v) nor S3 (%v); start them, or check PRODCAST_REDIS_URL and PRODCAST_S3_ENDPOINT", st.redisErr, st.s3Err)
 	}
+	if err := st.loadShows(ctx, m); err != nil {
+		return err
+	}
+	if m.Config.Show == "" {
+		st.printShows()
+	}
 	if st.insp != nil {
 		printQueues(w, st.insp)
 		printRunning(w, st.insp)
 	}
 	st.printAttention(ctx)
-	if st.store != nil {
-		eps, err := catalog.New(st.store).Manifests(ctx)
-		if err != nil {
-			return err
+	for _, sh := range st.shows {
+		if sh.eps == nil {
+			continue
 		}
-		printEpisodes(w, eps)
-		printWarnings(w, eps)
+		printEpisodes(w, sh.label(len(st.shows)), sh.eps)
+		printWarnings(w, sh.eps)
 	}
 	return st.printFailures(ctx)
 }
@@ -65,8 +70,8 @@ func printQueues(w io.Writer, insp *asynq.Inspector) {
 	tw.Flush()
 }
 
-func printEpisodes(w io.Writer, eps []*pipeline.Manifest) {
-	fmt.Fprintf(w, "\nEPISODES (%d)\n", len(eps))
+func printEpisodes(w io.Writer, label string, eps []*pipeline.Manifest) {
+	fmt.Fprintf(w, "\nEPISODES%s (%d)\n", label, len(eps))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  slug\tstate\tdate\tduration\tloudness\ttitle")
 	for _, e := range eps {
@@ -157,16 +162,20 @@ func (m *Main) runRebuild(ctx context.Context, args []string) error {
 	if err := m.resolveServices(); err != nil {
 		return err
 	}
-	svc, err := m.connect(ctx, true, false)
+	svc, err := m.connect(ctx, true, true)
+	if err != nil {
+		return err
+	}
+	show, err := m.pickShow(ctx, svc.store)
 	if err != nil {
 		return err
 	}
 	q := workers.NewClient(svc.redis)
 	defer q.Close()
-	if err := q.Rebuild(ctx, true); err != nil {
+	if err := q.Rebuild(ctx, show, true); err != nil {
 		return err
 	}
-	fmt.Fprintln(m.Stdout, "rebuild queued; the workers upload what changed (see prodcast status)")
+	fmt.Fprintf(m.Stdout, "rebuild of %s queued; the workers upload what changed (see prodcast status)\n", showLabel(show))
 	return nil
 }
 

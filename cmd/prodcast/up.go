@@ -89,6 +89,9 @@ func (m *Main) prepareData(ctx context.Context) error {
 	if _, err := os.Stat(show); err == nil {
 		return nil
 	}
+	if shows, _ := watch.Shows(dir); shows[""] == "" {
+		return nil // a network of shows under shows/, without a root show
+	}
 	starter := bundle.StarterShow
 	cover := filepath.Join(dir, "cover.png")
 	if _, err := os.Stat(cover); err != nil {

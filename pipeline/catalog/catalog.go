@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -13,21 +12,6 @@ import (
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/s3"
-)
-
-// The bucket layout. Only Public* keys may be fetched by listeners.
-const (
-	PublicPrefix     = "public/"
-	CatalogPrefix    = "private/catalog/"
-	BundlesPrefix    = "private/bundles/"
-	OriginalPrefix   = "private/originals/"
-	TranscriptPrefix = "private/transcripts/"
-	TemplatesPrefix  = "private/templates/"
-	StagedPrefix     = "private/staged/"
-	ShowKey          = "private/show.yaml"
-	ShowStateKey     = "private/show.json"
-	FeedKey          = "public/feed.xml"
-	MediaPrefix      = "public/media/"
 )
 
 // Store is the part of the bucket the catalog needs.
@@ -40,8 +24,11 @@ type Store interface {
 
 var _ Store = (*s3.Store)(nil)
 
-// Catalog reads and writes the record.
+// Catalog reads and writes the record of one show.
 type Catalog struct {
+	// Keys computes the keys of the show's objects.
+	Keys Layout
+
 	st Store
 
 	mu    sync.Mutex
@@ -54,22 +41,16 @@ type cached struct {
 	data    []byte
 }
 
-// New returns a Catalog over st.
-func New(st Store) *Catalog { return &Catalog{st: st, known: map[string]cached{}} }
+// New returns the Catalog of the root show over st.
+func New(st Store) *Catalog { return ForShow(st, "") }
 
-// ManifestKey is where an episode's manifest lives.
-func ManifestKey(slug string) string { return CatalogPrefix + slug + ".json" }
+// ForShow returns the Catalog of a show ("" for the root show) over st.
+func ForShow(st Store, show string) *Catalog {
+	return &Catalog{Keys: Layout{Show: show}, st: st, known: map[string]cached{}}
+}
 
-// BundleFileKey is where the watcher uploads one file of a bundle.
-func BundleFileKey(id, name string) string { return BundlesPrefix + id + "/files/" + name }
-
-// ResultKey is where the workers report a bundle's outcome.
-func ResultKey(id string) string { return BundlesPrefix + id + "/result.json" }
-
-// IngestedKey is where an ingest records which episode a bundle became,
-// before it deletes the bundle's uploaded recording: a retry, or an ingest
-// sent again after Redis was wiped, resumes from it.
-func IngestedKey(id string) string { return BundlesPrefix + id + "/ingested.json" }
+// ShowName is the name of the catalog's show, "" for the root show.
+func (c *Catalog) ShowName() string { return c.Keys.Show }
 
 // Ingested reads which episode a bundle became; pipeline.ErrNotFound if
 // its ingest has not got that far.
@@ -77,7 +58,7 @@ func (c *Catalog) Ingested(ctx context.Context, id string) (string, error) {
 	var v struct {
 		Slug string `json:"slug"`
 	}
-	if err := c.getJSON(ctx, IngestedKey(id), &v); err != nil {
+	if err := c.getJSON(ctx, c.Keys.IngestedKey(id), &v); err != nil {
 		return "", err
 	}
 	return v.Slug, nil
@@ -85,18 +66,7 @@ func (c *Catalog) Ingested(ctx context.Context, id string) (string, error) {
 
 // PutIngested records that bundle id became the episode slug.
 func (c *Catalog) PutIngested(ctx context.Context, id, slug string) error {
-	return c.putJSON(ctx, IngestedKey(id), map[string]string{"slug": slug})
-}
-
-// OriginalKey is where a recording is archived as dropped.
-func OriginalKey(slug, sha256, name string) string {
-	return OriginalPrefix + slug + "/" + sha256 + strings.ToLower(path.Ext(name))
-}
-
-// TranscriptKey is where an episode's transcript is kept, parsed, until
-// the rebuild publishes it; sha256 is that of the file as dropped.
-func TranscriptKey(slug, sha256 string) string {
-	return TranscriptPrefix + slug + "/" + sha256[:16] + ".json"
+	return c.putJSON(ctx, c.Keys.IngestedKey(id), map[string]string{"slug": slug})
 }
 
 // Transcript reads the cues that ref names.
@@ -116,7 +86,8 @@ func (c *Catalog) PutTranscript(ctx context.Context, ref *pipeline.TranscriptRef
 // Templates reads the show's own blog templates, by file name; none if the
 // show uses the built-in ones.
 func (c *Catalog) Templates(ctx context.Context) (map[string][]byte, error) {
-	objs, err := c.st.List(ctx, TemplatesPrefix)
+	prefix := c.Keys.TemplatesPrefix()
+	objs, err := c.st.List(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -126,47 +97,37 @@ func (c *Catalog) Templates(ctx context.Context) (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		files[strings.TrimPrefix(o.Key, TemplatesPrefix)] = data
+		files[strings.TrimPrefix(o.Key, prefix)] = data
 	}
 	return files, nil
 }
 
 // PutTemplates replaces the show's own templates with files.
 func (c *Catalog) PutTemplates(ctx context.Context, files map[string][]byte) error {
-	objs, err := c.st.List(ctx, TemplatesPrefix)
+	prefix := c.Keys.TemplatesPrefix()
+	objs, err := c.st.List(ctx, prefix)
 	if err != nil {
 		return err
 	}
 	for _, o := range objs {
-		if _, ok := files[strings.TrimPrefix(o.Key, TemplatesPrefix)]; !ok {
+		if _, ok := files[strings.TrimPrefix(o.Key, prefix)]; !ok {
 			if err := c.st.Delete(ctx, o.Key); err != nil {
 				return err
 			}
 		}
 	}
 	for name, data := range files {
-		if err := c.st.PutBytes(ctx, TemplatesPrefix+name, data, s3.Put{ContentType: "text/plain; charset=utf-8"}); err != nil {
+		if err := c.st.PutBytes(ctx, prefix+name, data, s3.Put{ContentType: "text/plain; charset=utf-8"}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// StagedKey is where the media or art that will be at a public key waits
-// while its episode is scheduled: nothing of a scheduled episode is public.
-func StagedKey(public string) string {
-	return StagedPrefix + strings.TrimPrefix(public, PublicPrefix)
-}
-
-// MediaKey is the immutable, content-hashed key of an encoded file.
-func MediaKey(slug, sha256, ext string) string {
-	return MediaPrefix + slug + "/" + sha256[:16] + ext
-}
-
 // Manifest reads one episode's manifest.
 func (c *Catalog) Manifest(ctx context.Context, slug string) (*pipeline.Manifest, error) {
 	var m pipeline.Manifest
-	if err := c.getJSON(ctx, ManifestKey(slug), &m); err != nil {
+	if err := c.getJSON(ctx, c.Keys.ManifestKey(slug), &m); err != nil {
 		return nil, err
 	}
 	return &m, nil
@@ -178,7 +139,7 @@ func (c *Catalog) PutManifest(ctx context.Context, m *pipeline.Manifest) error {
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = m.UpdatedAt
 	}
-	return c.putJSON(ctx, ManifestKey(m.Slug), m)
+	return c.putJSON(ctx, c.Keys.ManifestKey(m.Slug), m)
 }
 
 // ClearPending records that the outcome of the manifest's pending bundle was
@@ -186,12 +147,12 @@ func (c *Catalog) PutManifest(ctx context.Context, m *pipeline.Manifest) error {
 // so no page, feed entry or sitemap date has to.
 func (c *Catalog) ClearPending(ctx context.Context, m *pipeline.Manifest) error {
 	m.Pending = ""
-	return c.putJSON(ctx, ManifestKey(m.Slug), m)
+	return c.putJSON(ctx, c.Keys.ManifestKey(m.Slug), m)
 }
 
 // Manifests reads every manifest, newest publication date first.
 func (c *Catalog) Manifests(ctx context.Context) ([]*pipeline.Manifest, error) {
-	objs, err := c.st.List(ctx, CatalogPrefix)
+	objs, err := c.st.List(ctx, c.Keys.CatalogPrefix())
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +221,7 @@ func (c *Catalog) forgetExcept(objs []s3.Object) {
 // Result reads a bundle's outcome; pipeline.ErrNotFound while it is in flight.
 func (c *Catalog) Result(ctx context.Context, id string) (*pipeline.BundleResult, error) {
 	var r pipeline.BundleResult
-	if err := c.getJSON(ctx, ResultKey(id), &r); err != nil {
+	if err := c.getJSON(ctx, c.Keys.ResultKey(id), &r); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -269,23 +230,24 @@ func (c *Catalog) Result(ctx context.Context, id string) (*pipeline.BundleResult
 // PutResult records a bundle's outcome.
 func (c *Catalog) PutResult(ctx context.Context, r *pipeline.BundleResult) error {
 	r.At = time.Now().UTC()
-	return c.putJSON(ctx, ResultKey(r.BundleID), r)
+	return c.putJSON(ctx, c.Keys.ResultKey(r.BundleID), r)
 }
 
 // Show reads show.yaml as the watcher last uploaded it.
 func (c *Catalog) Show(ctx context.Context, baseURL string) (*pipeline.Show, error) {
-	data, err := c.st.Get(ctx, ShowKey)
+	data, err := c.st.Get(ctx, c.Keys.ShowKey())
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the show (has a watcher uploaded show.yaml?): %w", err)
+		return nil, fmt.Errorf("cannot read the show %s (has a watcher uploaded its show.yaml?): %w", c.describe(), err)
 	}
 	show, err := bundle.ParseShow(data, baseURL)
 	if err != nil {
 		return nil, err
 	}
+	show.Name = c.Keys.Show
 	var state struct {
 		Art string `json:"art"`
 	}
-	if err := c.getJSON(ctx, ShowStateKey, &state); err == nil {
+	if err := c.getJSON(ctx, c.Keys.ShowStateKey(), &state); err == nil {
 		show.Art = state.Art
 	}
 	return show, nil
@@ -293,13 +255,20 @@ func (c *Catalog) Show(ctx context.Context, baseURL string) (*pipeline.Show, err
 
 // PutShow stores show.yaml's bytes as the watcher read them.
 func (c *Catalog) PutShow(ctx context.Context, yaml []byte) error {
-	return c.st.PutBytes(ctx, ShowKey, yaml, s3.Put{ContentType: "application/yaml"})
+	return c.st.PutBytes(ctx, c.Keys.ShowKey(), yaml, s3.Put{ContentType: "application/yaml"})
 }
 
 // PutShowArt records where the show's art was published: a key under
 // public/ or a URL.
 func (c *Catalog) PutShowArt(ctx context.Context, art string) error {
-	return c.putJSON(ctx, ShowStateKey, map[string]string{"art": art})
+	return c.putJSON(ctx, c.Keys.ShowStateKey(), map[string]string{"art": art})
+}
+
+func (c *Catalog) describe() string {
+	if c.Keys.Show == "" {
+		return "at the top of the data folder"
+	}
+	return "shows/" + c.Keys.Show
 }
 
 func (c *Catalog) getJSON(ctx context.Context, key string, v any) error {

@@ -197,6 +197,21 @@ func (s *Store) List(ctx context.Context, prefix string) ([]Object, error) {
 	return out, nil
 }
 
+// Dirs lists the names of the "folders" right under prefix (the common
+// prefixes up to the next "/"), without listing what is in them.
+func (s *Store) Dirs(ctx context.Context, prefix string) ([]string, error) {
+	var out []string
+	for info := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: false}) {
+		if info.Err != nil {
+			return nil, s.wrap("list", prefix, info.Err)
+		}
+		if name, ok := strings.CutSuffix(strings.TrimPrefix(info.Key, prefix), "/"); ok && name != "" {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
 // GetFileSHA256 downloads an object to a local file, streaming, and
 // returns the SHA-256 and length of what it wrote.
 func (s *Store) GetFileSHA256(ctx context.Context, key, path string) (string, int64, error) {

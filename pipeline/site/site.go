@@ -43,7 +43,8 @@ type File struct {
 // Episode is what an episode page shows.
 type Episode struct {
 	*pipeline.Manifest
-	URL             string
+	URL             string // the page's public URL
+	Path            string // the page's link from the show's other pages
 	MediaURL        string
 	ArtURL          string
 	Notes           template.HTML
@@ -133,7 +134,7 @@ func (r *renderer) episode(e *Episode) {
 	key := []string{e.key, neighbour(e.Newer), neighbour(e.Older)}
 	if e.Transcript != nil && r.Transcript != nil {
 		for _, f := range transcript.Published {
-			e.TranscriptFiles = append(e.TranscriptFiles, TranscriptFile{Format: f, URL: "/" + dir + f.Name})
+			e.TranscriptFiles = append(e.TranscriptFiles, TranscriptFile{Format: f, URL: show.Path("/" + dir + f.Name)})
 		}
 		var cues []pipeline.Cue
 		var turns []transcript.Turn
@@ -236,6 +237,7 @@ func episodes(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time
 		e := &Episode{
 			Manifest: m,
 			URL:      show.EpisodeURL(m.Slug),
+			Path:     show.Path("/episodes/" + m.Slug + "/"),
 			MediaURL: show.PublicURL(m.MP3.Key),
 			Notes:    template.HTML(notes), // sanitised by bluemonday
 			Summary:  summary,
@@ -411,11 +413,11 @@ func (r *renderer) home(eps []*Episode) {
 		p := page{Show: r.show, Title: r.show.Title, Canonical: r.show.URL(url(n)), Desc: r.show.Description,
 			Image: r.show.ArtURL(), Episodes: list, Page: n}
 		if n > 1 {
-			p.Prev = url(n - 1)
+			p.Prev = r.show.Path(url(n - 1))
 			p.Title = fmt.Sprintf("%s · page %d", r.show.Title, n)
 		}
 		if n < pages {
-			p.Next = url(n + 1)
+			p.Next = r.show.Path(url(n + 1))
 		}
 		path := "index.html"
 		if n > 1 {

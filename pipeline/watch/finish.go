@@ -11,7 +11,6 @@ import (
 
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
-	"github.com/prodcast/prodcast/pipeline/catalog"
 )
 
 // Poll checks the outcome of every bundle in flight and moves the finished
@@ -65,7 +64,7 @@ func (w *Watcher) finish(ctx context.Context, name string, c *claimFile, res *pi
 		w.Log.Warn("bundle failed", "bundle", name, "problem", res.Problem, "fix", res.Fix, "moved_to", dst)
 		// The bytes are safe in failed/; the uploaded copy is not needed.
 		if c.ID != "" {
-			if err := w.Store.DeletePrefix(ctx, catalog.BundlesPrefix+c.ID+"/files/"); err != nil {
+			if err := w.Store.DeletePrefix(ctx, w.cat.Keys.BundleFilesPrefix(c.ID)); err != nil {
 				w.Log.Warn("cannot delete uploaded copy of failed bundle", "bundle", name, "err", err)
 			}
 		}
@@ -150,7 +149,7 @@ func (w *Watcher) ensure(ctx context.Context, name string, c *claimFile) {
 		return
 	}
 	w.ensured[name] = time.Now()
-	sent, err := w.Queue.EnsureIngest(ctx, c.ID, name, c.Files)
+	sent, err := w.Queue.EnsureIngest(ctx, w.Show, c.ID, name, c.Files)
 	if err != nil {
 		w.Log.Warn("cannot check the task of a bundle waiting for its outcome; will try again", "bundle", name, "err", err)
 		return

@@ -16,7 +16,6 @@ import (
 
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
-	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/s3"
 )
 
@@ -98,6 +97,9 @@ func (w *Watcher) send(ctx context.Context, name string) error {
 	}
 	files := make([]pipeline.BundleFile, 0, len(names))
 	id := sha256.New()
+	if w.Show != "" {
+		fmt.Fprintf(id, "show %s\x00", w.Show) // the same bundle in two shows is two bundles
+	}
 	fmt.Fprintf(id, "%s\x00", name)
 	for _, n := range names {
 		f, err := hashFile(filepath.Join(dir, n))
@@ -109,7 +111,7 @@ func (w *Watcher) send(ctx context.Context, name string) error {
 	}
 	bundleID := hex.EncodeToString(id.Sum(nil))[:32]
 	for _, f := range files {
-		key := catalog.BundleFileKey(bundleID, f.Name)
+		key := w.cat.Keys.BundleFileKey(bundleID, f.Name)
 		if o, err := w.Store.Stat(ctx, key); err == nil && o.Size == f.Bytes {
 			continue // uploaded before a crash
 		}
@@ -119,10 +121,10 @@ func (w *Watcher) send(ctx context.Context, name string) error {
 		}
 	}
 	// A bundle moved back from failed/ has the same id: forget the old outcome.
-	if err := w.Store.Delete(ctx, catalog.ResultKey(bundleID)); err != nil {
+	if err := w.Store.Delete(ctx, w.cat.Keys.ResultKey(bundleID)); err != nil {
 		return err
 	}
-	if err := w.Queue.Ingest(ctx, bundleID, name, files); err != nil {
+	if err := w.Queue.Ingest(ctx, w.Show, bundleID, name, files); err != nil {
 		return err
 	}
 	if err := writeClaim(w.Dir, name, &claimFile{ID: bundleID, Files: files, SentAt: time.Now().UTC()}); err != nil {

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/prodcast/prodcast/pipeline/bundle"
-	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
 	"github.com/prodcast/prodcast/pipeline/site"
@@ -74,7 +73,7 @@ func (w *Watcher) syncShow(ctx context.Context) {
 	if fp == w.showSeen {
 		return
 	}
-	if err := catalog.New(w.Store).PutTemplates(ctx, templates); err != nil {
+	if err := w.cat.PutTemplates(ctx, templates); err != nil {
 		w.Log.Error("cannot upload the templates", "err", err)
 		return
 	}
@@ -87,7 +86,7 @@ func (w *Watcher) syncShow(ctx context.Context) {
 }
 
 func (w *Watcher) publishShow(ctx context.Context, data []byte, image, artPath string, art []byte) error {
-	cat := catalog.New(w.Store)
+	cat := w.cat
 	if err := cat.PutShow(ctx, data); err != nil {
 		return err
 	}
@@ -95,7 +94,7 @@ func (w *Watcher) publishShow(ctx context.Context, data []byte, image, artPath s
 	if art != nil {
 		a := sha256.Sum256(art)
 		ext := strings.ToLower(filepath.Ext(artPath))
-		ref = catalog.MediaPrefix + "art/" + hex.EncodeToString(a[:])[:16] + ext
+		ref = cat.Keys.ArtKey(hex.EncodeToString(a[:]), ext)
 		err := w.Store.PutBytes(ctx, ref, art, s3.Put{
 			ContentType:  mime.TypeByExtension(ext),
 			CacheControl: "public, max-age=31536000, immutable",
@@ -107,7 +106,7 @@ func (w *Watcher) publishShow(ctx context.Context, data []byte, image, artPath s
 	if err := cat.PutShowArt(ctx, ref); err != nil {
 		return err
 	}
-	return w.Queue.Rebuild(ctx, false)
+	return w.Queue.Rebuild(ctx, w.Show, false)
 }
 
 // statKey is a file's size and modification time, "" if it is missing.

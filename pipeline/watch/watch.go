@@ -21,19 +21,20 @@ import (
 
 // Queue is where claimed bundles are sent.
 type Queue interface {
-	// Ingest enqueues a bundle whose files are uploaded; it is idempotent
-	// per id.
-	Ingest(ctx context.Context, id, name string, files []pipeline.BundleFile) error
+	// Ingest enqueues a bundle of show whose files are uploaded; it is
+	// idempotent per id.
+	Ingest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) error
 	// EnsureIngest sends a bundle's ingest again if Redis holds no task of
 	// it, live or finished; it reports whether it did.
-	EnsureIngest(ctx context.Context, id, name string, files []pipeline.BundleFile) (bool, error)
-	// Rebuild asks for the feed and pages to be rebuilt.
-	Rebuild(ctx context.Context, full bool) error
+	EnsureIngest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) (bool, error)
+	// Rebuild asks for a show's feed and pages to be rebuilt.
+	Rebuild(ctx context.Context, show string, full bool) error
 }
 
-// Watcher watches one data folder.
+// Watcher watches the folder of one show.
 type Watcher struct {
-	Dir    string        // the data folder: drop/, processing/, done/, failed/, show.yaml
+	Dir    string        // the show's folder: drop/, processing/, done/, failed/, show.yaml
+	Show   string        // the show's name, "" for the root show
 	Settle time.Duration // how long a bundle must be still before it is taken
 	Rescan time.Duration // how often drop/ is scanned without events; default 5s
 	Store  *s3.Store
@@ -76,7 +77,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			return fmt.Errorf("cannot watch %s: %w", d, err)
 		}
 	}
-	w.Log.Info("watching for bundles", "drop", filepath.Join(w.Dir, "drop"), "settle", w.Settle)
+	w.Log.Info("watching for bundles", "show", w.Show, "drop", filepath.Join(w.Dir, "drop"), "settle", w.Settle)
 	w.Resume(ctx)
 	tick := time.NewTicker(w.tickEvery())
 	defer tick.Stop()
@@ -117,7 +118,7 @@ func (w *Watcher) init() {
 	if w.ensured == nil {
 		w.ensured = map[string]time.Time{}
 	}
-	w.cat = catalog.New(w.Store)
+	w.cat = catalog.ForShow(w.Store, w.Show)
 }
 
 func (w *Watcher) tickEvery() time.Duration {
