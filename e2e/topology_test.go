@@ -403,10 +403,17 @@ type parsed struct {
 // compares what they see with gofeed.
 func checkParsers(t *testing.T, env *Env, feed *gofeed.Feed) {
 	t.Helper()
-	_, body := Get(t, env.URL("/feed.xml"))
+	checkParsersAt(t, env.URL("/feed.xml"), feed)
+}
+
+// checkParsersAt checks that podcastparser and feedparser read the feed at
+// feedURL as gofeed did.
+func checkParsersAt(t *testing.T, feedURL string, feed *gofeed.Feed) {
+	t.Helper()
+	_, body := Get(t, feedURL)
 	path := filepath.Join(t.TempDir(), "feed.xml")
 	os.WriteFile(path, body, 0o644)
-	out, err := exec.Command("/usr/bin/python3", "testdata/parsefeed.py", path, env.URL("/feed.xml")).Output()
+	out, err := exec.Command("/usr/bin/python3", "testdata/parsefeed.py", path, feedURL).Output()
 	if err != nil {
 		t.Fatalf("parsefeed.py (needs python3-podcastparser and python3-feedparser): %v", err)
 	}

@@ -43,6 +43,11 @@ func (h *Handlers) Encode(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			return err
 		}
+		release, err := h.slots.take(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
 		start := time.Now()
 		if err := h.encode(ctx, t, show, m); err != nil {
 			if !pipeline.IsInput(err) {

@@ -39,6 +39,15 @@ type Handlers struct {
 	mu    sync.Mutex
 	cats  map[string]*catalog.Catalog // by show
 	sites map[string]*site.Renderer   // by show
+	slots slots                       // the encode slots all shows share
+	lanes *lanes                      // the encode queues this worker serves
+}
+
+// serveShow makes sure this worker serves a show's encode queue.
+func (h *Handlers) serveShow(show string) {
+	if h.lanes != nil {
+		h.lanes.ensure(show)
+	}
 }
 
 // Catalog returns the catalog of a show ("" for the root show). Each keeps
@@ -95,6 +104,7 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if m.NeedsEncode() {
+		h.serveShow(p.Show)
 		return h.enqueue(ctx)(NewEncodeTask(p.Show, m.Slug, p.BundleID, m.Original.SHA256))
 	}
 	log.Info("audio unchanged; not encoding again", "episode", m.Slug)

@@ -81,6 +81,7 @@ func (r *Reconciler) Once(ctx context.Context, start bool) error {
 	}
 	var errs []error
 	for _, show := range shows {
+		r.Handlers.serveShow(show)
 		if err := r.show(ctx, show, start); err != nil {
 			errs = append(errs, fmt.Errorf("show %q: %w", show, err))
 		}
@@ -128,7 +129,7 @@ func (r *Reconciler) show(ctx context.Context, show string, start bool) error {
 // revive puts back in the queue every task that was archived for any other
 // reason than a payload that can never work (asynq.SkipRetry).
 func (r *Reconciler) revive() {
-	for _, q := range []string{QueueDefault, QueueSite} {
+	for _, q := range Queues(r.Inspector) {
 		tasks, err := r.Inspector.ListArchivedTasks(q, asynq.PageSize(1000))
 		if err != nil {
 			if !errors.Is(err, asynq.ErrQueueNotFound) {

@@ -46,7 +46,7 @@ func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerC
 	if cfg.GroupGrace < time.Second {
 		cfg.GroupGrace = time.Second
 	}
-	srv := asynq.NewServer(redis, asynq.Config{
+	base := asynq.Config{
 		Concurrency: cfg.Concurrency,
 		// Stages follow each other: look for the next task soon, not after
 		// asynq's default second. Ten polls a second are nothing to Redis.
@@ -68,7 +68,8 @@ func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerC
 			id, _ := asynq.GetTaskID(ctx)
 			h.Log.Warn("task failed", "type", t.Type(), "task_id", id, "err", err)
 		}),
-	})
+	}
+	srv := asynq.NewServer(redis, base)
 	SweepTemp(h.TempDir, h.Log)
 	insp := asynq.NewInspector(redis)
 	defer insp.Close()
@@ -76,20 +77,24 @@ func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerC
 	if rdb != nil {
 		defer rdb.Close()
 	}
+	var running sync.WaitGroup
+	count := func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			running.Add(1)
+			defer running.Done()
+			return next.ProcessTask(ctx, t)
+		})
+	}
+	h.slots = make(slots, cfg.Concurrency)
+	h.lanes = &lanes{redis: redis, h: h, cfg: cfg, base: base, mw: count, servers: map[string]*asynq.Server{}}
+	defer h.lanes.shutdown()
 	rec := &Reconciler{Handlers: h, Inspector: insp, Redis: rdb, Every: cfg.ReconcileEvery, Log: h.Log}
 	recCtx, stopRec := context.WithCancel(ctx)
 	recDone := make(chan struct{})
 	go func() { rec.Run(recCtx); close(recDone) }()
 	defer func() { stopRec(); <-recDone }()
 	mux := NewMux(h)
-	var running sync.WaitGroup
-	mux.Use(func(next asynq.Handler) asynq.Handler {
-		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
-			running.Add(1)
-			defer running.Done()
-			return next.ProcessTask(ctx, t)
-		})
-	})
+	mux.Use(count)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("cannot start worker: %w", err)
 	}
@@ -98,7 +103,10 @@ func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerC
 	// Running tasks get ShutdownTimeout; then asynq puts them back in the
 	// queue and cancels them, which kills their ffmpeg. Wait for that, so
 	// no encode outlives the worker and temporary files are removed.
-	srv.Shutdown()
+	var stopping sync.WaitGroup
+	stopping.Go(srv.Shutdown)
+	stopping.Go(h.lanes.shutdown)
+	stopping.Wait()
 	done := make(chan struct{})
 	go func() { running.Wait(); close(done) }()
 	select {

@@ -81,7 +81,8 @@ func episodeID(show, slug string) string {
 // names the original's hash, so the same audio is encoded once.
 func NewEncodeTask(show, slug, bundleID, sha256 string) (*asynq.Task, error) {
 	return newTask(TypeEpisodeEncode, EpisodePayload{Show: show, Slug: slug, BundleID: bundleID},
-		asynq.TaskID("encode:"+episodeID(show, slug)+":"+short(sha256)), asynq.MaxRetry(maxRetry), asynq.Timeout(3*time.Hour))
+		asynq.TaskID("encode:"+episodeID(show, slug)+":"+short(sha256)), asynq.Queue(EncodeQueue(show)),
+		asynq.MaxRetry(maxRetry), asynq.Timeout(3*time.Hour))
 }
 
 // NewPublishTask returns the task that publishes an episode, at a time if

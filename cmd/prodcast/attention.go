@@ -145,7 +145,7 @@ func (v *statusView) alive(h workers.Holder) bool {
 // waitingTasks lists the tasks that retry because a service is down.
 func (v *statusView) waitingTasks() []string {
 	var out []string
-	for _, q := range []string{workers.QueueDefault, workers.QueueSite} {
+	for _, q := range workers.Queues(v.insp) {
 		tasks, _ := v.insp.ListRetryTasks(q)
 		for _, t := range tasks {
 			if !strings.Contains(t.LastErr, "waiting for ") {
@@ -238,7 +238,7 @@ func (v *statusView) printFailures(ctx context.Context) error {
 		}
 	}
 	if v.insp != nil {
-		for _, q := range []string{workers.QueueDefault, workers.QueueSite} {
+		for _, q := range workers.Queues(v.insp) {
 			for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){v.insp.ListArchivedTasks, v.insp.ListRetryTasks} {
 				tasks, _ := list(q)
 				for _, t := range tasks {
@@ -261,7 +261,11 @@ func (v *statusView) printFailures(ctx context.Context) error {
 			if json.Unmarshal(data, &ps) == nil {
 				for _, p := range ps {
 					n++
-					fmt.Fprintf(w, "  feed of %s refused, the last good feed is still served: %s\n", showLabel(sh.name), p)
+					of := ""
+					if sh.name != "" {
+						of = " (show " + sh.name + ")"
+					}
+					fmt.Fprintf(w, "  feed refused%s, the last good feed is still served: %s\n", of, p)
 				}
 			}
 		} else if !errors.Is(err, pipeline.ErrNotFound) {

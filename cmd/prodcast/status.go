@@ -59,7 +59,7 @@ func printQueues(w io.Writer, insp *asynq.Inspector) {
 	fmt.Fprintln(w, "QUEUES")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  queue\tpending\tactive\tscheduled\tretry\tfailed\tdone today")
-	for _, q := range []string{workers.QueueDefault, workers.QueueSite} {
+	for _, q := range workers.Queues(insp) {
 		info, err := insp.GetQueueInfo(q)
 		if err != nil {
 			fmt.Fprintf(tw, "  %s\t(empty)\n", q)
