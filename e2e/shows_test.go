@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -259,4 +260,53 @@ func TestNetworkWithoutRoot(t *testing.T) {
 	if err == nil || !strings.Contains(out, "name one with --show (one, two)") {
 		t.Errorf("rebuild without --show on two shows: %v\n%s", err, out)
 	}
+}
+
+// TestFairEncodes queues ten long recordings in show A, then drops one into
+// show B: B's must be encoded as soon as a slot frees up, not after A's
+// backlog. The worker has one slot, so the order is exact.
+func TestFairEncodes(t *testing.T) {
+	env := MustEnv(t)
+	a, b := filepath.Join(env.Data, "shows", "busy"), filepath.Join(env.Data, "shows", "quiet")
+	MustWrite(t, filepath.Join(a, "show.yaml"), showYAML("Busy show"))
+	MustWrite(t, filepath.Join(b, "show.yaml"), showYAML("Quiet show"))
+	vars := append(env.Vars(), "PRODCAST_CONCURRENCY=1")
+	worker := Start(t, vars, "worker")
+	Start(t, vars, "watch")
+	Start(t, vars, "serve")
+	const backlog = 10
+	staging := t.TempDir()
+	for i := range backlog {
+		dir := filepath.Join(staging, fmt.Sprintf("long-%02d", i))
+		MustSpeechWAV(t, filepath.Join(dir, "talk.wav"), 60, 1)
+		MustWrite(t, filepath.Join(dir, "episode.md"), fmt.Sprintf("---\ntitle: Long talk %d\n---\n", i))
+	}
+	quiet := MustEpisode(t, "quiet-one", "The quiet show's episode")
+	for i := range backlog {
+		moveInto(t, a, filepath.Join(staging, fmt.Sprintf("long-%02d", i)))
+	}
+	WaitFor(t, 60*time.Second, "the busy show's backlog queued", func() bool {
+		return strings.Count(worker.Output(), "bundle ingested") >= backlog
+	})
+	before := strings.Count(worker.Output(), "episode encoded")
+	if before >= backlog-2 {
+		t.Fatalf("%d of %d encodes done before the quiet show's drop; the test proves nothing", before, backlog)
+	}
+	moveInto(t, b, quiet)
+	WaitFor(t, 3*time.Minute, "the quiet show's episode encoded", func() bool {
+		return strings.Contains(worker.Output(), "show=quiet episode=quiet-one")
+	})
+	var order []string
+	for _, line := range strings.Split(worker.Output(), "\n") {
+		if strings.Contains(line, "episode encoded") {
+			order = append(order, map[bool]string{true: "quiet", false: "busy"}[strings.Contains(line, "show=quiet")])
+		}
+	}
+	pos := slices.Index(order, "quiet")
+	// Encodes done when it was dropped, plus the one running then, plus
+	// at most one that started while its bundle settled and was ingested.
+	if pos > before+2 {
+		t.Errorf("the quiet show's encode came %d of %v; the busy show had %d done when it was dropped", pos+1, order, before)
+	}
+	t.Logf("encode order %v (quiet dropped after %d)", order, before)
 }

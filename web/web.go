@@ -27,9 +27,18 @@ import (
 	"github.com/prodcast/prodcast/pipeline/s3"
 )
 
+// Store is the bucket as the web server reads it.
+type Store interface {
+	OpenObject(ctx context.Context, key string) (pipeline.Reader, pipeline.Object, error)
+	Stat(ctx context.Context, key string) (pipeline.Object, error)
+	Ping(ctx context.Context) error
+}
+
+var _ Store = (*s3.Store)(nil)
+
 // Config is what the web server needs.
 type Config struct {
-	Store         *s3.Store
+	Store         Store
 	Redis         asynq.RedisConnOpt // for /admin/ and /healthz; may be nil
 	AdminUser     string             // default "admin"
 	AdminPassword string             // /admin/ is off while empty
@@ -211,8 +220,12 @@ func acceptsGzip(h string) bool {
 	return false
 }
 
-// route names a path's kind, to keep metric labels few.
+// route names a path's kind, to keep metric labels few; a show's routes
+// under /<show>/ count as the root show's.
 func route(p string) string {
+	if first, rest, ok := strings.Cut(strings.TrimPrefix(p, "/"), "/"); ok && catalog.CheckShowName(first) == nil {
+		p = "/" + rest
+	}
 	switch {
 	case p == "/feed.xml":
 		return "feed"

@@ -20,7 +20,6 @@ import (
 	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
-	"github.com/prodcast/prodcast/pipeline/s3"
 	"github.com/prodcast/prodcast/pipeline/site"
 	"github.com/prodcast/prodcast/pipeline/transcript"
 )
@@ -28,8 +27,8 @@ import (
 // Handlers runs the stages, for every show. Its fields are the stages'
 // dependencies.
 type Handlers struct {
-	Store   *s3.Store
-	Client  *asynq.Client
+	Store   Store
+	Client  Enqueuer
 	Locker  Locker
 	BaseURL string // the install's; a show's when its show.yaml names no base_url
 	TempDir string // for encodes; "" is the system's

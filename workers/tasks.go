@@ -165,8 +165,15 @@ func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 	return min(d, ceiling)
 }
 
+// Enqueuer sends tasks: an *asynq.Client.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+var _ Enqueuer = (*asynq.Client)(nil)
+
 // enqueue sends a task; a task with the same ID already queued is success.
-func enqueue(ctx context.Context, c *asynq.Client, t *asynq.Task) error {
+func enqueue(ctx context.Context, c Enqueuer, t *asynq.Task) error {
 	if _, err := c.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("cannot enqueue %s: %w", t.Type(), redisErr(err))
 	}

@@ -17,8 +17,8 @@ import (
 // Store is the part of the bucket the catalog needs.
 type Store interface {
 	Get(ctx context.Context, key string) ([]byte, error)
-	PutBytes(ctx context.Context, key string, data []byte, p s3.Put) error
-	List(ctx context.Context, prefix string) ([]s3.Object, error)
+	PutBytes(ctx context.Context, key string, data []byte, p pipeline.Put) error
+	List(ctx context.Context, prefix string) ([]pipeline.Object, error)
 	Delete(ctx context.Context, key string) error
 }
 

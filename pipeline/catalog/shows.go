@@ -12,7 +12,7 @@ import (
 // Lister finds the shows in a bucket.
 type Lister interface {
 	Dirs(ctx context.Context, prefix string) ([]string, error)
-	Stat(ctx context.Context, key string) (s3.Object, error)
+	Stat(ctx context.Context, key string) (pipeline.Object, error)
 }
 
 var _ Lister = (*s3.Store)(nil)

@@ -37,21 +37,11 @@ type Store struct {
 	bucket string
 }
 
-// Object describes a stored object.
-type Object struct {
-	Key          string
-	Size         int64
-	ETag         string
-	ContentType  string
-	CacheControl string
-	LastModified time.Time
-}
+// Object describes a stored object: the domain's type.
+type Object = pipeline.Object
 
-// Put holds the headers stored with an object.
-type Put struct {
-	ContentType  string
-	CacheControl string
-}
+// Put holds the headers stored with an object: the domain's type.
+type Put = pipeline.Put
 
 // Open connects to the server and checks that the bucket exists, creating it
 // if it does not.
@@ -158,9 +148,7 @@ func (s *Store) GetFile(ctx context.Context, key, path string) error {
 }
 
 // Reader is an open object: it reads, seeks (with ranged GETs) and closes.
-type Reader interface {
-	io.ReadSeekCloser
-}
+type Reader = pipeline.Reader
 
 // OpenObject opens an object for streaming, and returns its description.
 func (s *Store) OpenObject(ctx context.Context, key string) (Reader, Object, error) {

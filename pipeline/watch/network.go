@@ -10,7 +10,6 @@ import (
 
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
-	"github.com/prodcast/prodcast/pipeline/s3"
 )
 
 // Network watches a data folder that may hold several shows: the root show
@@ -23,7 +22,7 @@ type Network struct {
 	Dir    string // the data folder
 	Settle time.Duration
 	Rescan time.Duration // how often shows/ is looked at; default 2s
-	Store  *s3.Store
+	Store  Store
 	Queue  Queue
 	Log    *slog.Logger
 

@@ -16,7 +16,6 @@ import (
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
-	"github.com/prodcast/prodcast/pipeline/s3"
 )
 
 // Queue is where claimed bundles are sent.
@@ -37,7 +36,7 @@ type Watcher struct {
 	Show   string        // the show's name, "" for the root show
 	Settle time.Duration // how long a bundle must be still before it is taken
 	Rescan time.Duration // how often drop/ is scanned without events; default 5s
-	Store  *s3.Store
+	Store  Store
 	Queue  Queue
 	Log    *slog.Logger
 

@@ -1,0 +1,207 @@
+package watch_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/memstore"
+	"github.com/prodcast/prodcast/pipeline/watch"
+)
+
+// queue records what the watcher hands to the workers.
+type queue struct {
+	mu       sync.Mutex
+	ingested []string // "show/name"
+	ensured  []string
+	rebuilds []string
+	missing  bool // EnsureIngest finds no task, as after a wiped Redis
+}
+
+func (q *queue) Ingest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ingested = append(q.ingested, show+"/"+name)
+	return nil
+}
+
+func (q *queue) EnsureIngest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) (bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ensured = append(q.ensured, show+"/"+name)
+	return q.missing, nil
+}
+
+func (q *queue) Rebuild(ctx context.Context, show string, full bool) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.rebuilds = append(q.rebuilds, show)
+	return nil
+}
+
+func mustWatcher(tb testing.TB, show string) (*watch.Watcher, *memstore.Store, *queue) {
+	tb.Helper()
+	dir := tb.TempDir()
+	for _, d := range watch.Folders {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	os.WriteFile(filepath.Join(dir, "show.yaml"), []byte("title: T\ndescription: D\n"), 0o644)
+	st, q := memstore.New(), &queue{}
+	return &watch.Watcher{Dir: dir, Show: show, Store: st, Queue: q, Log: slog.New(slog.DiscardHandler)}, st, q
+}
+
+func drop(tb testing.TB, w *watch.Watcher, name string, files map[string]string) {
+	tb.Helper()
+	for f, body := range files {
+		p := filepath.Join(w.Dir, "drop", name, f)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(body), 0o644)
+	}
+}
+
+// scanTwice lets a bundle settle (Settle is zero) and be claimed.
+func scanTwice(w *watch.Watcher) {
+	w.Scan(context.Background(), nil)
+	w.Scan(context.Background(), nil)
+}
+
+func TestWatcher(t *testing.T) {
+	ctx := context.Background()
+	t.Run("OK/ClaimSendFinish", func(t *testing.T) {
+		w, st, q := mustWatcher(t, "alpha")
+		drop(t, w, "ep1", map[string]string{"episode.md": "---\ntitle: A\n---\n", "talk.wav": "RIFF....WAVE", ".DS_Store": "x"})
+		scanTwice(w)
+		if !slices.Equal(q.ingested, []string{"alpha/ep1"}) {
+			t.Fatalf("ingested %v", q.ingested)
+		}
+		if _, err := os.Stat(filepath.Join(w.Dir, "processing", "ep1")); err != nil {
+			t.Fatalf("not claimed: %v", err)
+		}
+		var uploaded []string
+		for _, k := range st.Keys() {
+			if strings.Contains(k, "/files/") {
+				uploaded = append(uploaded, k[strings.LastIndex(k, "/")+1:])
+				if !strings.HasPrefix(k, "private/alpha/bundles/") {
+					t.Errorf("uploaded outside the show's prefix: %s", k)
+				}
+			}
+		}
+		if !slices.Equal(uploaded, []string{"episode.md", "talk.wav"}) {
+			t.Errorf("uploaded %v; dotfiles stay home", uploaded)
+		}
+		id := bundleID(t, w, "ep1")
+		catalog.ForShow(st, "alpha").PutResult(ctx, &pipeline.BundleResult{BundleID: id, Bundle: "ep1", OK: true})
+		w.Poll(ctx)
+		if _, err := os.Stat(filepath.Join(w.Dir, "done", "ep1", "talk.wav")); err != nil {
+			t.Errorf("not moved to done/: %v", err)
+		}
+	})
+	t.Run("OK/Refused", func(t *testing.T) {
+		w, st, _ := mustWatcher(t, "")
+		drop(t, w, "bad", map[string]string{"episode.md": "---\n---\n", "talk.wav": "x"})
+		scanTwice(w)
+		id := bundleID(t, w, "bad")
+		catalog.New(st).PutResult(ctx, &pipeline.BundleResult{BundleID: id, Bundle: "bad", Problem: "no title", Fix: "add one"})
+		w.Poll(ctx)
+		text, err := os.ReadFile(filepath.Join(w.Dir, "failed", "bad", "ERROR.txt"))
+		if err != nil || !strings.Contains(string(text), "no title") || !strings.Contains(string(text), "How to fix it:\n  add one") {
+			t.Errorf("ERROR.txt: %v\n%s", err, text)
+		}
+		for _, k := range st.Keys() {
+			if strings.Contains(k, "/files/") {
+				t.Errorf("the uploaded copy of a failed bundle stays: %s", k)
+			}
+		}
+	})
+	t.Run("OK/RefusedAtTheDoor", func(t *testing.T) {
+		w, st, q := mustWatcher(t, "")
+		os.MkdirAll(filepath.Join(w.Dir, "drop", "empty"), 0o755)
+		scanTwice(w)
+		if len(q.ingested) != 0 || slices.ContainsFunc(st.Keys(), func(k string) bool { return strings.Contains(k, "bundles/") }) {
+			t.Errorf("an empty folder was sent: %v %v", q.ingested, st.Keys())
+		}
+		if text, err := os.ReadFile(filepath.Join(w.Dir, "failed", "empty", "ERROR.txt")); err != nil || !strings.Contains(string(text), "is empty") {
+			t.Errorf("ERROR.txt: %v %s", err, text)
+		}
+	})
+	t.Run("OK/PartialKeepsWaiting", func(t *testing.T) {
+		w, _, q := mustWatcher(t, "")
+		drop(t, w, "ep", map[string]string{"episode.md": "x", "talk.wav.part": "x"})
+		scanTwice(w)
+		scanTwice(w)
+		if len(q.ingested) != 0 {
+			t.Errorf("a bundle with a partial download was taken")
+		}
+	})
+	t.Run("OK/LostTaskSentAgain", func(t *testing.T) {
+		w, _, q := mustWatcher(t, "")
+		drop(t, w, "ep", map[string]string{"episode.md": "---\ntitle: A\n---\n", "talk.wav": "x"})
+		scanTwice(w)
+		q.missing = true
+		w.Poll(ctx) // the claim is fresh: the task was just sent
+		if len(q.ensured) != 0 {
+			t.Fatalf("looked for the task of a bundle sent a moment ago")
+		}
+		ageClaim(t, w, "ep", time.Minute)
+		w.Poll(ctx)
+		w.Poll(ctx) // and not again at once
+		if !slices.Equal(q.ensured, []string{"/ep"}) {
+			t.Errorf("ensured %v, want the bundle once", q.ensured)
+		}
+	})
+}
+
+func claimPath(w *watch.Watcher, name string) string {
+	return filepath.Join(w.Dir, "processing", "."+name+".claim.json")
+}
+
+func bundleID(tb testing.TB, w *watch.Watcher, name string) string {
+	tb.Helper()
+	var c struct{ ID string }
+	data, err := os.ReadFile(claimPath(w, name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	json.Unmarshal(data, &c)
+	return c.ID
+}
+
+func ageClaim(tb testing.TB, w *watch.Watcher, name string, by time.Duration) {
+	tb.Helper()
+	var c map[string]any
+	data, _ := os.ReadFile(claimPath(w, name))
+	json.Unmarshal(data, &c)
+	c["sent_at"] = time.Now().Add(-by).UTC().Format(time.RFC3339Nano)
+	data, _ = json.Marshal(c)
+	os.WriteFile(claimPath(w, name), data, 0o644)
+}
+
+func TestShows(t *testing.T) {
+	dir := t.TempDir()
+	for _, s := range []string{"alpha", "media", "Bad_Name", "no-yaml"} {
+		os.MkdirAll(filepath.Join(dir, "shows", s), 0o755)
+	}
+	for _, s := range []string{"alpha", "media", "Bad_Name"} {
+		os.WriteFile(filepath.Join(dir, "shows", s, "show.yaml"), []byte("x"), 0o644)
+	}
+	shows, problems := watch.Shows(dir)
+	if len(shows) != 1 || shows["alpha"] == "" {
+		t.Errorf("shows %v: want alpha only (no root show.yaml, and shows exist)", shows)
+	}
+	if !strings.Contains(problems["media"], "shadow") || !strings.Contains(problems["Bad_Name"], "not a valid name") {
+		t.Errorf("problems %v", problems)
+	}
+	os.WriteFile(filepath.Join(dir, "show.yaml"), []byte("x"), 0o644)
+	if shows, _ := watch.Shows(dir); shows[""] != dir {
+		t.Errorf("the root show is not found: %v", shows)
+	}
+}
