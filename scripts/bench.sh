@@ -100,3 +100,55 @@ echo
 echo "== feed: build + gofeed validation of a 1,000-episode show"
 go test ./feeds -run '^$' -bench Build1000 -benchtime 10x -benchmem | grep -E '^Benchmark'
 
+
+echo
+echo "== network: 50 shows x 200 episodes"
+echo "-- one more episode published into one show (publish + feed + pages, in memory; goal <= 50 ms), vs the same show alone"
+go test ./workers -run '^$' -bench 'PublishInto' -benchtime 20x | grep -E '^Benchmark' | tee "$work/net.txt"
+one=$(awk '/PublishIntoOneShow/ {print $3}' "$work/net.txt"); net=$(awk '/PublishIntoNetwork/ {print $3}' "$work/net.txt")
+printf 'ratio (in a network of 50 / alone):     %6.2f\n' "$(echo "$net / $one" | bc -l)"
+
+echo "-- the same network on \`prodcast up\`, imported with --keep-media-urls; prodcast status (goal <= 1 s)"
+net=$work/network
+mkdir -p "$net"
+for s in $(seq -w 1 50); do
+  mkdir -p "$net/shows/show-$s"
+  printf 'title: "Show %s"\ndescription: "Show %s of the benchmark network."\nauthor: Host\nowner: {name: Host, email: host@example.com}\ncategory: Technology\n' "$s" "$s" >"$net/shows/show-$s/show.yaml"
+done
+/usr/bin/python3 - "$work/feeds" <<'PY'
+import os, sys
+from email.utils import formatdate
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+for s in range(1, 51):
+    items = []
+    for e in range(200):
+        items.append(f"""<item><title>Episode {e} of show {s}: async Python</title><guid isPermaLink="false">s{s}-e{e}</guid>
+<pubDate>{formatdate(1577836800 + e * 86400 + s * 60, usegmt=True)}</pubDate>
+<description>We talk about Flask, Falcon and OAuth 2.0 in production. Episode {e}.</description>
+<enclosure url="https://old.example.com/s{s}/e{e}.mp3" length="{30000000 + e}" type="audio/mpeg"/>
+<itunes:duration>3600</itunes:duration></item>""")
+    with open(os.path.join(out, f"show-{s:02d}.xml"), "w") as f:
+        f.write(f"""<?xml version="1.0"?><rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+<title>Show {s}</title><link>https://old.example.com/s{s}</link><description>Old show {s}</description>{''.join(items)}</channel></rss>""")
+PY
+listen=127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$work/prodcast" up --data "$net" --listen "$listen" --settle 1s >"$work/net.out" 2>"$work/net.log" &
+up=$!; pids+=($up)
+for i in $(seq 1 300); do [ "$(grep -c 'show.yaml uploaded' "$work/net.log")" -ge 50 ] && break; sleep 0.2; done
+t0=$(date +%s.%N)
+for s in $(seq -w 1 50); do
+  "$work/prodcast" import --data "$net" --show "show-$s" --keep-media-urls "$work/feeds/show-$s.xml" >/dev/null
+done
+for s in $(seq -w 1 50); do
+  for i in $(seq 1 600); do [ "$(curl -fs "http://$listen/show-$s/feed.xml" | grep -c '<item>')" = 200 ] && break; sleep 0.2; done
+done
+printf 'imported and published 50 x 200:         %6.1f s\n' "$(echo "$(date +%s.%N) - $t0" | bc -l)"
+for run in 1 2 3; do
+  t0=$(date +%s.%N); "$work/prodcast" status --data "$net" >"$work/status.txt"; t1=$(date +%s.%N)
+  printf 'prodcast status, run %d:                  %6.2f s  (%d lines)\n' "$run" "$(echo "$t1 - $t0" | bc -l)" "$(wc -l <"$work/status.txt")"
+done
+t0=$(date +%s.%N); "$work/prodcast" status --data "$net" --show show-07 >/dev/null; t1=$(date +%s.%N)
+printf 'prodcast status --show show-07:          %6.2f s\n' "$(echo "$t1 - $t0" | bc -l)"
+echo "peak RSS of up: $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$up/status)"
+kill "$up"; wait "$up" 2>/dev/null || true

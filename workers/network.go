@@ -38,10 +38,16 @@ func NewNetworkTask(reason string) (*asynq.Task, error) {
 func summary(show *pipeline.Show, eps []*pipeline.Manifest, now time.Time) site.NetworkShow {
 	s := site.NetworkShow{Name: show.Name, Title: show.Title, Description: show.Description, Language: show.Language,
 		FeedURL: show.FeedURL(), SiteURL: show.BaseURL, ArtURL: show.ArtURL()}
+	s.Episodes = len(eps)
 	for _, m := range eps { // newest first
-		if m.Live(now) && m.MP3 != nil {
-			s.Latest = &site.NetworkEpisode{Title: m.Meta.Title, URL: show.EpisodeURL(m.Slug), Date: m.PubDate()}
-			break
+		switch {
+		case m.Live(now) && m.MP3 != nil:
+			if s.Latest == nil {
+				s.Latest = &site.NetworkEpisode{Title: m.Meta.Title, URL: show.EpisodeURL(m.Slug), Date: m.PubDate()}
+			}
+			s.Live++
+		case m.State == pipeline.StateScheduled:
+			s.Scheduled++
 		}
 	}
 	return s

@@ -38,6 +38,9 @@ type statusView struct {
 	redisErr error
 	s3Err    error
 	shows    []*statusShow
+	// summaries: a network's status reads each show's summary, not its
+	// manifests.
+	summaries bool
 }
 
 // connect reaches Redis and S3, each with a timeout, keeping the error of

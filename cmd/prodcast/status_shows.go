@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/site"
 	"github.com/prodcast/prodcast/pipeline/watch"
 )
 
@@ -22,7 +24,8 @@ type statusShow struct {
 	dir      string // its folder in the data folder
 	cat      *catalog.Catalog
 	title    string
-	eps      []*pipeline.Manifest
+	eps      []*pipeline.Manifest // read unless summaries are used
+	summary  *site.NetworkShow    // as its last rebuild left it
 	problems []string
 }
 
@@ -75,6 +78,10 @@ func (v *statusView) loadShows(ctx context.Context, m *Main) error {
 		}
 		names = map[string]bool{want: true}
 	}
+	// On a network, the line of each show comes from the summary its
+	// last rebuild wrote, not from reading every manifest of every show;
+	// --show reads the one show's record.
+	v.summaries = len(names) > 1
 	for _, n := range sortedKeys(names) {
 		sh := &statusShow{name: n, dir: showDir(v.cfg.Data, n)}
 		v.check(ctx, sh)
@@ -120,12 +127,21 @@ func (v *statusView) check(ctx context.Context, sh *statusShow) {
 		return
 	}
 	sh.cat = catalog.ForShow(v.store, sh.name)
-	eps, err := sh.cat.Manifests(ctx)
-	if err != nil {
-		sh.problems = append(sh.problems, fmt.Sprintf("cannot read its catalog: %v", err))
-		return
+	if v.summaries {
+		if data, err := v.store.Get(ctx, sh.cat.Keys.SummaryKey()); err == nil {
+			var sum site.NetworkShow
+			if json.Unmarshal(data, &sum) == nil {
+				sh.summary = &sum
+			}
+		}
+	} else {
+		eps, err := sh.cat.Manifests(ctx)
+		if err != nil {
+			sh.problems = append(sh.problems, fmt.Sprintf("cannot read its catalog: %v", err))
+			return
+		}
+		sh.eps = eps
 	}
-	sh.eps = eps
 	if data, err := v.store.Get(ctx, sh.cat.Keys.FeedProblemsKey()); err == nil && len(data) > 2 {
 		sh.problems = append(sh.problems, "its last feed was refused; the last good feed is still served (see FAILURES)")
 	}
@@ -138,21 +154,28 @@ func (v *statusView) printShows() {
 	fmt.Fprintln(tw, "  show\tepisodes\tpublished\tscheduled\tin processing\tfailed\ttitle")
 	for _, sh := range v.shows {
 		counts := map[pipeline.State]int{}
+		total := len(sh.eps)
 		for _, e := range sh.eps {
 			counts[e.State]++
+		}
+		if s := sh.summary; s != nil {
+			total, counts[pipeline.StatePublished], counts[pipeline.StateScheduled] = s.Episodes, s.Live, s.Scheduled
 		}
 		failed, _ := filepath.Glob(filepath.Join(sh.dir, "failed", "*", bundle.ErrorFile))
 		name := sh.name
 		if name == "" {
 			name = "(root)"
 		}
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%s\n", name, len(sh.eps), counts[pipeline.StatePublished],
+		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t%s\n", name, total, counts[pipeline.StatePublished],
 			counts[pipeline.StateScheduled], len(watch.InFlight(sh.dir)), len(failed), sh.title)
 		for _, p := range sh.problems {
 			fmt.Fprintf(tw, "    ! %s\n", p)
 		}
 	}
 	tw.Flush()
+	if v.summaries {
+		fmt.Fprintln(v.w, "  (counts as of each show's last rebuild; `prodcast status --show NAME` lists a show's episodes)")
+	}
 	fmt.Fprintln(v.w)
 }
 

@@ -15,7 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +27,7 @@ import (
 type Store struct {
 	mu      sync.Mutex
 	objects map[string]object
+	sorted  []string // the keys, in order, for List
 	clock   time.Time
 	writes  []string
 	// Fail, when set, is returned (as an outage of S3) by every call.
@@ -70,12 +71,7 @@ func (s *Store) ResetWrites() {
 func (s *Store) Keys() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []string
-	for k := range s.objects {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Clone(s.sorted)
 }
 
 func (s *Store) check() error {
@@ -96,6 +92,10 @@ func (s *Store) PutBytes(ctx context.Context, key string, data []byte, p pipelin
 	}
 	sum := md5.Sum(data)
 	s.clock = s.clock.Add(time.Second)
+	if _, ok := s.objects[key]; !ok {
+		i, _ := slices.BinarySearch(s.sorted, key)
+		s.sorted = slices.Insert(s.sorted, i, key)
+	}
 	s.objects[key] = object{data: bytes.Clone(data), info: pipeline.Object{Key: key, Size: int64(len(data)),
 		ETag: hex.EncodeToString(sum[:]), ContentType: p.ContentType, CacheControl: p.CacheControl, LastModified: s.clock}}
 	s.writes = append(s.writes, "put "+key)
@@ -185,12 +185,10 @@ func (s *Store) List(ctx context.Context, prefix string) ([]pipeline.Object, err
 		return nil, err
 	}
 	var out []pipeline.Object
-	for k, o := range s.objects {
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, o.info)
-		}
+	i, _ := slices.BinarySearch(s.sorted, prefix)
+	for ; i < len(s.sorted) && strings.HasPrefix(s.sorted[i], prefix); i++ {
+		out = append(out, s.objects[s.sorted[i]].info)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, nil
 }
 
@@ -220,6 +218,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	if _, ok := s.objects[key]; ok {
 		delete(s.objects, key)
+		if i, found := slices.BinarySearch(s.sorted, key); found {
+			s.sorted = slices.Delete(s.sorted, i, i+1)
+		}
 		s.writes = append(s.writes, "delete "+key)
 	}
 	return nil

@@ -18,6 +18,11 @@ type NetworkShow struct {
 	SiteURL     string          `json:"site_url"`
 	ArtURL      string          `json:"art_url,omitempty"`
 	Latest      *NetworkEpisode `json:"latest,omitempty"`
+	// Episodes, Live and Scheduled count the show's episodes as of its
+	// last rebuild, for `prodcast status` on a large network.
+	Episodes  int `json:"episodes"`
+	Live      int `json:"live"`
+	Scheduled int `json:"scheduled"`
 }
 
 // NetworkEpisode is a show's latest episode.
