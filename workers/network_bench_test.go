@@ -26,8 +26,8 @@ func mustNetwork(tb testing.TB, st *memstore.Store, h *Handlers, shows, episodes
 			slug := fmt.Sprintf("episode-%03d", e)
 			m := &pipeline.Manifest{Slug: slug, GUID: show + slug, State: pipeline.StatePublished,
 				PublishedAt: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(e) * 24 * time.Hour),
-				Meta: pipeline.Meta{Title: "Episode " + slug + " on async Python", Slug: slug, Tags: []string{"async", "flask"}},
-				NotesMD: "We talk about **Flask**, Falcon and [OAuth 2.0](https://oauth.net/2/).\n\n" + strings.Repeat("Notes run on. ", 20),
+				Meta:        pipeline.Meta{Title: "Episode " + slug + " on async Python", Slug: slug, Tags: []string{"async", "flask"}},
+				NotesMD:     "We talk about **Flask**, Falcon and [OAuth 2.0](https://oauth.net/2/).\n\n" + strings.Repeat("Notes run on. ", 20),
 				MP3: &pipeline.Media{Key: "https://old.example.com/" + show + "/" + slug + ".mp3", ContentType: "audio/mpeg",
 					Bytes: 30_000_000, Duration: 3600}}
 			if err := cat.PutManifest(ctx, m); err != nil {
