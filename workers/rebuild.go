@@ -66,23 +66,34 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	now := h.now()
-	xml, err := h.buildFeed(ctx, cat.Keys, show, eps, now)
-	if err != nil {
-		return err
-	}
-	feedSum := md5.Sum(xml)
-	feed := site.File{Body: xml, ContentType: "application/rss+xml; charset=utf-8", MD5: hex.EncodeToString(feedSum[:])}
+	// The feed is built and checked (gofeed) on one core while the pages
+	// render on the other; the upload waits for both.
+	built := make(chan struct{})
+	var feed site.File
+	var feedErr error
+	go func() {
+		defer close(built)
+		xml, err := h.buildFeed(ctx, cat.Keys, show, eps, now)
+		if err != nil {
+			feedErr = err
+			return
+		}
+		sum := md5.Sum(xml)
+		feed = site.File{Body: xml, ContentType: "application/rss+xml; charset=utf-8", MD5: hex.EncodeToString(sum[:])}
+	}()
+	waitFeed := func() (site.File, error) { <-built; return feed, feedErr }
 	r, err := h.prepareRenderer(ctx, cat, p.Full)
 	if err != nil {
+		<-built
 		return err
 	}
-	stats, uploaded, err := h.publishSite(ctx, cat.Keys, r, show, eps, now, feed)
+	stats, uploaded, err := h.publishSite(ctx, cat.Keys, r, show, eps, now, waitFeed)
 	if errors.Is(err, errStale) {
 		// The bucket holds other bytes than this worker rendered last (a
 		// deleted page, another version's templates): render all, again.
 		h.Log.Warn("published files differ from this worker's last rebuild; rendering everything", "show", p.Show, "err", err)
 		r.Forget()
-		stats, uploaded, err = h.publishSite(ctx, cat.Keys, r, show, eps, now, feed)
+		stats, uploaded, err = h.publishSite(ctx, cat.Keys, r, show, eps, now, waitFeed)
 	}
 	if err != nil {
 		return err
@@ -159,14 +170,16 @@ func (h *Handlers) prepareRenderer(ctx context.Context, cat *catalog.Catalog, fu
 	return r, nil
 }
 
-// publishSite renders the blog and uploads it with the feed.
+// publishSite renders the blog and uploads it with the feed, once the feed
+// is built and checked.
 func (h *Handlers) publishSite(ctx context.Context, keys catalog.Layout, r *site.Renderer, show *pipeline.Show, eps []*pipeline.Manifest,
-	now time.Time, feed site.File) (site.Stats, int, error) {
+	now time.Time, feed func() (site.File, error)) (site.Stats, int, error) {
 	files, stats, err := r.Render(show, eps, now)
-	if err != nil {
+	f, ferr := feed()
+	if err := errors.Join(ferr, err); err != nil {
 		return stats, 0, err
 	}
-	files["feed.xml"] = feed
+	files["feed.xml"] = f
 	if show.Name != "" {
 		delete(files, "robots.txt") // crawlers read it only at the root of a host
 	}
