@@ -302,3 +302,33 @@ func TestFaultS3Down(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultArchivedTaskRevived archives a bundle's task, as an outage did
+// under a release that gave up after a few retries, with no watcher left to
+// send it again: a worker's reconciler must put it back in the queue.
+func TestFaultArchivedTaskRevived(t *testing.T) {
+	env := MustShowEnv(t, "")
+	watch := Start(t, env.Vars(), "watch")
+	Start(t, env.Vars(), "serve")
+	MoveIn(t, env.Data, MustBacklog(t, 1, "archived")[0])
+	WaitFor(t, 60*time.Second, "the bundle handed over", func() bool {
+		return strings.Contains(watch.Output(), "bundle sent to the workers")
+	})
+	if err := watch.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: env.RedisAddr, DB: env.DB})
+	defer insp.Close()
+	pending, err := insp.ListPendingTasks(workers.QueueDefault)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("pending tasks: %v %v", pending, err)
+	}
+	if err := insp.ArchiveTask(workers.QueueDefault, pending[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	worker := Start(t, env.Vars(), "worker")
+	WaitFor(t, 90*time.Second, "the episode published", func() bool { return FeedItems(env.URL("/feed.xml")) == 1 })
+	if !strings.Contains(worker.Output(), "task archived after an outage put back in the queue") {
+		t.Errorf("the worker did not say it revived the task:\n%s", worker.Output())
+	}
+}

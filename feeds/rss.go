@@ -244,7 +244,7 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 		it.Persons = append(it.Persons, person{Role: "guest", Href: g.URL, Name: clean(g.Name)})
 	}
 	if len(m.Chapters) > 0 {
-		it.Chapters = &chaptersRef{URL: show.URL("/episodes/" + m.Slug + "/chapters.json"), Type: "application/json+chapters"}
+		it.Chapters = &chaptersRef{URL: show.EpisodeURL(m.Slug) + "chapters.json", Type: "application/json+chapters"}
 		it.PSC = &psc{Version: "1.2"}
 		for _, c := range m.Chapters {
 			it.PSC.Chapters = append(it.PSC.Chapters, pscChapter{Start: chapters.Format(c.Start), Title: clean(c.Title), Href: c.URL})
@@ -252,7 +252,7 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 	}
 	if m.Transcript != nil {
 		for _, f := range transcript.Published {
-			t := transcriptRef{URL: show.URL("/episodes/" + m.Slug + "/" + f.Name), Type: f.Type, Language: show.Language}
+			t := transcriptRef{URL: show.EpisodeURL(m.Slug) + f.Name, Type: f.Type, Language: show.Language}
 			if f.Type == transcript.TypeVTT {
 				t.Rel = "captions"
 			}

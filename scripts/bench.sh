@@ -16,7 +16,10 @@ trap cleanup EXIT
 command -v ffmpeg >/dev/null || { echo "bench: ffmpeg is missing" >&2; exit 1; }
 
 go build -o "$work/prodcast" ./cmd/prodcast
+# BENCH_ONLY=network (or audio,site,blog,feed) runs only those parts.
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
 
+if want audio; then
 echo "== audio: a ${MINUTES}-minute 44.1 kHz stereo WAV"
 # Speech (espeak-ng, if installed) over a quiet room tone, looped to length;
 # else speech-like shaped noise.
@@ -69,7 +72,9 @@ printf 'ratio (prodcast / bare ffmpeg):          %6.2f   (goal <= 1.5)\n' "$(ech
 printf 'prodcast peak RSS (VmHWM):               %6.1f MB\n' "$(echo "$rss / 1024" | bc -l)"
 grep -E "claimed|ingested|encoded|again|passes|published|rebuilt" "$work/up.log" | cut -c1-200 >&2
 kill "$up"; wait "$up" 2>/dev/null || true
+fi
 
+if want site; then
 echo
 echo "== site: 1,000 episodes (shared/bench corpus), full render to disk"
 shared="$(cd .. && pwd)/shared/bench"
@@ -91,16 +96,22 @@ if [ -x "$(command -v hugo)" ] && [ -f "$shared/hugo-corpus.py" ]; then
 else
   echo "skipped: needs hugo (Debian: apt-get install hugo) and ../shared/bench"
 fi
+fi
 
+if want blog; then
 echo
 echo "== blog: one episode published into a show of 1,000 (render only; goal <= 50 ms), and a two-hour transcript page"
 go test ./pipeline/site -run '^$' -bench 'PublishOneInThousand|TranscriptPage' -benchtime 20x -benchmem | grep -E '^Benchmark'
+fi
 
+if want feed; then
 echo
 echo "== feed: build + gofeed validation of a 1,000-episode show"
 go test ./feeds -run '^$' -bench Build1000 -benchtime 10x -benchmem | grep -E '^Benchmark'
+fi
 
 
+if want network; then
 echo
 echo "== network: 50 shows x 200 episodes"
 echo "-- one more episode published into one show (publish + feed + pages, in memory; goal <= 50 ms), vs the same show alone"
@@ -152,3 +163,4 @@ t0=$(date +%s.%N); "$work/prodcast" status --data "$net" --show show-07 >/dev/nu
 printf 'prodcast status --show show-07:          %6.2f s\n' "$(echo "$t1 - $t0" | bc -l)"
 echo "peak RSS of up: $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$up/status)"
 kill "$up"; wait "$up" 2>/dev/null || true
+fi
