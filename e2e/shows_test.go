@@ -201,6 +201,31 @@ func TestShows(t *testing.T) {
 			t.Errorf("rebuild --show nope: %v\n%s", err, out)
 		}
 	})
+
+	t.Run("ImportIntoShow", func(t *testing.T) {
+		feed := filepath.Join(t.TempDir(), "old.xml")
+		MustWrite(t, feed, `<?xml version="1.0"?><rss version="2.0"><channel><title>Old</title><link>https://old.example.com</link><description>Old show</description>
+<item><title>Old one</title><guid isPermaLink="false">old-guid-1</guid><pubDate>Mon, 02 Mar 2020 09:00:00 GMT</pubDate><description>Notes.</description>
+<enclosure url="https://old.example.com/1.mp3" length="12345" type="audio/mpeg"/></item>
+<item><title>Old two</title><guid isPermaLink="false">old-guid-2</guid><pubDate>Mon, 09 Mar 2020 09:00:00 GMT</pubDate><description>Notes.</description>
+<enclosure url="https://old.example.com/2.mp3" length="23456" type="audio/mpeg"/></item></channel></rss>`)
+		out, err := Run(t, env.Vars(), "import", "--show", "gamma", "--keep-media-urls", feed)
+		if err != nil || !strings.Contains(out, "into show gamma") {
+			t.Fatalf("import --show gamma: %v\n%s", err, out)
+		}
+		WaitFor(t, 60*time.Second, "gamma's feed with the imported episodes", func() bool { return FeedItems(env.URL("/gamma/feed.xml")) == 3 })
+		f := feedOf(t, env.URL("/gamma/feed.xml"))
+		guids := map[string]bool{}
+		for _, it := range f.Items {
+			guids[it.GUID] = true
+		}
+		if !guids["old-guid-1"] || !guids["old-guid-2"] {
+			t.Errorf("imported GUIDs not kept: %v", guids)
+		}
+		if n := FeedItems(env.URL("/alpha/feed.xml")); n != 2 {
+			t.Errorf("the import into gamma changed alpha's feed: %d items", n)
+		}
+	})
 }
 
 // snapshot maps every object of a show (public and private) to its ETag
