@@ -39,18 +39,18 @@ var (
 	})
 	episodesByState = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "prodcast_episodes",
-		Help: "Episodes in the catalog at the last rebuild, by state.",
-	}, []string{"state"})
+		Help: "Episodes in a show's catalog at its last rebuild, by state (show is \"\" for the root show).",
+	}, []string{"show", "state"})
 )
 
-// countEpisodes sets the episodes gauge from the catalog.
-func countEpisodes(eps []*pipeline.Manifest) {
+// countEpisodes sets a show's episodes gauge from its catalog.
+func countEpisodes(show string, eps []*pipeline.Manifest) {
 	counts := map[pipeline.State]int{pipeline.StateIngested: 0, pipeline.StateEncoded: 0,
 		pipeline.StateScheduled: 0, pipeline.StatePublished: 0}
 	for _, m := range eps {
 		counts[m.State]++
 	}
 	for state, n := range counts {
-		episodesByState.WithLabelValues(string(state)).Set(float64(n))
+		episodesByState.WithLabelValues(show, string(state)).Set(float64(n))
 	}
 }

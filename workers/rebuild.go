@@ -98,7 +98,7 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	countEpisodes(eps)
+	countEpisodes(p.Show, eps)
 	siteFilesTotal.WithLabelValues("rendered").Add(float64(stats.Rendered))
 	siteFilesTotal.WithLabelValues("reused").Add(float64(stats.Reused))
 	siteFilesTotal.WithLabelValues("uploaded").Add(float64(uploaded))

@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
+	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/embedded"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
@@ -114,6 +116,19 @@ func (m *Main) prepareData(ctx context.Context) error {
 
 func (m *Main) banner() {
 	c := m.Config
+	defer m.bannerShows()
+	if shows, _ := watch.Shows(c.Data); shows[""] == "" {
+		fmt.Fprintf(m.Stdout, `
+prodcast is up, for a network of shows (no root show).
+
+  Front page:  %s/
+A bundle is a folder with episode.md and one recording, or a lone recording,
+dropped into a show's drop/ folder. Stop with Ctrl-C; see progress with:
+prodcast status --data %s
+
+`, c.BaseURL, c.Data)
+		return
+	}
 	fmt.Fprintf(m.Stdout, `
 prodcast is up.
 
@@ -129,4 +144,28 @@ Stop with Ctrl-C; see progress with: prodcast status --data %s
 
 `, filepath.Join(c.Data, "drop"), c.BaseURL, c.BaseURL, filepath.Join(c.Data, "show.yaml"),
 		filepath.Join(c.Data, "done"), filepath.Join(c.Data, "failed"), c.Settle, c.Data)
+}
+
+// bannerShows lists the shows under shows/, with where to drop and where
+// their feeds are.
+func (m *Main) bannerShows() {
+	shows, problems := watch.Shows(m.Config.Data)
+	var names []string
+	for name := range shows {
+		if name != "" {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 && len(problems) == 0 {
+		return
+	}
+	sort.Strings(names)
+	fmt.Fprintln(m.Stdout, "Shows under shows/ (each drops into its own folder; all feeds: "+m.Config.BaseURL+"/shows.opml):")
+	for _, name := range names {
+		fmt.Fprintf(m.Stdout, "  %-20s %s   feed %s/feed.xml\n", name, filepath.Join(shows[name], "drop"), pipeline.ShowBaseURL(m.Config.BaseURL, name))
+	}
+	for name, p := range problems {
+		fmt.Fprintf(m.Stdout, "  %-20s not taken: %s\n", name, p)
+	}
+	fmt.Fprintln(m.Stdout)
 }
