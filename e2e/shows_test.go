@@ -258,33 +258,61 @@ func isShowPrefix(rest string) bool {
 	return found && catalog.CheckShowName(first) == nil
 }
 
-// TestNetworkWithoutRoot runs two shows and no root show: / is the
-// network's page, with each show's art, description and latest episode.
+// TestNetworkWithoutRoot runs two shows and no root show on `prodcast up`
+// (embedded Redis and S3): / is the network's page, with each show's art,
+// description and latest episode. Then, while it runs, a show is added and
+// one is broken: the new one publishes, the broken one is reported, the
+// other goes on.
 func TestNetworkWithoutRoot(t *testing.T) {
-	env := MustEnv(t)
-	one, two := filepath.Join(env.Data, "shows", "one"), filepath.Join(env.Data, "shows", "two")
+	data := filepath.Join(t.TempDir(), "prodcast-data")
+	one, two := filepath.Join(data, "shows", "one"), filepath.Join(data, "shows", "two")
 	MustWrite(t, filepath.Join(one, "show.yaml"), showYAML("Show One"))
 	MustWrite(t, filepath.Join(two, "show.yaml"), showYAML("Show Two"))
-	StartRoles(t, env)
+	listen := FreeAddr(t)
+	url := func(p string) string { return "http://" + listen + p }
+	env := []string{"PRODCAST_REDIS_URL=", "PRODCAST_S3_ENDPOINT=", "TMPDIR=" + t.TempDir()}
+	up := Start(t, env, "up", "--data", data, "--listen", listen, "--settle", "1s")
 	moveInto(t, one, MustEpisode(t, "one-ep", "Flask in production"))
 	moveInto(t, two, MustEpisode(t, "two-ep", "Falcon in production"))
 	WaitFor(t, 90*time.Second, "the network page with both latest episodes", func() bool {
-		code, body := TryGet(env.URL("/"))
+		code, body := TryGet(url("/"))
 		return code == 200 && strings.Contains(string(body), "Flask in production") && strings.Contains(string(body), "Falcon in production")
 	})
-	_, body := Get(t, env.URL("/"))
-	for _, want := range []string{"Show One", "Show Two", "A show of the network: Show One.", env.URL("/one/feed.xml"), `href="/shows.opml"`} {
+	_, body := Get(t, url("/"))
+	for _, want := range []string{"Show One", "Show Two", "A show of the network: Show One.", url("/one/feed.xml"), `href="/shows.opml"`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("the network page lacks %q", want)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(env.Data, "show.yaml")); err == nil {
+	if _, err := os.Stat(filepath.Join(data, "show.yaml")); err == nil {
 		t.Error("a root show.yaml was written into a network without a root show")
 	}
-	out, err := Run(t, env.Vars(), "rebuild")
+	if !strings.Contains(up.Output(), "for a network of shows") || !strings.Contains(up.Output(), filepath.Join(one, "drop")) {
+		t.Errorf("up does not say where each show's drop folder is:\n%s", up.Output())
+	}
+	out, err := Run(t, env, "rebuild", "--data", data)
 	if err == nil || !strings.Contains(out, "name one with --show (one, two)") {
 		t.Errorf("rebuild without --show on two shows: %v\n%s", err, out)
 	}
+
+	three := filepath.Join(data, "shows", "three")
+	MustWrite(t, filepath.Join(three, "show.yaml"), showYAML("Show Three"))
+	moveInto(t, three, MustEpisode(t, "three-ep", "OAuth 2.0 in production"))
+	MustWrite(t, filepath.Join(two, "show.yaml"), "title: [unclosed\n")
+	WaitFor(t, 90*time.Second, "the added show's episode", func() bool { return FeedItems(url("/three/feed.xml")) == 1 })
+	moveInto(t, one, MustEpisode(t, "one-second", "Flask, again"))
+	WaitFor(t, 60*time.Second, "the other show's second episode", func() bool { return FeedItems(url("/one/feed.xml")) == 2 })
+	out, err = Run(t, env, "status", "--data", data)
+	if err != nil || !strings.Contains(out, "three") || !strings.Contains(out, "its show.yaml is not valid") {
+		t.Errorf("status does not show the added show and the broken one: %v\n%s", err, out)
+	}
+	if !strings.Contains(up.Output(), "show.yaml is not valid") {
+		t.Errorf("the log does not say show two's show.yaml is broken")
+	}
+	WaitFor(t, 30*time.Second, "/shows.opml with three shows", func() bool {
+		_, body := TryGet(url("/shows.opml"))
+		return strings.Count(string(body), `type="rss"`) == 3
+	})
 }
 
 // TestFairEncodes queues ten long recordings in show A, then drops one into
