@@ -107,22 +107,7 @@ func TestBadInput(t *testing.T) {
 	WaitFor(t, 2*time.Minute, "every bad bundle in failed/", func() bool {
 		return len(Entries(filepath.Join(env.Data, "failed"))) == len(cases)+1
 	})
-	for name, want := range cases {
-		dir := filepath.Join(env.Data, "failed", name)
-		text, err := os.ReadFile(filepath.Join(dir, "ERROR.txt"))
-		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
-		}
-		if !strings.Contains(string(text), want) || !strings.Contains(string(text), "How to fix it") {
-			t.Errorf("%s/ERROR.txt does not say %q and how to fix it:\n%s", name, want, text)
-		}
-		after := TreeHashes(t, dir)
-		delete(after, "ERROR.txt")
-		if diff := cmp.Diff(before[name], after); diff != "" {
-			t.Errorf("%s: bytes changed in failed/ (-before +after):\n%s", name, diff)
-		}
-	}
+	checkFailed(t, env.Data, cases, before)
 	if text, err := os.ReadFile(filepath.Join(env.Data, "failed", "lone-link", "ERROR.txt")); err != nil ||
 		!strings.Contains(string(text), `"lone-link.mp3" is a symbolic link`) {
 		t.Errorf("lone-link: %v\n%s", err, text)
@@ -155,6 +140,29 @@ func must(tb testing.TB, err error) {
 	tb.Helper()
 	if err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// checkFailed checks that every bundle in want is in failed/ with an
+// ERROR.txt that says what is wrong (want's text) and how to fix it, and
+// that its files are the bytes dropped (before, by bundle).
+func checkFailed(t *testing.T, data string, want map[string]string, before map[string]map[string]string) {
+	t.Helper()
+	for name, says := range want {
+		dir := filepath.Join(data, "failed", name)
+		text, err := os.ReadFile(filepath.Join(dir, "ERROR.txt"))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !strings.Contains(string(text), says) || !strings.Contains(string(text), "How to fix it") {
+			t.Errorf("%s/ERROR.txt does not say %q and how to fix it:\n%s", name, says, text)
+		}
+		after := TreeHashes(t, dir)
+		delete(after, "ERROR.txt")
+		if diff := cmp.Diff(before[name], after); diff != "" {
+			t.Errorf("%s: bytes changed in failed/ (-before +after):\n%s", name, diff)
+		}
 	}
 }
 

@@ -99,22 +99,7 @@ We talk about **Flask** blueprints and Falcon resources.
 	})
 
 	t.Run("Failed", func(t *testing.T) {
-		for name, want := range bad {
-			dir := filepath.Join(env.Data, "failed", name)
-			text, err := os.ReadFile(filepath.Join(dir, "ERROR.txt"))
-			if err != nil {
-				t.Errorf("%s: %v", name, err)
-				continue
-			}
-			if !strings.Contains(string(text), want) || !strings.Contains(string(text), "How to fix it") {
-				t.Errorf("%s/ERROR.txt does not say %q and how to fix it:\n%s", name, want, text)
-			}
-			after := TreeHashes(t, dir)
-			delete(after, "ERROR.txt")
-			if diff := cmp.Diff(before[name], after); diff != "" {
-				t.Errorf("%s: bytes changed in failed/ (-before +after):\n%s", name, diff)
-			}
-		}
+		checkFailed(t, env.Data, bad, before)
 	})
 
 	feed := mustFeed(t, env)

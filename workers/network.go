@@ -78,15 +78,11 @@ func (h *Handlers) noteNetwork(ctx context.Context, show *pipeline.Show, eps []*
 // summaries of every show and, if the install has no root show, the front
 // page; each is uploaded only if its bytes changed.
 func (h *Handlers) NetworkRebuild(ctx context.Context, t *asynq.Task) error {
-	lease, err := h.Locker.Lock(ctx, networkLockKey, RebuildLockTTL)
+	ctx, release, err := h.hold(ctx, networkLockKey)
 	if err != nil {
 		return err
 	}
-	if lease == nil {
-		return errBusy
-	}
-	defer lease.Release()
-	ctx = context.WithValue(lease.Context(), leaseKey{}, lease)
+	defer release()
 	names, err := catalog.Shows(ctx, h.Store)
 	if err != nil {
 		return err

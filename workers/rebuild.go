@@ -46,15 +46,11 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &p); err != nil {
 		return err
 	}
-	lease, err := h.Locker.Lock(ctx, RebuildLock(p.Show), RebuildLockTTL)
+	ctx, release, err := h.hold(ctx, RebuildLock(p.Show))
 	if err != nil {
 		return err
 	}
-	if lease == nil {
-		return errBusy
-	}
-	defer lease.Release()
-	ctx = context.WithValue(lease.Context(), leaseKey{}, lease)
+	defer release()
 	start := time.Now()
 	cat := h.Catalog(p.Show)
 	show, err := h.Show(ctx, p.Show)
@@ -139,6 +135,19 @@ func (h *Handlers) buildFeed(ctx context.Context, keys catalog.Layout, show *pip
 }
 
 type leaseKey struct{}
+
+// hold takes the lock key for a rebuild, or says errBusy. The context it
+// returns ends if the lease is lost, and fences every write (see fence).
+func (h *Handlers) hold(ctx context.Context, key string) (context.Context, func(), error) {
+	lease, err := h.Locker.Lock(ctx, key, RebuildLockTTL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if lease == nil {
+		return nil, nil, errBusy
+	}
+	return context.WithValue(lease.Context(), leaseKey{}, lease), lease.Release, nil
+}
 
 // fence returns an error unless the rebuild lock that ctx carries is still
 // this rebuild's: every write of a rebuild is preceded by it.
