@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -15,8 +16,10 @@ type State string
 const (
 	StateIngested  State = "ingested"  // original archived, waiting for encode
 	StateEncoded   State = "encoded"   // media uploaded, waiting for publish
-	StateScheduled State = "scheduled" // publish_at is in the future
-	StatePublished State = "published" // in the feed and on the blog
+	StateScheduled   State = "scheduled"   // publish_at is in the future
+	StatePublished   State = "published"   // in the feed and on the blog
+	StateUnpublished State = "unpublished" // withdrawn: its page answers 410, its media is not served
+	StateDeleted     State = "deleted"     // a tombstone: only the slug and the GUID are left
 )
 
 // Guest is one person interviewed in an episode.
@@ -113,6 +116,59 @@ type Manifest struct {
 	Pending   string    `json:"pending,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Publish marks the episode published at now; it gets its GUID the first
+// time, and keeps it ever after.
+func (m *Manifest) Publish(now time.Time, newGUID func() string) {
+	if m.GUID == "" {
+		m.GUID = newGUID()
+		m.PublishedAt = now.Truncate(time.Second)
+	}
+	m.State = StatePublished
+}
+
+// Unpublish withdraws a published or scheduled episode. The manifest, the
+// GUID and the media stay, for Republish.
+func (m *Manifest) Unpublish() error {
+	switch m.State {
+	case StatePublished, StateScheduled, StateUnpublished:
+		m.State = StateUnpublished
+		return nil
+	}
+	return fmt.Errorf("episode %q is %s; only a published or scheduled episode can be unpublished", m.Slug, m.State)
+}
+
+// Republish puts an unpublished episode back, as it was.
+func (m *Manifest) Republish() error {
+	if m.State != StateUnpublished && m.State != StatePublished {
+		return fmt.Errorf("episode %q is %s; only an unpublished episode can be republished", m.Slug, m.State)
+	}
+	m.State = StatePublished
+	return nil
+}
+
+// Delete turns the manifest into a tombstone: the slug and the GUID stay,
+// so that a bundle dropped later with the slug comes back under the same
+// GUID; everything else goes.
+func (m *Manifest) Delete() {
+	*m = Manifest{Slug: m.Slug, GUID: m.GUID, PublishedAt: m.PublishedAt, State: StateDeleted,
+		Meta: Meta{Title: m.Meta.Title, Slug: m.Slug}, CreatedAt: m.CreatedAt}
+}
+
+// Media lists the episode's own encoded files: the MP3 and the alternates.
+func (m *Manifest) Media() []Media {
+	var out []Media
+	if m.MP3 != nil {
+		out = append(out, *m.MP3)
+	}
+	return append(out, m.Alternates...)
+}
+
+// Withdrawn reports whether the episode was unpublished or deleted: its
+// page answers 410 Gone.
+func (m *Manifest) Withdrawn() bool {
+	return m.State == StateUnpublished || m.State == StateDeleted
 }
 
 // PubDate is the date listeners see: publish_at if given, else the first

@@ -13,12 +13,14 @@ type Object struct {
 	ContentType  string
 	CacheControl string
 	LastModified time.Time
+	Status       int // the HTTP status to serve it with; 0 is 200
 }
 
 // Put holds the headers stored with an object.
 type Put struct {
 	ContentType  string
 	CacheControl string
+	Status       int // the HTTP status to serve it with, if not 200 (410 for a withdrawn episode's page)
 }
 
 // Reader is an open object: it reads, seeks and closes.

@@ -156,6 +156,16 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 	if info.CacheControl != "" {
 		h.Set("Cache-Control", info.CacheControl)
 	}
+	if info.Status >= 400 {
+		// A withdrawn episode's page: its body, with its status (410).
+		h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
+		w.WriteHeader(info.Status)
+		if r.Method != http.MethodHead {
+			_, _ = io.Copy(w, obj)
+		}
+		requests.WithLabelValues(route(p), strconv.Itoa(info.Status)).Inc()
+		return
+	}
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 	var content io.ReadSeeker = obj
 	if compressible(info.ContentType) {

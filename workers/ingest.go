@@ -165,6 +165,11 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	} else if err != nil {
 		return nil, err
 	}
+	if m.State == pipeline.StateDeleted {
+		// Back from the dead, under the GUID its tombstone kept: apps
+		// must not see a second episode.
+		m.State = pipeline.StateIngested
+	}
 	orig := keys.OriginalKey(m.Slug, rec.SHA256, rec.Name)
 	if err := h.archive(ctx, upload, orig, rec); err != nil {
 		return nil, err

@@ -37,14 +37,11 @@ func (h *Handlers) Publish(ctx context.Context, t *asynq.Task) error {
 	if err := h.release(ctx, cat.Keys, m); err != nil {
 		return err
 	}
-	if m.GUID == "" {
-		m.GUID = uuid.NewString()
-		m.PublishedAt = now.Truncate(time.Second)
-	}
-	if m.State != pipeline.StatePublished {
+	was := m.State
+	m.Publish(now, uuid.NewString)
+	if was != pipeline.StatePublished {
 		h.Log.Info("episode published", "show", p.Show, "episode", m.Slug, "guid", m.GUID)
 	}
-	m.State = pipeline.StatePublished
 	if p.BundleID != "" {
 		m.Pending = p.BundleID // reported done once the rebuild has it in the feed
 	}

@@ -101,6 +101,9 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	rebuildSeconds.Observe(time.Since(start).Seconds())
 	h.Log.Info("feed and pages rebuilt", "show", p.Show, "episodes", len(eps), "rendered", stats.Rendered, "reused", stats.Reused,
 		"uploaded", uploaded, "full", p.Full, "reason", p.Reason)
+	if err := h.withdrawMedia(ctx, cat.Keys, eps); err != nil {
+		return err
+	}
 	if err := h.reportDone(ctx, cat, eps); err != nil {
 		return err
 	}
@@ -228,7 +231,7 @@ func (h *Handlers) upload(ctx context.Context, keys catalog.Layout, files map[st
 		if err := h.fence(ctx); err != nil {
 			return n, err
 		}
-		put := s3.Put{ContentType: f.ContentType, CacheControl: "public, max-age=60"}
+		put := s3.Put{ContentType: f.ContentType, CacheControl: "public, max-age=60", Status: f.Status}
 		if err := h.Store.PutBytes(ctx, key, f.Body, put); err != nil {
 			return n, err
 		}

@@ -29,6 +29,9 @@ func NewMux(h *Handlers) *asynq.ServeMux {
 	mux.HandleFunc(TypeEpisodePublish, h.Publish)
 	mux.HandleFunc(TypeSiteRebuild, h.Rebuild)
 	mux.HandleFunc(TypeNetworkRebuild, h.NetworkRebuild)
+	mux.HandleFunc(TypeEpisodeUnpublish, h.Unpublish)
+	mux.HandleFunc(TypeEpisodeRepublish, h.Republish)
+	mux.HandleFunc(TypeEpisodeDelete, h.Delete)
 	return mux
 }
 

@@ -9,7 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
+
+	"github.com/prodcast/prodcast/workers"
 )
 
 func main() {
@@ -34,6 +37,8 @@ type Main struct {
 	closers        []func() error
 
 	keepMediaURLs bool // import --keep-media-urls
+	jsonOut       bool // episodes --json
+	yes           bool // delete --yes
 }
 
 // NewMain returns a Main writing to the process's stdout and stderr.
@@ -81,6 +86,18 @@ var commands = []command{
 	{"rebuild", "rebuild the feed and render every page again now",
 		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runRebuild},
+	{"episodes", "list a show's episodes: slug, state, GUID, publish time, duration, title (--json for scripts)",
+		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		(*Main).runEpisodes},
+	{"unpublish", "withdraw an episode: out of the feed and the pages, its page 410 Gone, its media no longer served",
+		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		(*Main).runLifecycle(nil, workers.TypeEpisodeUnpublish)},
+	{"republish", "put an unpublished episode back, as it was: same GUID, same media URLs",
+		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		(*Main).runLifecycle(nil, workers.TypeEpisodeRepublish)},
+	{"delete", "delete an episode for good (--yes): media and original recording; its GUID is kept for its slug",
+		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		(*Main).runLifecycle(nil, workers.TypeEpisodeDelete)},
 	{"validate", "check a podcast feed (a URL or a file) against prodcast's rule table",
 		[]string{"log-level"},
 		(*Main).runValidate},
@@ -105,24 +122,51 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		fs := flag.NewFlagSet("prodcast "+c.name, flag.ContinueOnError)
 		fs.SetOutput(m.Stderr)
 		m.Config.Flags(fs, c.flags...)
-		if c.name == "import" {
+		switch c.name {
+		case "import":
 			fs.BoolVar(&m.keepMediaURLs, "keep-media-urls", false, "link the media where it is, instead of downloading and publishing it here")
+		case "episodes":
+			fs.BoolVar(&m.jsonOut, "json", false, "print a JSON array (slug, state, guid, title, publish_at, duration_seconds)")
+		case "delete":
+			fs.BoolVar(&m.yes, "yes", false, "yes, remove the media and the original recording for good")
 		}
 		fs.Usage = func() {
 			fmt.Fprintf(m.Stderr, "usage: prodcast %s [flags]%s\n\n%s.\n\nflags:\n", c.name, argsHint(c.name), c.summary)
 			fs.PrintDefaults()
 		}
-		if err := fs.Parse(args[1:]); err != nil {
+		positional, err := parseInterspersed(fs, args[1:])
+		if err != nil {
 			return err
 		}
 		if err := m.Config.Validate(); err != nil {
 			return err
 		}
 		m.setupLog()
-		return c.run(m, ctx, fs.Args())
+		return c.run(m, ctx, positional)
 	}
 	m.usage()
 	return fmt.Errorf("unknown command %q", args[0])
+}
+
+// parseInterspersed parses flags before and after the positional
+// arguments (`prodcast delete SLUG --yes`), and returns the positional
+// ones. Everything after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var tail []string
+	if i := slices.Index(args, "--"); i >= 0 {
+		args, tail = args[:i], args[i+1:]
+	}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return append(positional, tail...), nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 func argsHint(name string) string {
@@ -133,6 +177,12 @@ func argsHint(name string) string {
 		return " [--show NAME] [--keep-media-urls] FEED"
 	case "status", "rebuild":
 		return " [--show NAME]"
+	case "episodes":
+		return " [--show NAME] [--json]"
+	case "unpublish", "republish":
+		return " [--show NAME] SLUG"
+	case "delete":
+		return " [--show NAME] --yes SLUG"
 	}
 	return ""
 }

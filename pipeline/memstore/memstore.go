@@ -97,7 +97,8 @@ func (s *Store) PutBytes(ctx context.Context, key string, data []byte, p pipelin
 		s.sorted = slices.Insert(s.sorted, i, key)
 	}
 	s.objects[key] = object{data: bytes.Clone(data), info: pipeline.Object{Key: key, Size: int64(len(data)),
-		ETag: hex.EncodeToString(sum[:]), ContentType: p.ContentType, CacheControl: p.CacheControl, LastModified: s.clock}}
+		ETag: hex.EncodeToString(sum[:]), ContentType: p.ContentType, CacheControl: p.CacheControl, LastModified: s.clock,
+		Status: p.Status}}
 	s.writes = append(s.writes, "put "+key)
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -98,10 +99,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // PutReader uploads size bytes from r (size -1 if unknown) to key.
 func (s *Store) PutReader(ctx context.Context, key string, r io.Reader, size int64, p Put) error {
-	_, err := s.client.PutObject(ctx, s.bucket, key, r, size, minio.PutObjectOptions{
-		ContentType:  p.ContentType,
-		CacheControl: p.CacheControl,
-	})
+	_, err := s.client.PutObject(ctx, s.bucket, key, r, size, putOptions(p))
 	if err != nil {
 		return s.wrap("upload", key, err)
 	}
@@ -115,10 +113,7 @@ func (s *Store) PutBytes(ctx context.Context, key string, data []byte, p Put) er
 
 // PutFile uploads a local file to key, in parts if it is large.
 func (s *Store) PutFile(ctx context.Context, key, path string, p Put) error {
-	_, err := s.client.FPutObject(ctx, s.bucket, key, path, minio.PutObjectOptions{
-		ContentType:  p.ContentType,
-		CacheControl: p.CacheControl,
-	})
+	_, err := s.client.FPutObject(ctx, s.bucket, key, path, putOptions(p))
 	if err != nil {
 		return s.wrap("upload", key, err)
 	}
@@ -293,8 +288,21 @@ func unavailable(err error, resp minio.ErrorResponse) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded)
 }
 
+// statusMeta is the user metadata that holds an object's HTTP status.
+const statusMeta = "Prodcast-Status"
+
+func putOptions(p Put) minio.PutObjectOptions {
+	o := minio.PutObjectOptions{ContentType: p.ContentType, CacheControl: p.CacheControl}
+	if p.Status != 0 {
+		o.UserMetadata = map[string]string{statusMeta: strconv.Itoa(p.Status)}
+	}
+	return o
+}
+
 func toObject(info minio.ObjectInfo) Object {
+	status, _ := strconv.Atoi(info.Metadata.Get("X-Amz-Meta-" + statusMeta))
 	return Object{
+		Status:       status,
 		Key:          info.Key,
 		Size:         info.Size,
 		ETag:         strings.Trim(info.ETag, `"`),

@@ -38,6 +38,9 @@ type File struct {
 	ContentType string
 	MD5         string // hex, as S3 gives it in the ETag of a simple upload
 	Unchanged   bool   // the same bytes as the Renderer's last run gave
+	// Status, when not zero, is the HTTP status the file is served with:
+	// 410 for the page of a withdrawn episode.
+	Status int
 }
 
 // Episode is what an episode page shows.
@@ -108,6 +111,11 @@ func (rr *Renderer) Render(show *pipeline.Show, manifests []*pipeline.Manifest, 
 		r.episode(e)
 	}
 	tags := r.tags(eps)
+	for _, m := range manifests {
+		if m.Withdrawn() {
+			r.gone(m)
+		}
+	}
 	r.html("about/index.html", "about.html", page{Show: show, Title: "About · " + show.Title,
 		Canonical: show.URL("/about/"), Desc: show.Description, Image: show.ArtURL(), Tags: tags}, tagsKey(tags))
 	r.static(eps, tags, now)
