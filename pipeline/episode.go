@@ -14,8 +14,8 @@ type State string
 
 // The states of an episode, in the order it passes through them.
 const (
-	StateIngested  State = "ingested"  // original archived, waiting for encode
-	StateEncoded   State = "encoded"   // media uploaded, waiting for publish
+	StateIngested    State = "ingested"    // original archived, waiting for encode
+	StateEncoded     State = "encoded"     // media uploaded, waiting for publish
 	StateScheduled   State = "scheduled"   // publish_at is in the future
 	StatePublished   State = "published"   // in the feed and on the blog
 	StateUnpublished State = "unpublished" // withdrawn: its page answers 410, its media is not served
