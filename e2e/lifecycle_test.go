@@ -40,7 +40,7 @@ func TestLifecycle(t *testing.T) {
 	listen := FreeAddr(t)
 	url := func(p string) string { return "http://" + listen + p }
 	env := []string{"PRODCAST_REDIS_URL=", "PRODCAST_S3_ENDPOINT=", "TMPDIR=" + t.TempDir()}
-	Start(t, env, "up", "--data", data, "--listen", listen, "--settle", "1s")
+	up := Start(t, env, "up", "--data", data, "--listen", listen, "--settle", "1s")
 	WaitFor(t, 60*time.Second, "the empty feed", func() bool { return FeedItems(url("/feed.xml")) == 0 })
 	MoveIn(t, data, MustEpisode(t, "withdrawn", "An episode to withdraw"))
 	MoveIn(t, data, MustEpisode(t, "stays", "An episode that stays"))
@@ -51,6 +51,25 @@ func TestLifecycle(t *testing.T) {
 	if got := episodesJSON(t, env, data)["withdrawn"]; got != [2]string{"published", guid} {
 		t.Fatalf("episodes: %v, want published %s", got, guid)
 	}
+
+	t.Run("NotesOnly", func(t *testing.T) {
+		sg, sm := itemBy(f, "An episode that stays")
+		encodes := strings.Count(up.Output(), "episode encoded")
+		fix := filepath.Join(t.TempDir(), "stays-fix")
+		MustWrite(t, filepath.Join(fix, "episode.md"), "---\ntitle: An episode that stays, fixed\nslug: stays\ntags: [async]\n---\nFixed notes.\n")
+		MustWrite(t, filepath.Join(fix, "chapters.txt"), "00:00:00 Start\n00:00:02 Fixed chapter\n")
+		MoveIn(t, data, fix)
+		WaitFor(t, 60*time.Second, "the fixed title in the feed", func() bool {
+			g, m := itemBy(feedOf(t, url("/feed.xml")), "An episode that stays, fixed")
+			return g == sg && m == sm
+		})
+		if _, body := Get(t, url("/episodes/stays/")); !strings.Contains(string(body), "An episode that stays, fixed") || !strings.Contains(string(body), "Fixed chapter") {
+			t.Errorf("the page does not show the fixed title and chapters")
+		}
+		if n := strings.Count(up.Output(), "episode encoded"); n != encodes || !strings.Contains(up.Output(), "not encoding") {
+			t.Errorf("a drop without a recording ran an encode (%d encodes, were %d)", n, encodes)
+		}
+	})
 
 	if out, err := Run(t, env, "unpublish", "--data", data, "withdrawn"); err != nil {
 		t.Fatalf("unpublish: %v\n%s", err, out)

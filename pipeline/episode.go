@@ -107,6 +107,11 @@ type Manifest struct {
 	// the episode: a very short chapter, a transcript past the end.
 	Warnings    []string  `json:"warnings,omitempty"`
 	PublishedAt time.Time `json:"published_at,omitempty"`
+	// MediaKept says that the last bundle brought no recording: its
+	// chapters and art are in the feed and on the page, but not written
+	// into the media, which was kept as it was (no encode) until a
+	// recording is dropped again.
+	MediaKept bool `json:"media_kept,omitempty"`
 	// RefusedSHA256 is the original that the encoder refused (silent, cut
 	// short, off its loudness target); it is not encoded again until a new
 	// bundle brings it.
@@ -191,7 +196,7 @@ func (m *Manifest) NeedsEncode() bool {
 	if m.Original.SHA256 == "" || m.Refused() {
 		return false // imported with its media linked where it is, or refused
 	}
-	return m.MP3 == nil || m.MP3.Source != m.Original.SHA256 || m.MP3.ChaptersSHA != ChaptersHash(m.Chapters)
+	return m.MP3 == nil || m.MP3.Source != m.Original.SHA256 || (m.MP3.ChaptersSHA != ChaptersHash(m.Chapters) && !m.MediaKept)
 }
 
 // Refused reports whether the encoder refused the current original.

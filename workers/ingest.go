@@ -130,6 +130,9 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
+	if b.Recording == "" {
+		return h.update(ctx, cat, b, p, log)
+	}
 	rec := files[b.Recording]
 	upload := keys.BundleFileKey(p.BundleID, rec.Name)
 	if m, err := h.resumed(ctx, b, p, rec); m != nil || err != nil {
@@ -176,6 +179,7 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	}
 	m.Meta, m.NotesMD, m.Bundle, m.BundleID = b.Meta, b.Notes, p.Bundle, p.BundleID
 	m.RefusedSHA256 = "" // a new bundle is encoded again, even with the same audio
+	m.MediaKept = false
 	m.Original = pipeline.Original{Key: orig, Name: rec.Name, Bytes: rec.Bytes, SHA256: rec.SHA256,
 		Duration: info.Duration, Channels: min(info.Channels, 2), Codec: info.Codec}
 	var chapterWarnings, transcriptWarnings []string
@@ -201,6 +205,64 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 		return nil, err
 	}
 	log.Info("bundle ingested", "episode", m.Slug, "duration", info.Duration, "codec", info.Codec)
+	return m, nil
+}
+
+// update applies a bundle without a recording to its episode: the notes
+// and front matter, and the chapters, transcript and cover it brings. No
+// encode runs: the media, its URLs and the GUID stay.
+func (h *Handlers) update(ctx context.Context, cat *catalog.Catalog, b *bundle.Bundle, p IngestPayload, log *slog.Logger) (*pipeline.Manifest, error) {
+	m, err := cat.Manifest(ctx, b.Meta.Slug)
+	if (err == nil && (m.State == pipeline.StateDeleted || m.MP3 == nil)) || errors.Is(err, pipeline.ErrNotFound) {
+		return nil, pipeline.Inputf("add one recording ("+strings.Join(bundle.AudioExts, ", ")+") to the bundle folder, or set slug: to that of an episode to update",
+			"bundle %q has no recording, and there is no published episode %q for it to update", p.Bundle, b.Meta.Slug)
+	}
+	if err != nil {
+		return nil, err
+	}
+	duration := m.Original.Duration
+	if m.MP3 != nil {
+		duration = m.MP3.Duration
+	}
+	chapters, chapterWarnings, err := h.bundleChapters(ctx, b, p, duration)
+	if err != nil {
+		return nil, err
+	}
+	transcriptRef, transcriptWarnings, err := h.bundleTranscript(ctx, b, p, m.Slug, duration)
+	if err != nil {
+		return nil, err
+	}
+	m.Meta, m.NotesMD, m.Bundle, m.BundleID = b.Meta, b.Notes, p.Bundle, p.BundleID
+	if chapters != nil {
+		m.Chapters = chapters
+	}
+	if transcriptRef != nil {
+		m.Transcript = transcriptRef
+	}
+	m.Warnings = append(chapterWarnings, transcriptWarnings...)
+	if cover := coverKey(cat.Keys, b, p.BundleID); cover != "" {
+		m.Cover = cover
+		show, err := h.Show(ctx, p.Show)
+		if err != nil {
+			return nil, err
+		}
+		dir, err := newEncodeDir(h.TempDir)
+		if err != nil {
+			return nil, err
+		}
+		defer dir.Release()
+		if _, err := h.episodeArt(ctx, show, m, dir.Path); err != nil {
+			return nil, err
+		}
+	}
+	m.MediaKept = true
+	if err := cat.PutManifest(ctx, m); err != nil {
+		return nil, err
+	}
+	if err := cat.PutIngested(ctx, p.BundleID, m.Slug); err != nil {
+		return nil, err
+	}
+	log.Info("episode updated without its recording; not encoding", "episode", m.Slug)
 	return m, nil
 }
 

@@ -29,7 +29,7 @@ var AudioExts = []string{".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus"}
 // Bundle is a parsed drop: the recording, its metadata and its notes.
 type Bundle struct {
 	Name      string        // folder or file name in drop/
-	Recording string        // file name of the one recording
+	Recording string        // file name of the one recording; "" for an update without one
 	Meta      pipeline.Meta // front matter; Title may be empty for a lone file
 	Notes     string        // Markdown after the front matter
 	HasNotes  bool          // whether episode.md was present
@@ -90,6 +90,9 @@ func Parse(name string, files []string, notes []byte) (*Bundle, error) {
 	sort.Strings(recordings)
 	switch len(recordings) {
 	case 0:
+		if b.HasNotes {
+			break // an update of an episode's notes, chapters, transcript or art; the ingest checks the episode exists
+		}
 		return nil, pipeline.Inputf(
 			"add one recording ("+strings.Join(AudioExts, ", ")+") to the bundle folder",
 			"bundle %q has no recording", name)

@@ -33,6 +33,13 @@ func TestParse(t *testing.T) {
 			t.Errorf("extras: %s", diff)
 		}
 	})
+	t.Run("OK/NotesOnly", func(t *testing.T) {
+		// An update of an episode's notes: the ingest checks it exists.
+		b, err := bundle.Parse("fix", []string{"episode.md", "chapters.txt"}, []byte("---\ntitle: Fixed title\nslug: ep\n---\n"))
+		if err != nil || b.Recording != "" || b.Meta.Slug != "ep" {
+			t.Fatalf("got %+v, %v", b, err)
+		}
+	})
 	t.Run("OK/LoneFile", func(t *testing.T) {
 		b, err := bundle.Parse("x.mp3", []string{"x.mp3"}, nil)
 		if err != nil || b.Recording != "x.mp3" || b.HasNotes {
@@ -45,7 +52,7 @@ func TestParse(t *testing.T) {
 		md      string
 		problem string
 	}{
-		{"ErrNoAudio", []string{"episode.md"}, "---\ntitle: x\n---\n", "has no recording"},
+		{"ErrNoAudio", []string{"cover.jpg", "notes.txt"}, "", "has no recording"},
 		{"ErrTwoRecordings", []string{"episode.md", "a.wav", "b.mp3"}, "---\ntitle: x\n---\n", "has 2 recordings (a.wav, b.mp3)"},
 		{"ErrNoTitle", []string{"episode.md", "a.wav"}, "---\nslug: x\n---\n", `episode.md has no "title"`},
 		{"ErrBadYAML", []string{"episode.md", "a.wav"}, "---\ntitle: [unclosed\n---\n", "not valid YAML"},
