@@ -156,7 +156,7 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 	if info.CacheControl != "" {
 		h.Set("Cache-Control", info.CacheControl)
 	}
-	if info.Status >= 400 {
+	if info.Status >= 300 {
 		// A withdrawn episode's page: its body, with its status (410).
 		h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
 		w.WriteHeader(info.Status)

@@ -2,6 +2,7 @@ package s3
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -291,10 +292,14 @@ func unavailable(err error, resp minio.ErrorResponse) bool {
 // statusMeta is the user metadata that holds an object's HTTP status.
 const statusMeta = "Prodcast-Status"
 
+// putOptions sets the headers stored with an object. A page's status is
+// always written, 200 too: some S3 servers (versitygw's posix backend) keep
+// the user metadata of the object a PUT replaces, and a republished page
+// must not keep its 410.
 func putOptions(p Put) minio.PutObjectOptions {
 	o := minio.PutObjectOptions{ContentType: p.ContentType, CacheControl: p.CacheControl}
-	if p.Status != 0 {
-		o.UserMetadata = map[string]string{statusMeta: strconv.Itoa(p.Status)}
+	if strings.HasPrefix(p.ContentType, "text/html") || p.Status != 0 {
+		o.UserMetadata = map[string]string{statusMeta: strconv.Itoa(cmp.Or(p.Status, 200))}
 	}
 	return o
 }
