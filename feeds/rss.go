@@ -40,11 +40,32 @@ type rss struct {
 type channel struct {
 	XMLName xml.Name `xml:"channel"`
 	podcast.Podcast
-	IType  string   `xml:"itunes:type,omitempty"`
-	PGUID  string   `xml:"podcast:guid,omitempty"`
+	// Hubs are the WebSub hubs, as raw <atom:link rel="hub"> elements: a
+	// field named atom:link would hide the library's self link.
+	Hubs    string   `xml:",innerxml"`
+	Podping *podping `xml:"podcast:podping,omitempty"`
+	IType   string   `xml:"itunes:type,omitempty"`
+	PGUID   string   `xml:"podcast:guid,omitempty"`
 	Locked *locked  `xml:"podcast:locked,omitempty"`
 	Fund   *funding `xml:"podcast:funding,omitempty"`
 	Items  []*item  `xml:"item"`
+}
+
+type podping struct {
+	UsesPodping string `xml:"usesPodping,attr"`
+}
+
+// hubLinks renders <atom:link rel="hub"> for each WebSub hub.
+func hubLinks(hubs []string) (string, error) {
+	var b bytes.Buffer
+	for _, h := range hubs {
+		b.WriteString("\n    <atom:link rel=\"hub\" href=\"")
+		if err := xml.EscapeText(&b, []byte(h)); err != nil {
+			return "", err
+		}
+		b.WriteString("\"></atom:link>")
+	}
+	return b.String(), nil
 }
 
 type locked struct {
@@ -167,6 +188,15 @@ func Build(show *pipeline.Show, episodes []*pipeline.Manifest, now time.Time) ([
 	if show.Owner.Email != "" {
 		ch.Locked = &locked{Owner: show.Owner.Email, Value: "yes"}
 	}
+	targets := show.Targets()
+	hubs, err := hubLinks(targets.WebSubHubs)
+	if err != nil {
+		return nil, err
+	}
+	ch.Hubs = hubs
+	if targets.PodpingToken != "" {
+		ch.Podping = &podping{UsesPodping: "true"}
+	}
 	if show.Funding.URL != "" {
 		ch.Fund = &funding{URL: show.Funding.URL, Text: clean(show.Funding.Text)}
 	}
@@ -182,7 +212,7 @@ func Build(show *pipeline.Show, episodes []*pipeline.Manifest, now time.Time) ([
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
 	enc.Indent("", "  ")
-	err := enc.Encode(rss{
+	err = enc.Encode(rss{
 		Version: "2.0",
 		ITunes:  "http://www.itunes.com/dtds/podcast-1.0.dtd",
 		Atom:    "http://www.w3.org/2005/Atom",

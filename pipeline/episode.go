@@ -116,6 +116,9 @@ type Manifest struct {
 	// short, off its loudness target); it is not encoded again until a new
 	// bundle brings it.
 	RefusedSHA256 string `json:"refused_sha256,omitempty"`
+	// Announce is the event (episode.published or episode.updated) sent to
+	// the show's webhooks when the rebuild reports the pending bundle.
+	Announce string `json:"announce,omitempty"`
 	// Pending is the id of a bundle whose outcome is reported once the next
 	// rebuild has put the episode in the feed.
 	Pending   string    `json:"pending,omitempty"`

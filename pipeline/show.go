@@ -29,6 +29,9 @@ type Show struct {
 	// replace the blog's built-in templates of the same names.
 	Templates string `yaml:"templates" json:"templates,omitempty"`
 	Audio     Audio  `yaml:"audio" json:"audio"`
+	// Notify says who is told when the feed changes; nil for the defaults
+	// (see Targets).
+	Notify *Notify `yaml:"notify" json:"notify,omitempty"`
 
 	// Art is the published show art: an object key under public/ or a URL.
 	// The watcher fills it in when it uploads the image; empty until then.
@@ -117,6 +120,11 @@ func (s *Show) Validate() error {
 	for _, f := range a.Formats {
 		if f != "aac" && f != "opus" {
 			return Inputf(fix+`: formats may list "aac" and "opus"`, "show.yaml audio.formats names %q", f)
+		}
+	}
+	if s.Notify != nil {
+		if err := s.Notify.validate(); err != nil {
+			return err
 		}
 	}
 	if s.Owner.Email != "" {

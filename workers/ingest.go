@@ -386,6 +386,12 @@ func (h *Handlers) fail(ctx context.Context, show, bundleID, name, slug string, 
 	}
 	bundlesTotal.WithLabelValues("refused").Inc()
 	h.Log.Warn("bundle refused", "show", show, "bundle", name, "problem", res.Problem, "fix", res.Fix)
+	if s, err := h.Show(ctx, show); err == nil {
+		m := &pipeline.Manifest{Slug: slug, Meta: pipeline.Meta{Title: name}}
+		if err := h.emit(ctx, s, "bundle.failed", m, res.Problem+"\nHow to fix it: "+res.Fix); err != nil {
+			return err
+		}
+	}
 	// The task did its work: the outcome is recorded and the watcher moves
 	// the bundle to failed/. So it completes, rather than being archived,
 	// and the reconciler can take every archived task for an outage's.

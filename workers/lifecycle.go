@@ -107,6 +107,12 @@ func (h *Handlers) change(ctx context.Context, t *asynq.Task, verb string, apply
 		return err
 	}
 	h.Log.Info("episode "+verb+"ed", "show", p.Show, "episode", p.Slug, "guid", m.GUID, "state", m.State)
+	if show, err := h.Show(ctx, p.Show); err == nil {
+		event := map[string]string{"unpublish": "episode.unpublished", "republish": "episode.published", "delete": "episode.deleted"}[verb]
+		if err := h.emit(ctx, show, event, m, ""); err != nil {
+			return err
+		}
+	}
 	return h.enqueue(ctx)(NewRebuildTask(p.Show, verb+" "+p.Slug))
 }
 

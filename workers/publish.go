@@ -44,6 +44,10 @@ func (h *Handlers) Publish(ctx context.Context, t *asynq.Task) error {
 	}
 	if p.BundleID != "" {
 		m.Pending = p.BundleID // reported done once the rebuild has it in the feed
+		m.Announce = "episode.updated"
+		if was != pipeline.StatePublished {
+			m.Announce = "episode.published"
+		}
 	}
 	if err := cat.PutManifest(ctx, m); err != nil {
 		return err

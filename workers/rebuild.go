@@ -1,12 +1,14 @@
 package workers
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -83,13 +85,13 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 		<-built
 		return err
 	}
-	stats, uploaded, err := h.publishSite(ctx, cat.Keys, r, show, eps, now, waitFeed)
+	stats, up, err := h.publishSite(ctx, cat.Keys, r, show, eps, now, waitFeed)
 	if errors.Is(err, errStale) {
 		// The bucket holds other bytes than this worker rendered last (a
 		// deleted page, another version's templates): render all, again.
 		h.Log.Warn("published files differ from this worker's last rebuild; rendering everything", "show", p.Show, "err", err)
 		r.Forget()
-		stats, uploaded, err = h.publishSite(ctx, cat.Keys, r, show, eps, now, waitFeed)
+		stats, up, err = h.publishSite(ctx, cat.Keys, r, show, eps, now, waitFeed)
 	}
 	if err != nil {
 		return err
@@ -97,15 +99,20 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	countEpisodes(p.Show, eps)
 	siteFilesTotal.WithLabelValues("rendered").Add(float64(stats.Rendered))
 	siteFilesTotal.WithLabelValues("reused").Add(float64(stats.Reused))
-	siteFilesTotal.WithLabelValues("uploaded").Add(float64(uploaded))
+	siteFilesTotal.WithLabelValues("uploaded").Add(float64(up.files))
 	rebuildSeconds.Observe(time.Since(start).Seconds())
 	h.Log.Info("feed and pages rebuilt", "show", p.Show, "episodes", len(eps), "rendered", stats.Rendered, "reused", stats.Reused,
-		"uploaded", uploaded, "full", p.Full, "reason", p.Reason)
+		"uploaded", up.files, "feed_changed", up.feed, "full", p.Full, "reason", p.Reason)
 	if err := h.withdrawMedia(ctx, cat.Keys, eps); err != nil {
 		return err
 	}
-	if err := h.reportDone(ctx, cat, eps); err != nil {
+	if err := h.reportDone(ctx, cat, show, eps); err != nil {
 		return err
+	}
+	if up.feed {
+		if err := h.enqueue(ctx)(NewNotifyTask(p.Show)); err != nil {
+			return err
+		}
 	}
 	return h.noteNetwork(ctx, show, eps, now)
 }
@@ -185,18 +192,25 @@ func (h *Handlers) prepareRenderer(ctx context.Context, cat *catalog.Catalog, fu
 // publishSite renders the blog and uploads it with the feed, once the feed
 // is built and checked.
 func (h *Handlers) publishSite(ctx context.Context, keys catalog.Layout, r *site.Renderer, show *pipeline.Show, eps []*pipeline.Manifest,
-	now time.Time, feed func() (site.File, error)) (site.Stats, int, error) {
+	now time.Time, feed func() (site.File, error)) (site.Stats, uploaded, error) {
 	files, stats, err := r.Render(show, eps, now)
 	f, ferr := feed()
 	if err := errors.Join(ferr, err); err != nil {
-		return stats, 0, err
+		return stats, uploaded{}, err
 	}
 	files["feed.xml"] = f
 	if show.Name != "" {
 		delete(files, "robots.txt") // crawlers read it only at the root of a host
 	}
-	uploaded, err := h.upload(ctx, keys, files)
-	return stats, uploaded, err
+	up, err := h.upload(ctx, keys, files)
+	return stats, up, err
+}
+
+// uploaded is what a rebuild's upload wrote: how many files, and whether
+// the feed changed (more than its lastBuildDate).
+type uploaded struct {
+	files int
+	feed  bool
 }
 
 // errStale says that a file the renderer did not render again, since its
@@ -209,16 +223,16 @@ var errStale = errors.New("a published file is not what was rendered")
 // chapters and transcripts go first, then the topic and home pages, then
 // the Atom feed and the sitemap, and the podcast feed last. Only then are
 // the pages that are no longer rendered removed: by then nothing names them.
-func (h *Handlers) upload(ctx context.Context, keys catalog.Layout, files map[string]site.File) (int, error) {
+func (h *Handlers) upload(ctx context.Context, keys catalog.Layout, files map[string]site.File) (uploaded, error) {
+	var up uploaded
 	stored, err := h.Store.List(ctx, keys.Public())
 	if err != nil {
-		return 0, err
+		return up, err
 	}
 	etags := map[string]string{}
 	for _, o := range stored {
 		etags[o.Key] = o.ETag
 	}
-	n := 0
 	for _, path := range PublishOrder(files) {
 		f := files[path]
 		key := keys.PublicKey(path)
@@ -226,29 +240,54 @@ func (h *Handlers) upload(ctx context.Context, keys catalog.Layout, files map[st
 			continue
 		}
 		if f.Unchanged {
-			return n, fmt.Errorf("%w: %s", errStale, key)
+			return up, fmt.Errorf("%w: %s", errStale, key)
+		}
+		if path == "feed.xml" && etags[key] != "" {
+			same, err := h.sameFeed(ctx, key, f.Body)
+			if err != nil {
+				return up, err
+			}
+			if same {
+				continue // only lastBuildDate moved: apps keep their 304s
+			}
 		}
 		if err := h.fence(ctx); err != nil {
-			return n, err
+			return up, err
 		}
 		put := s3.Put{ContentType: f.ContentType, CacheControl: "public, max-age=60", Status: f.Status}
 		if err := h.Store.PutBytes(ctx, key, f.Body, put); err != nil {
-			return n, err
+			return up, err
 		}
-		n++
+		up.files++
+		up.feed = up.feed || path == "feed.xml"
 	}
 	for key := range etags {
 		path, _ := keys.PublicPath(key)
 		if _, ok := files[path]; !ok && isPage(path) {
 			if err := h.fence(ctx); err != nil {
-				return n, err
+				return up, err
 			}
 			if err := h.Store.Delete(ctx, key); err != nil {
-				return n, err
+				return up, err
 			}
 		}
 	}
-	return n, nil
+	return up, nil
+}
+
+var lastBuildDate = regexp.MustCompile(`<lastBuildDate>[^<]*</lastBuildDate>`)
+
+// sameFeed reports whether the stored feed at key says what feed says,
+// but for its lastBuildDate.
+func (h *Handlers) sameFeed(ctx context.Context, key string, feed []byte) (bool, error) {
+	stored, err := h.Store.Get(ctx, key)
+	if errors.Is(err, pipeline.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(lastBuildDate.ReplaceAll(stored, nil), lastBuildDate.ReplaceAll(feed, nil)), nil
 }
 
 // PublishOrder sorts the paths of a rebuild in the order they are
@@ -288,7 +327,7 @@ func publishTier(path string) int {
 
 // reportDone tells the watcher that the bundles behind live episodes are
 // published, and clears their pending marks.
-func (h *Handlers) reportDone(ctx context.Context, cat *catalog.Catalog, eps []*pipeline.Manifest) error {
+func (h *Handlers) reportDone(ctx context.Context, cat *catalog.Catalog, show *pipeline.Show, eps []*pipeline.Manifest) error {
 	for _, m := range eps {
 		if m.Pending == "" || m.State != pipeline.StatePublished {
 			continue
@@ -298,6 +337,11 @@ func (h *Handlers) reportDone(ctx context.Context, cat *catalog.Catalog, eps []*
 			return err
 		}
 		bundlesTotal.WithLabelValues("published").Inc()
+		if m.Announce != "" {
+			if err := h.emit(ctx, show, m.Announce, m, ""); err != nil {
+				return err
+			}
+		}
 		// Re-read: an ingest may have changed the manifest since the build.
 		fresh, err := cat.Manifest(ctx, m.Slug)
 		if err != nil {

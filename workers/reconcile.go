@@ -138,8 +138,8 @@ func (r *Reconciler) revive() {
 			continue
 		}
 		for _, t := range tasks {
-			if strings.Contains(t.LastErr, asynq.SkipRetry.Error()) {
-				continue
+			if strings.Contains(t.LastErr, asynq.SkipRetry.Error()) || t.Type == TypeNotifyPing || t.Type == TypeWebhook {
+				continue // a payload that cannot work; a target given up on after its tries
 			}
 			if err := r.Inspector.RunTask(q, t.ID); err != nil {
 				continue // another worker revived it first

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +33,9 @@ func NewMux(h *Handlers) *asynq.ServeMux {
 	mux.HandleFunc(TypeEpisodeUnpublish, h.Unpublish)
 	mux.HandleFunc(TypeEpisodeRepublish, h.Republish)
 	mux.HandleFunc(TypeEpisodeDelete, h.Delete)
+	mux.HandleFunc(TypeFeedNotify, h.FeedNotify)
+	mux.HandleFunc(TypeNotifyPing, h.Ping)
+	mux.HandleFunc(TypeWebhook, h.Webhook)
 	return mux
 }
 
@@ -127,6 +131,10 @@ func aggregate(group string, tasks []*asynq.Task) *asynq.Task {
 	if group == networkGroup {
 		data, _ := json.Marshal(p)
 		return asynq.NewTask(TypeNetworkRebuild, data, asynq.MaxRetry(maxRetry))
+	}
+	if show, ok := strings.CutPrefix(group, "notify:"); ok {
+		data, _ := json.Marshal(NotifyPayload{Show: show})
+		return asynq.NewTask(TypeFeedNotify, data, asynq.MaxRetry(maxRetry))
 	}
 	for _, t := range tasks {
 		var one RebuildPayload

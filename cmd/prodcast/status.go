@@ -52,6 +52,7 @@ func (m *Main) runStatus(ctx context.Context, args []string) error {
 		printEpisodes(w, sh.label(len(st.shows)), sh.eps)
 		printWarnings(w, sh.eps)
 	}
+	st.printNotifications(ctx)
 	return st.printFailures(ctx)
 }
 

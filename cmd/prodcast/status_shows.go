@@ -15,6 +15,7 @@ import (
 	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/site"
 	"github.com/prodcast/prodcast/pipeline/watch"
+	"github.com/prodcast/prodcast/workers"
 )
 
 // statusShow is one show as `prodcast status` sees it: its folder, its
@@ -188,4 +189,47 @@ func (v *statusView) showNames() []string {
 		}
 	}
 	return out
+}
+
+// printNotifications shows, per show and target, the last notification:
+// when, the answer, and the next retry if it failed.
+func (v *statusView) printNotifications(ctx context.Context) {
+	if v.store == nil {
+		return
+	}
+	var lines []string
+	for _, sh := range v.shows {
+		if sh.cat == nil {
+			continue
+		}
+		objs, err := v.store.List(ctx, sh.cat.Keys.Private()+"notify/")
+		if err != nil {
+			continue
+		}
+		for _, o := range objs {
+			data, err := v.store.Get(ctx, o.Key)
+			if err != nil {
+				continue
+			}
+			var r workers.NotifyResult
+			if json.Unmarshal(data, &r) != nil {
+				continue
+			}
+			line := fmt.Sprintf("%s %s %s: %s at %s", showLabel(sh.name), r.Kind, r.URL, r.Answer, r.At.Local().Format("2006-01-02 15:04:05"))
+			switch {
+			case !r.OK && !r.NextRetry.IsZero():
+				line += fmt.Sprintf(" (try %d; next at %s)", r.Tries, r.NextRetry.Local().Format("15:04:05"))
+			case !r.OK:
+				line += fmt.Sprintf(" (given up after %d tries; the next feed change tries again)", r.Tries)
+			}
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintln(v.w, "\nNOTIFICATIONS (the last of each target)")
+	for _, l := range lines {
+		fmt.Fprintf(v.w, "  %s\n", l)
+	}
 }

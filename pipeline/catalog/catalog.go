@@ -146,7 +146,7 @@ func (c *Catalog) PutManifest(ctx context.Context, m *pipeline.Manifest) error {
 // reported. It leaves UpdatedAt as it was: nothing listeners see changed,
 // so no page, feed entry or sitemap date has to.
 func (c *Catalog) ClearPending(ctx context.Context, m *pipeline.Manifest) error {
-	m.Pending = ""
+	m.Pending, m.Announce = "", ""
 	return c.putJSON(ctx, c.Keys.ManifestKey(m.Slug), m)
 }
 
