@@ -116,6 +116,10 @@ type Manifest struct {
 	// short, off its loudness target); it is not encoded again until a new
 	// bundle brings it.
 	RefusedSHA256 string `json:"refused_sha256,omitempty"`
+	// Retired are the keys of media that a new encode replaced: removed
+	// once a rebuild has put a feed that names the new media in their
+	// place, so no old recording stays public.
+	Retired []string `json:"retired,omitempty"`
 	// Announce is the event (episode.published or episode.updated) sent to
 	// the show's webhooks when the rebuild reports the pending bundle.
 	Announce string `json:"announce,omitempty"`

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -228,6 +229,7 @@ func (h *Handlers) publishOutputs(ctx context.Context, show *pipeline.Show, m *p
 		return err
 	}
 	mp3.ChaptersSHA = pipeline.ChaptersHash(m.Chapters)
+	old := m.Media()
 	m.MP3, m.Alternates = mp3, nil
 	for _, x := range job.Extra {
 		ct, ext := "audio/mp4", ".m4a"
@@ -239,6 +241,15 @@ func (h *Handlers) publishOutputs(ctx context.Context, show *pipeline.Show, m *p
 			return err
 		}
 		m.Alternates = append(m.Alternates, *media)
+	}
+	keep := map[string]bool{}
+	for _, media := range m.Media() {
+		keep[media.Key] = true
+	}
+	for _, media := range old {
+		if !keep[media.Key] && !slices.Contains(m.Retired, media.Key) {
+			m.Retired = append(m.Retired, media.Key)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/hibiken/asynq"
 
@@ -66,6 +67,11 @@ func (h *Handlers) Delete(ctx context.Context, t *asynq.Task) error {
 				keys = append(keys, media.Key, cat.Keys.StagedKey(media.Key))
 			}
 		}
+		for _, key := range m.Retired {
+			if cat.Keys.IsPublic(key) {
+				keys = append(keys, key, cat.Keys.StagedKey(key))
+			}
+		}
 		for _, key := range keys {
 			if key == "" {
 				continue
@@ -114,6 +120,40 @@ func (h *Handlers) change(ctx context.Context, t *asynq.Task, verb string, apply
 		}
 	}
 	return h.enqueue(ctx)(NewRebuildTask(p.Show, verb+" "+p.Slug))
+}
+
+// retireMedia removes the media that new encodes replaced, now that the
+// feed names the new ones, and clears the record of them. It keeps the
+// manifest's UpdatedAt: nothing listeners see changed.
+func (h *Handlers) retireMedia(ctx context.Context, cat *catalog.Catalog, eps []*pipeline.Manifest) error {
+	for _, m := range eps {
+		if len(m.Retired) == 0 || m.State != pipeline.StatePublished {
+			continue // a scheduled episode's old media goes once its new version is live
+		}
+		for _, key := range m.Retired {
+			if !cat.Keys.IsPublic(key) {
+				continue
+			}
+			if err := h.fence(ctx); err != nil {
+				return err
+			}
+			for _, k := range []string{key, cat.Keys.StagedKey(key)} {
+				if err := h.Store.Delete(ctx, k); err != nil {
+					return err
+				}
+			}
+			h.Log.Info("replaced media removed", "show", cat.ShowName(), "episode", m.Slug, "key", key)
+		}
+		fresh, err := cat.Manifest(ctx, m.Slug)
+		if err != nil {
+			return err
+		}
+		fresh.Retired = slices.DeleteFunc(fresh.Retired, func(k string) bool { return slices.Contains(m.Retired, k) })
+		if err := cat.Keep(ctx, fresh); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // withdrawMedia moves the media of withdrawn episodes out of public/ to

@@ -96,12 +96,17 @@ func (h *Handlers) release(ctx context.Context, layout catalog.Layout, m *pipeli
 		if !layout.IsPublic(key) {
 			continue // an imported episode's media, linked where it is
 		}
+		staged := layout.StagedKey(key)
 		if _, err := h.Store.Stat(ctx, key); err == nil {
+			// Public already (art another episode published first): a
+			// staged copy is left over, and must not pile up.
+			if err := h.Store.Delete(ctx, staged); err != nil {
+				return err
+			}
 			continue
 		} else if !errors.Is(err, pipeline.ErrNotFound) {
 			return err
 		}
-		staged := layout.StagedKey(key)
 		if err := h.Store.Copy(ctx, staged, key); err != nil {
 			if errors.Is(err, pipeline.ErrNotFound) {
 				return fmt.Errorf("%q is neither public nor staged; encode the episode again (prodcast status says how): %w", key, err)

@@ -106,6 +106,9 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	if err := h.withdrawMedia(ctx, cat.Keys, eps); err != nil {
 		return err
 	}
+	if err := h.retireMedia(ctx, cat, eps); err != nil {
+		return err
+	}
 	if err := h.reportDone(ctx, cat, show, eps); err != nil {
 		return err
 	}

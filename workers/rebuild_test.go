@@ -315,3 +315,59 @@ func TestReconcile(t *testing.T) {
 		t.Errorf("reconcile sent\n%v\nwant\n%v", got, want)
 	}
 }
+
+// TestRetiredMedia guards issue 11: media a new encode replaced is removed
+// once the feed names the new one, and a scheduled episode's old media
+// waits until its new version is live.
+func TestRetiredMedia(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	mustShow(t, st, "", "ep")
+	cat := catalog.New(st)
+	old := cat.Keys.MediaKey("ep", strings.Repeat("0", 64), ".mp3")
+	st.PutBytes(ctx, old, []byte("old"), pipeline.Put{})
+	m, _ := cat.Manifest(ctx, "ep")
+	m.Retired = []string{old}
+	cat.PutManifest(ctx, m)
+	h := mustHandlers(st, &queue{}, &memLocker{})
+	if err := h.Rebuild(ctx, rebuildTask(t, "")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Stat(ctx, old); !errors.Is(err, pipeline.ErrNotFound) {
+		t.Error("the replaced media is still public")
+	}
+	writes := st.Writes()
+	if slices.Index(writes, "delete "+old) < slices.Index(writes, "put public/feed.xml") {
+		t.Errorf("the old media went before the feed that no longer names it: %v", writes)
+	}
+	if m, _ := cat.Manifest(ctx, "ep"); len(m.Retired) != 0 {
+		t.Errorf("the manifest still lists %v", m.Retired)
+	}
+}
+
+func TestGarbage(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	mustShow(t, st, "alpha", "ep") // its media is referenced
+	keys := catalog.Layout{Show: "alpha"}
+	orphan := keys.MediaKey("gone", strings.Repeat("1", 64), ".mp3")
+	staged := keys.StagedKey(keys.MediaKey("gone", strings.Repeat("2", 64), ".mp3"))
+	st.PutBytes(ctx, orphan, []byte("x"), pipeline.Put{})
+	st.PutBytes(ctx, staged, []byte("y"), pipeline.Put{})
+	later := time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC) // memstore's clock starts on 1 January
+	got, err := Garbage(ctx, st, "alpha", later, GCGrace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range got {
+		names = append(names, o.Key)
+	}
+	slices.Sort(names)
+	if want := []string{staged, orphan}; !slices.Equal(names, want) {
+		t.Errorf("garbage %v, want %v", names, want)
+	}
+	if got, _ := Garbage(ctx, st, "alpha", time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC), GCGrace); len(got) != 0 {
+		t.Errorf("objects younger than the grace period were taken: %v", got)
+	}
+}

@@ -36,6 +36,7 @@ func NewMux(h *Handlers) *asynq.ServeMux {
 	mux.HandleFunc(TypeFeedNotify, h.FeedNotify)
 	mux.HandleFunc(TypeNotifyPing, h.Ping)
 	mux.HandleFunc(TypeWebhook, h.Webhook)
+	mux.HandleFunc(TypeSiteGC, h.GC)
 	return mux
 }
 
@@ -100,6 +101,17 @@ func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerC
 	recDone := make(chan struct{})
 	go func() { rec.Run(recCtx); close(recDone) }()
 	defer func() { stopRec(); <-recDone }()
+	sched := asynq.NewScheduler(redis, &asynq.SchedulerOpts{Location: time.UTC, Logger: base.Logger, LogLevel: asynq.WarnLevel})
+	if gc, err := NewGCTask(GCPayload{All: true}); err == nil {
+		if _, err := sched.Register("@daily", gc, asynq.Unique(23*time.Hour)); err != nil {
+			h.Log.Warn("cannot schedule the daily sweep", "err", err)
+		}
+	}
+	if err := sched.Start(); err != nil {
+		h.Log.Warn("cannot start the scheduler; the daily sweep will not run", "err", err)
+	} else {
+		defer sched.Shutdown()
+	}
 	mux := NewMux(h)
 	mux.Use(count)
 	if err := srv.Start(mux); err != nil {

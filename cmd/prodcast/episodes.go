@@ -113,3 +113,38 @@ func (m *Main) showCatalog(ctx context.Context, needRedis bool) (*catalog.Catalo
 	}
 	return catalog.ForShow(svc.store, show), svc, nil
 }
+
+// runGC sweeps a show's unreferenced media: --dry-run lists it, else a
+// site:gc task removes it.
+func (m *Main) runGC(ctx context.Context, args []string) error {
+	cat, svc, err := m.showCatalog(ctx, !m.dryRun)
+	if err != nil {
+		return err
+	}
+	garbage, err := workers.Garbage(ctx, svc.store, cat.ShowName(), time.Now(), workers.GCGrace)
+	if err != nil {
+		return err
+	}
+	var bytes int64
+	for _, o := range garbage {
+		bytes += o.Size
+		fmt.Fprintf(m.Stdout, "%s  %d bytes  %s\n", o.Key, o.Size, o.LastModified.Format(time.RFC3339))
+	}
+	if m.dryRun {
+		fmt.Fprintf(m.Stdout, "%d objects, %d bytes, would be removed from %s (unreferenced for %s or more)\n",
+			len(garbage), bytes, showLabel(cat.ShowName()), workers.GCGrace)
+		return nil
+	}
+	q := workers.NewClient(svc.redis)
+	defer q.Close()
+	t, err := workers.NewGCTask(workers.GCPayload{Show: cat.ShowName()})
+	if err != nil {
+		return err
+	}
+	if _, err := q.Asynq().EnqueueContext(ctx, t); err != nil {
+		return fmt.Errorf("cannot queue the sweep: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "sweep of %s queued: %d objects, %d bytes, unreferenced for %s or more\n",
+		showLabel(cat.ShowName()), len(garbage), bytes, workers.GCGrace)
+	return nil
+}

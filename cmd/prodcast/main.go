@@ -39,6 +39,7 @@ type Main struct {
 	keepMediaURLs bool // import --keep-media-urls
 	jsonOut       bool // episodes --json
 	yes           bool // delete --yes
+	dryRun        bool // gc --dry-run
 }
 
 // NewMain returns a Main writing to the process's stdout and stderr.
@@ -98,6 +99,9 @@ var commands = []command{
 	{"delete", "delete an episode for good (--yes): media and original recording; its GUID is kept for its slug",
 		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runLifecycle(nil, workers.TypeEpisodeDelete)},
+	{"gc", "remove media no episode references any more, after a day's grace (--dry-run lists it); runs daily by itself",
+		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		(*Main).runGC},
 	{"validate", "check a podcast feed (a URL or a file) against prodcast's rule table",
 		[]string{"log-level"},
 		(*Main).runValidate},
@@ -129,6 +133,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			fs.BoolVar(&m.jsonOut, "json", false, "print a JSON array (slug, state, guid, title, publish_at, duration_seconds)")
 		case "delete":
 			fs.BoolVar(&m.yes, "yes", false, "yes, remove the media and the original recording for good")
+		case "gc":
+			fs.BoolVar(&m.dryRun, "dry-run", false, "list what would be removed, and remove nothing")
 		}
 		fs.Usage = func() {
 			fmt.Fprintf(m.Stderr, "usage: prodcast %s [flags]%s\n\n%s.\n\nflags:\n", c.name, argsHint(c.name), c.summary)
@@ -183,6 +189,8 @@ func argsHint(name string) string {
 		return " [--show NAME] SLUG"
 	case "delete":
 		return " [--show NAME] --yes SLUG"
+	case "gc":
+		return " [--show NAME] [--dry-run]"
 	}
 	return ""
 }

@@ -150,6 +150,12 @@ func (c *Catalog) ClearPending(ctx context.Context, m *pipeline.Manifest) error 
 	return c.putJSON(ctx, c.Keys.ManifestKey(m.Slug), m)
 }
 
+// Keep writes a manifest without stamping UpdatedAt: for bookkeeping that
+// changes nothing listeners see (media removed that no feed names).
+func (c *Catalog) Keep(ctx context.Context, m *pipeline.Manifest) error {
+	return c.putJSON(ctx, c.Keys.ManifestKey(m.Slug), m)
+}
+
 // Manifests reads every manifest, newest publication date first.
 func (c *Catalog) Manifests(ctx context.Context) ([]*pipeline.Manifest, error) {
 	objs, err := c.st.List(ctx, c.Keys.CatalogPrefix())

@@ -1,0 +1,93 @@
+package workers
+
+import (
+	"context"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/catalog"
+)
+
+// TypeSiteGC removes media that no manifest references any more.
+const TypeSiteGC = "site:gc"
+
+// GCGrace is how long an unreferenced object is kept: CDNs and apps may
+// still be fetching it.
+const GCGrace = 24 * time.Hour
+
+// GCPayload says which show to sweep; All sweeps every show.
+type GCPayload struct {
+	Show string `json:"show,omitempty"`
+	All  bool   `json:"all,omitempty"`
+}
+
+// NewGCTask returns a sweep of one show, or of all. The daily sweep is
+// unique for a day, so the workers' schedulers queue it once.
+func NewGCTask(p GCPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	return newTask(TypeSiteGC, p, append([]asynq.Option{asynq.Queue(QueueSite), asynq.MaxRetry(maxRetry)}, opts...)...)
+}
+
+// Garbage lists a show's media and art (public or staged) that no manifest
+// and not the show's art reference, and that are older than grace.
+func Garbage(ctx context.Context, st Store, show string, now time.Time, grace time.Duration) ([]pipeline.Object, error) {
+	cat := catalog.ForShow(st, show)
+	eps, err := cat.Manifests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, m := range eps {
+		for _, media := range m.Media() {
+			used[media.Key], used[cat.Keys.StagedKey(media.Key)] = true, true
+		}
+		if m.Art != "" {
+			used[m.Art], used[cat.Keys.StagedKey(m.Art)] = true, true
+		}
+	}
+	if s, err := cat.Show(ctx, "http://placeholder.invalid"); err == nil && s.Art != "" {
+		used[s.Art] = true
+	}
+	var out []pipeline.Object
+	for _, prefix := range []string{cat.Keys.MediaPrefix(), cat.Keys.StagedKey(cat.Keys.MediaPrefix())} {
+		objs, err := st.List(ctx, prefix)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			if !used[o.Key] && now.Sub(o.LastModified) >= grace {
+				out = append(out, o)
+			}
+		}
+	}
+	return out, nil
+}
+
+// GC handles site:gc: it removes the garbage of one show or of all.
+func (h *Handlers) GC(ctx context.Context, t *asynq.Task) error {
+	var p GCPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	shows := []string{p.Show}
+	if p.All {
+		var err error
+		if shows, err = catalog.Shows(ctx, h.Store); err != nil {
+			return err
+		}
+	}
+	for _, show := range shows {
+		garbage, err := Garbage(ctx, h.Store, show, h.now(), GCGrace)
+		if err != nil {
+			return err
+		}
+		for _, o := range garbage {
+			if err := h.Store.Delete(ctx, o.Key); err != nil {
+				return err
+			}
+			h.Log.Info("unreferenced object removed", "show", show, "key", o.Key, "bytes", o.Size)
+		}
+	}
+	return nil
+}
