@@ -46,9 +46,9 @@ type channel struct {
 	Podping *podping `xml:"podcast:podping,omitempty"`
 	IType   string   `xml:"itunes:type,omitempty"`
 	PGUID   string   `xml:"podcast:guid,omitempty"`
-	Locked *locked  `xml:"podcast:locked,omitempty"`
-	Fund   *funding `xml:"podcast:funding,omitempty"`
-	Items  []*item  `xml:"item"`
+	Locked  *locked  `xml:"podcast:locked,omitempty"`
+	Fund    *funding `xml:"podcast:funding,omitempty"`
+	Items   []*item  `xml:"item"`
 }
 
 type podping struct {
