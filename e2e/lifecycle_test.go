@@ -32,6 +32,23 @@ func episodesJSON(t *testing.T, env []string, data string) map[string][2]string 
 	return got
 }
 
+// encodesDone reads, from `prodcast status`, how many tasks the root
+// show's encode queue has done today.
+func encodesDone(t *testing.T, env []string, data string) string {
+	t.Helper()
+	out, err := Run(t, env, "status", "--data", data)
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 7 && f[0] == "encode" {
+			return f[6]
+		}
+	}
+	t.Fatalf("status shows no encode queue:\n%s", out)
+	return ""
+}
+
 // TestLifecycle runs an episode's life on `prodcast up`: published,
 // unpublished (out of the feed, its page 410, its media gone), republished
 // (same GUID, same enclosure URL), deleted, and dropped again (same GUID).
@@ -55,6 +72,7 @@ func TestLifecycle(t *testing.T) {
 	t.Run("NotesOnly", func(t *testing.T) {
 		sg, sm := itemBy(f, "An episode that stays")
 		encodes := strings.Count(up.Output(), "episode encoded")
+		queued := encodesDone(t, env, data)
 		fix := filepath.Join(t.TempDir(), "stays-fix")
 		MustWrite(t, filepath.Join(fix, "episode.md"), "---\ntitle: An episode that stays, fixed\nslug: stays\ntags: [async]\n---\nFixed notes.\n")
 		MustWrite(t, filepath.Join(fix, "chapters.txt"), "00:00:00 Start\n00:00:02 Fixed chapter\n")
@@ -68,6 +86,9 @@ func TestLifecycle(t *testing.T) {
 		}
 		if n := strings.Count(up.Output(), "episode encoded"); n != encodes || !strings.Contains(up.Output(), "not encoding") {
 			t.Errorf("a drop without a recording ran an encode (%d encodes, were %d)", n, encodes)
+		}
+		if n := encodesDone(t, env, data); n != queued {
+			t.Errorf("the encode queue's history went from %s to %s tasks done", queued, n)
 		}
 	})
 

@@ -213,3 +213,29 @@ func TestParsersAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildNotify guards issue 11: the feed names its WebSub hubs and says
+// it uses podping; without a notify: block, a public https show names the
+// public hub and a private one names none.
+func TestBuildNotify(t *testing.T) {
+	show := testShow()
+	show.Notify = &pipeline.Notify{WebSubHubs: []string{"https://hub.example.com/?a=1&b=2"}, PodpingToken: "t"}
+	xml, err := feeds.Build(show, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<atom:link rel="hub" href="https://hub.example.com/?a=1&amp;b=2"></atom:link>`,
+		`<podcast:podping usesPodping="true"></podcast:podping>`, `rel="self"`} {
+		if !strings.Contains(string(xml), want) {
+			t.Errorf("the feed lacks %s", want)
+		}
+	}
+	if ps := feeds.Validate(xml); feeds.HasErrors(ps) {
+		t.Errorf("the feed breaks rules: %v", ps)
+	}
+	show.Notify, show.BaseURL = nil, "http://192.168.1.5:8080"
+	xml, _ = feeds.Build(show, nil, now)
+	if strings.Contains(string(xml), `rel="hub"`) {
+		t.Error("a show on a private address names a public hub")
+	}
+}
