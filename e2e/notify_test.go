@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -110,7 +112,7 @@ func TestNotify(t *testing.T) {
 		t.Errorf("three bundles dropped together gave %d pubnotify pings; notifications are not debounced", len(pn)-1)
 	}
 	WaitFor(t, 30*time.Second, "three webhook events", func() bool { return len(rec.at("/hook")) >= 3 })
-	for _, r := range rec.at("/hook") {
+	for _, r := range rec.at("/hook")[:3] {
 		if r.Signature != workers.Sign("s3cret", r.Body) {
 			t.Errorf("webhook signature %q does not verify", r.Signature)
 		}
@@ -127,6 +129,28 @@ func TestNotify(t *testing.T) {
 			t.Errorf("webhook event: %s", r.Body)
 		}
 	}
+	// Refusals, by the watcher at the door and by a worker, are events too.
+	must(t, os.MkdirAll(filepath.Join(env.Data, "drop", "empty-folder"), 0o755))
+	bad := filepath.Join(t.TempDir(), "no-title")
+	MustWrite(t, filepath.Join(bad, "episode.md"), "---\nslug: x\n---\n")
+	MustSpeechWAV(t, filepath.Join(bad, "a.wav"), 2, 1)
+	MoveIn(t, env.Data, bad)
+	WaitFor(t, 60*time.Second, "two bundle.failed events", func() bool {
+		n := 0
+		for _, r := range rec.at("/hook") {
+			if strings.Contains(string(r.Body), `"event":"bundle.failed"`) {
+				n++
+			}
+		}
+		return n == 2
+	})
+	for _, r := range rec.at("/hook") {
+		if strings.Contains(string(r.Body), `"event":"bundle.failed"`) &&
+			!strings.Contains(string(r.Body), "is empty") && !strings.Contains(string(r.Body), `has no \"title\"`) {
+			t.Errorf("a bundle.failed event does not carry the ERROR.txt text: %s", r.Body)
+		}
+	}
+
 	out, err := Run(t, env.Vars(), "status")
 	if err != nil || !strings.Contains(out, "NOTIFICATIONS") || !strings.Contains(out, "websub "+srv.URL+"/hub: 204 No Content") {
 		t.Errorf("status does not show the last notifications: %v\n%s", err, out)

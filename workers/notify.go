@@ -32,7 +32,41 @@ const (
 	TypeNotifyPing = "notify:ping"
 	// TypeWebhook delivers one episode event to one webhook.
 	TypeWebhook = "webhook:deliver"
+	// TypeBundleRefused reports a bundle the watcher refused at the door,
+	// for the show's webhooks.
+	TypeBundleRefused = "bundle:refused"
 )
+
+// RefusedPayload is a bundle the watcher refused.
+type RefusedPayload struct {
+	Show    string `json:"show,omitempty"`
+	Bundle  string `json:"bundle"`
+	Problem string `json:"problem"`
+	Fix     string `json:"fix,omitempty"`
+}
+
+// Refused reports a bundle the watcher refused, for the show's webhooks.
+func (c *Client) Refused(ctx context.Context, show, name, problem, fix string) error {
+	t, err := newTask(TypeBundleRefused, RefusedPayload{Show: show, Bundle: name, Problem: problem, Fix: fix},
+		asynq.Queue(QueueSite), asynq.MaxRetry(notifyTries))
+	if err != nil {
+		return err
+	}
+	return enqueue(ctx, c.asynq, t)
+}
+
+// BundleRefused handles bundle:refused: a bundle.failed event.
+func (h *Handlers) BundleRefused(ctx context.Context, t *asynq.Task) error {
+	var p RefusedPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	show, err := h.Show(ctx, p.Show)
+	if err != nil {
+		return err
+	}
+	return h.emit(ctx, show, "bundle.failed", &pipeline.Manifest{Meta: pipeline.Meta{Title: p.Bundle}}, p.Problem+"\nHow to fix it: "+p.Fix)
+}
 
 // notifyTries is how often a target is tried before it is given up on
 // (about an hour with the backoff); a target never holds up a publish.

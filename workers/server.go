@@ -37,6 +37,7 @@ func NewMux(h *Handlers) *asynq.ServeMux {
 	mux.HandleFunc(TypeNotifyPing, h.Ping)
 	mux.HandleFunc(TypeWebhook, h.Webhook)
 	mux.HandleFunc(TypeSiteGC, h.GC)
+	mux.HandleFunc(TypeBundleRefused, h.BundleRefused)
 	return mux
 }
 

@@ -121,6 +121,10 @@ func (w *Watcher) refuse(ctx context.Context, name string, cause error) {
 	if err := w.finish(ctx, name, &claimFile{}, res); err != nil {
 		w.Log.Error("cannot move refused bundle to failed/", "bundle", name, "err", err)
 	}
+	// The show's webhooks hear of it as of a refusal by the workers.
+	if err := w.Queue.Refused(ctx, w.Show, name, res.Problem, res.Fix); err != nil {
+		w.Log.Warn("cannot tell the workers of a refused bundle; its webhooks are not called", "bundle", name, "err", err)
+	}
 }
 
 // cleanClaims removes claim files whose bundle is no longer in processing/

@@ -28,6 +28,9 @@ type Queue interface {
 	EnsureIngest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) (bool, error)
 	// Rebuild asks for a show's feed and pages to be rebuilt.
 	Rebuild(ctx context.Context, show string, full bool) error
+	// Refused reports a bundle the watcher refused at the door, for the
+	// show's webhooks.
+	Refused(ctx context.Context, show, name, problem, fix string) error
 }
 
 // Watcher watches the folder of one show.

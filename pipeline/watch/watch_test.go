@@ -24,6 +24,7 @@ type queue struct {
 	ingested []string // "show/name"
 	ensured  []string
 	rebuilds []string
+	refused  []string
 	missing  bool // EnsureIngest finds no task, as after a wiped Redis
 }
 
@@ -39,6 +40,13 @@ func (q *queue) EnsureIngest(ctx context.Context, show, id, name string, files [
 	defer q.mu.Unlock()
 	q.ensured = append(q.ensured, show+"/"+name)
 	return q.missing, nil
+}
+
+func (q *queue) Refused(ctx context.Context, show, name, problem, fix string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.refused = append(q.refused, show+"/"+name)
+	return nil
 }
 
 func (q *queue) Rebuild(ctx context.Context, show string, full bool) error {
@@ -131,6 +139,9 @@ func TestWatcher(t *testing.T) {
 		}
 		if text, err := os.ReadFile(filepath.Join(w.Dir, "failed", "empty", "ERROR.txt")); err != nil || !strings.Contains(string(text), "is empty") {
 			t.Errorf("ERROR.txt: %v %s", err, text)
+		}
+		if !slices.Equal(q.refused, []string{"/empty"}) {
+			t.Errorf("refusals reported: %v", q.refused)
 		}
 	})
 	t.Run("OK/PartialKeepsWaiting", func(t *testing.T) {
