@@ -104,7 +104,7 @@ func (m *Main) linkMedia(ctx context.Context, cat *catalog.Catalog, it feeds.Imp
 		if err != nil {
 			return err
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := feedClient.Do(req)
 		if err != nil {
 			return fmt.Errorf("the feed gives no length and HEAD %s fails: %w", it.MediaURL, err)
 		}
@@ -138,7 +138,7 @@ func (m *Main) copyMedia(ctx context.Context, st *s3.Store, cat *catalog.Catalog
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := mediaClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot download %s: %w", it.MediaURL, err)
 	}

@@ -135,6 +135,15 @@ func (m *Main) runValidate(ctx context.Context, args []string) error {
 	return nil
 }
 
+// feedClient fetches feeds and asks servers for a file's length: every
+// call has a timeout. mediaClient downloads recordings, which may be large:
+// it waits at most a minute for an answer and two hours in all.
+var (
+	feedClient  = &http.Client{Timeout: 30 * time.Second}
+	mediaClient = &http.Client{Timeout: 2 * time.Hour, Transport: &http.Transport{
+		Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: time.Minute, TLSHandshakeTimeout: 15 * time.Second}}
+)
+
 func readFeed(ctx context.Context, src string) ([]byte, error) {
 	if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
 		data, err := os.ReadFile(src)
@@ -147,7 +156,7 @@ func readFeed(ctx context.Context, src string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := feedClient.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("cannot fetch feed: %w", err)
 	}
