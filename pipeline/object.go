@@ -13,14 +13,16 @@ type Object struct {
 	ContentType  string
 	CacheControl string
 	LastModified time.Time
-	Status       int // the HTTP status to serve it with; 0 is 200
+	Status       int     // the HTTP status to serve it with; 0 is 200
+	Duration     float64 // seconds of audio, for media; 0 if unknown
 }
 
 // Put holds the headers stored with an object.
 type Put struct {
 	ContentType  string
 	CacheControl string
-	Status       int // the HTTP status to serve it with, if not 200 (410 for a withdrawn episode's page)
+	Status       int     // the HTTP status to serve it with, if not 200 (410 for a withdrawn episode's page)
+	Duration     float64 // seconds of audio, for media: the listener counts need the average bitrate
 }
 
 // Reader is an open object: it reads, seeks and closes.

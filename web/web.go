@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/prodcast/prodcast/analytics"
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/s3"
@@ -43,6 +45,10 @@ type Config struct {
 	AdminUser     string             // default "admin"
 	AdminPassword string             // /admin/ is off while empty
 	Log           *slog.Logger
+	// Counter counts downloads of episode audio; nil counts nothing.
+	Counter *analytics.Counter
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 }
 
 var requests = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -178,6 +184,7 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 	}
 	http.ServeContent(rec, r, path.Base(key), info.LastModified, content)
 	requests.WithLabelValues(route(p), strconv.Itoa(rec.code)).Inc()
+	s.count(r, key, info, rec.code, rec.n)
 }
 
 // compressible reports whether a content type is text worth gzipping;
@@ -252,6 +259,13 @@ func route(p string) string {
 type statusRecorder struct {
 	http.ResponseWriter
 	code int
+	n    int64 // body bytes written
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(b)
+	r.n += int64(n)
+	return n, err
 }
 
 func (r *statusRecorder) WriteHeader(code int) {

@@ -345,7 +345,7 @@ func (h *Handlers) publishMedia(ctx context.Context, show *pipeline.Show, m *pip
 	}
 	keys := h.Catalog(show.Name).Keys
 	key := keys.MediaKey(m.Slug, sum, ext)
-	put := s3.Put{ContentType: contentType, CacheControl: "public, max-age=31536000, immutable"}
+	put := s3.Put{ContentType: contentType, CacheControl: "public, max-age=31536000, immutable", Duration: info.Duration}
 	if err := h.putMedia(ctx, keys, m, key, path, size, put); err != nil {
 		return nil, err
 	}

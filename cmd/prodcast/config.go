@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,6 +35,11 @@ type Config struct {
 	LogLevel      string        // PRODCAST_LOG_LEVEL, --log-level
 	MetricsListen string        // PRODCAST_METRICS_LISTEN, --metrics-listen: worker and watch
 	Show          string        // PRODCAST_SHOW, --show: the show a command acts on
+	// TrustedProxies is PRODCAST_TRUSTED_PROXIES, --trusted-proxies: the
+	// CIDRs of the proxies whose X-Forwarded-For serve believes.
+	TrustedProxies string
+
+	trustedProxies []netip.Prefix
 
 	// ShutdownTimeout is how long running tasks may finish on stop before
 	// they are put back in the queue: PRODCAST_SHUTDOWN_TIMEOUT.
@@ -79,6 +85,7 @@ func (c *Config) settings() []setting {
 		{name: "admin-password", usage: "password for /admin/ (user admin); the dashboard is off if empty", str: &c.AdminPassword},
 		{name: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{name: "metrics-listen", usage: "worker, watch: address to serve Prometheus /metrics on, e.g. 0.0.0.0:9090 (off if empty)", str: &c.MetricsListen},
+		{name: "trusted-proxies", usage: "serve, up: comma-separated CIDRs of proxies or load balancers whose X-Forwarded-For is believed for listener numbers", str: &c.TrustedProxies},
 		{name: "show", usage: "the show to act on: a folder under shows/ (default: the root show, or the only show)", str: &c.Show},
 		{name: "shutdown-timeout", usage: "how long running tasks may finish on stop before they go back to the queue", dur: &c.ShutdownTimeout},
 	}
@@ -173,6 +180,17 @@ func (c *Config) Validate() error {
 	}
 	if c.S3Bucket == "" {
 		return fmt.Errorf("--s3-bucket must not be empty")
+	}
+	c.trustedProxies = nil
+	for _, cidr := range strings.Split(c.TrustedProxies, ",") {
+		if cidr = strings.TrimSpace(cidr); cidr == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			return fmt.Errorf("--trusted-proxies %q is not a CIDR such as 10.0.0.0/8 or 127.0.0.1/32", cidr)
+		}
+		c.trustedProxies = append(c.trustedProxies, p)
 	}
 	return nil
 }

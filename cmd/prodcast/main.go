@@ -36,10 +36,12 @@ type Main struct {
 	Config         Config
 	closers        []func() error
 
-	keepMediaURLs bool // import --keep-media-urls
-	jsonOut       bool // episodes --json
-	yes           bool // delete --yes
-	dryRun        bool // gc --dry-run
+	keepMediaURLs bool   // import --keep-media-urls
+	jsonOut       bool   // episodes --json
+	yes           bool   // delete --yes
+	dryRun        bool   // gc --dry-run
+	episode       string // stats --episode
+	days          int    // stats --days
 }
 
 // NewMain returns a Main writing to the process's stdout and stderr.
@@ -67,7 +69,7 @@ type command struct {
 
 var commands = []command{
 	{"up", "run everything in one process: watcher, workers, web server (embedded Redis and S3 unless configured)",
-		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "concurrency", "admin-password", "log-level", "shutdown-timeout"},
+		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "concurrency", "admin-password", "log-level", "shutdown-timeout", "trusted-proxies"},
 		(*Main).runUp},
 	{"worker", "process queued tasks (needs PRODCAST_REDIS_URL and PRODCAST_S3_*)",
 		[]string{"base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "concurrency", "log-level", "shutdown-timeout"},
@@ -76,7 +78,7 @@ var commands = []command{
 		[]string{"data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "log-level"},
 		(*Main).runWatch},
 	{"serve", "serve the feed, the blog and the media from the bucket",
-		[]string{"listen", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "admin-password", "log-level"},
+		[]string{"listen", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "admin-password", "log-level", "trusted-proxies"},
 		(*Main).runServe},
 	{"status", "show queues, episodes and failures, and what to do about each",
 		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
@@ -99,6 +101,9 @@ var commands = []command{
 	{"delete", "delete an episode for good (--yes): media and original recording; its GUID is kept for its slug",
 		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runLifecycle(nil, workers.TypeEpisodeDelete)},
+	{"stats", "listener numbers per episode: downloads (IAB rules), first 7 and 30 days, by day, by app and device (--json for scripts)",
+		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		(*Main).runStats},
 	{"gc", "remove media no episode references any more, after a day's grace (--dry-run lists it); runs daily by itself",
 		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runGC},
@@ -135,6 +140,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			fs.BoolVar(&m.yes, "yes", false, "yes, remove the media and the original recording for good")
 		case "gc":
 			fs.BoolVar(&m.dryRun, "dry-run", false, "list what would be removed, and remove nothing")
+		case "stats":
+			fs.BoolVar(&m.jsonOut, "json", false, `print {"episodes": [{"show", "slug", "downloads", "first_7_days", "first_30_days", "by_app", "by_device", "by_day"}]}`)
+			fs.StringVar(&m.episode, "episode", "", "only this episode (its slug)")
+			fs.IntVar(&m.days, "days", 90, "how many days back to count")
 		}
 		fs.Usage = func() {
 			fmt.Fprintf(m.Stderr, "usage: prodcast %s [flags]%s\n\n%s.\n\nflags:\n", c.name, argsHint(c.name), c.summary)
@@ -191,6 +200,8 @@ func argsHint(name string) string {
 		return " [--show NAME] --yes SLUG"
 	case "gc":
 		return " [--show NAME] [--dry-run]"
+	case "stats":
+		return " [--show NAME] [--episode SLUG] [--days N] [--json]"
 	}
 	return ""
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/prodcast/prodcast/analytics"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
 	"github.com/prodcast/prodcast/pipeline/watch"
@@ -154,12 +155,27 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 }
 
 func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error {
+	log := slog.Default().With("role", "serve")
+	var counter *analytics.Counter
+	if svc.redis != nil {
+		rdb := svc.redis.MakeRedisClient().(redis.UniversalClient)
+		defer rdb.Close()
+		counter = analytics.NewCounter(rdb)
+		fctx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
+		flushed := make(chan struct{})
+		go func() { counter.FlushEvery(fctx, svc.store, time.Minute, log); close(flushed) }()
+		defer func() { stopFlush(); <-flushed }()
+	} else {
+		log.Warn("no PRODCAST_REDIS_URL: listener numbers are not counted")
+	}
 	srv := &http.Server{
 		Handler: web.New(web.Config{
-			Store:         svc.store,
-			Redis:         svc.redis,
-			AdminPassword: m.Config.AdminPassword,
-			Log:           slog.Default().With("role", "serve"),
+			Store:          svc.store,
+			Redis:          svc.redis,
+			AdminPassword:  m.Config.AdminPassword,
+			Log:            log,
+			Counter:        counter,
+			TrustedProxies: m.Config.trustedProxies,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}

@@ -98,7 +98,7 @@ func (s *Store) PutBytes(ctx context.Context, key string, data []byte, p pipelin
 	}
 	s.objects[key] = object{data: bytes.Clone(data), info: pipeline.Object{Key: key, Size: int64(len(data)),
 		ETag: hex.EncodeToString(sum[:]), ContentType: p.ContentType, CacheControl: p.CacheControl, LastModified: s.clock,
-		Status: p.Status}}
+		Status: p.Status, Duration: p.Duration}}
 	s.writes = append(s.writes, "put "+key)
 	return nil
 }
@@ -253,7 +253,8 @@ func (s *Store) Copy(ctx context.Context, src, dst string) error {
 	if !ok {
 		return notFound(src)
 	}
-	return s.PutBytes(ctx, dst, o.data, pipeline.Put{ContentType: o.info.ContentType, CacheControl: o.info.CacheControl})
+	return s.PutBytes(ctx, dst, o.data, pipeline.Put{ContentType: o.info.ContentType, CacheControl: o.info.CacheControl,
+		Status: o.info.Status, Duration: o.info.Duration})
 }
 
 // PresignGet cannot be had in memory: nothing outside the process could

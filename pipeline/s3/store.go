@@ -301,13 +301,21 @@ func putOptions(p Put) minio.PutObjectOptions {
 	if strings.HasPrefix(p.ContentType, "text/html") || p.Status != 0 {
 		o.UserMetadata = map[string]string{statusMeta: strconv.Itoa(cmp.Or(p.Status, 200))}
 	}
+	if p.Duration > 0 {
+		o.UserMetadata = map[string]string{durationMeta: strconv.FormatFloat(p.Duration, 'f', 3, 64)}
+	}
 	return o
 }
 
+// durationMeta is the user metadata that holds a media file's length.
+const durationMeta = "Prodcast-Duration"
+
 func toObject(info minio.ObjectInfo) Object {
 	status, _ := strconv.Atoi(info.Metadata.Get("X-Amz-Meta-" + statusMeta))
+	duration, _ := strconv.ParseFloat(info.Metadata.Get("X-Amz-Meta-"+durationMeta), 64)
 	return Object{
 		Status:       status,
+		Duration:     duration,
 		Key:          info.Key,
 		Size:         info.Size,
 		ETag:         strings.Trim(info.ETag, `"`),
