@@ -55,6 +55,22 @@ type podping struct {
 	UsesPodping string `xml:"usesPodping,attr"`
 }
 
+// PodcastGUID is the show's podcast:guid: UUIDv5 of its feed URL without
+// the scheme, as the namespace prescribes.
+func PodcastGUID(show *pipeline.Show) string {
+	return uuid.NewSHA1(podcastNamespaceUUID, []byte(feedHostPath(show.FeedURL()))).String()
+}
+
+// mediaURL is the URL of a media file in the feed: with OP3's prefix when
+// the show asks for it (https:// dropped, as OP3 documents; http:// kept).
+func mediaURL(show *pipeline.Show, key string) string {
+	u := show.PublicURL(key)
+	if !show.Analytics.OP3 {
+		return u
+	}
+	return "https://op3.dev/e,pg=" + PodcastGUID(show) + "/" + strings.TrimPrefix(u, "https://")
+}
+
 // hubLinks renders <atom:link rel="hub"> for each WebSub hub.
 func hubLinks(hubs []string) (string, error) {
 	var b bytes.Buffer
@@ -183,7 +199,7 @@ func Build(show *pipeline.Show, episodes []*pipeline.Manifest, now time.Time) ([
 	ch := &channel{
 		Podcast: p,
 		IType:   "episodic",
-		PGUID:   uuid.NewSHA1(podcastNamespaceUUID, []byte(feedHostPath(show.FeedURL()))).String(),
+		PGUID:   PodcastGUID(show),
 	}
 	if show.Owner.Email != "" {
 		ch.Locked = &locked{Owner: show.Owner.Email, Value: "yes"}
@@ -247,7 +263,7 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 		Description: clean(desc),
 		PubDate:     &pub,
 	}
-	pi.AddEnclosure(show.PublicURL(m.MP3.Key), podcast.MP3, m.MP3.Bytes)
+	pi.AddEnclosure(mediaURL(show, m.MP3.Key), podcast.MP3, m.MP3.Bytes)
 	pi.AddDuration(int64(m.MP3.Duration + 0.5))
 	pi.IExplicit = strconv.FormatBool(m.Explicit(show))
 	if m.Art != "" {
@@ -291,7 +307,7 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 	}
 	for _, a := range m.Alternates {
 		it.Alternates = append(it.Alternates, alternate{Type: a.ContentType, Length: a.Bytes, Bitrate: a.Bitrate,
-			Title: formatTitle(a.ContentType), Source: source{URI: show.PublicURL(a.Key)}})
+			Title: formatTitle(a.ContentType), Source: source{URI: mediaURL(show, a.Key)}})
 	}
 	if strings.TrimSpace(notes) != "" {
 		it.Encoded = &cdata{Value: clean(notes)}

@@ -239,3 +239,25 @@ func TestBuildNotify(t *testing.T) {
 		t.Error("a show on a private address names a public hub")
 	}
 }
+
+// TestBuildOP3 guards issue 12: with analytics: {op3: true}, every
+// enclosure goes through OP3's prefix and the feed still validates.
+func TestBuildOP3(t *testing.T) {
+	show := testShow()
+	show.Analytics.OP3 = true
+	ep := testEpisode("ep-1", "guid-1", now.Add(-time.Hour))
+	xml, err := feeds.Build(show, []*pipeline.Manifest{ep}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `url="https://op3.dev/e,pg=` + feeds.PodcastGUID(show) + `/pod.example.com/media/`
+	if !strings.Contains(string(xml), want) {
+		t.Errorf("the enclosure is not prefixed: want %s in\n%s", want, xml)
+	}
+	if strings.Contains(string(xml), `url="https://pod.example.com/media/`) || strings.Contains(string(xml), `uri="https://pod.example.com/media/`) {
+		t.Error("an enclosure or alternate enclosure escapes the prefix")
+	}
+	if ps := feeds.Validate(xml); feeds.HasErrors(ps) {
+		t.Errorf("the prefixed feed breaks rules: %v", ps)
+	}
+}

@@ -32,10 +32,19 @@ type Show struct {
 	// Notify says who is told when the feed changes; nil for the defaults
 	// (see Targets).
 	Notify *Notify `yaml:"notify" json:"notify,omitempty"`
+	// Analytics: op3 prefixes every enclosure with OP3's counting prefix.
+	Analytics Analytics `yaml:"analytics" json:"analytics,omitempty"`
 
 	// Art is the published show art: an object key under public/ or a URL.
 	// The watcher fills it in when it uploads the image; empty until then.
 	Art string `yaml:"-" json:"art,omitempty"`
+}
+
+// Analytics is the analytics: block of show.yaml.
+type Analytics struct {
+	// OP3 prefixes every enclosure and alternate enclosure URL with
+	// https://op3.dev/e,pg=<podcast:guid>/, so OP3 counts them too.
+	OP3 bool `yaml:"op3" json:"op3,omitempty"`
 }
 
 // Owner is who Apple and podcast directories contact about the show.
