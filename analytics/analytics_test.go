@@ -84,3 +84,23 @@ func TestRecord(t *testing.T) {
 		t.Errorf("day counts %+v %v", counts, err)
 	}
 }
+
+func TestParseLogs(t *testing.T) {
+	at := time.Date(2019, 2, 6, 0, 0, 38, 0, time.UTC)
+	s3, ok := ParseS3(`79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be awsexamplebucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 3E57427F3EXAMPLE REST.GET.OBJECT public/media/ep/a%20b.mp3 "GET /awsexamplebucket1/public/media/ep/a%20b.mp3 HTTP/1.1" 206 - 1000 5000 7 - "-" "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader awsexamplebucket1.s3.us-west-1.amazonaws.com TLSV1.2`)
+	want := LogHit{Key: "public/media/ep/a b.mp3", Method: "GET", Status: 206, Bytes: 1000, Size: 5000,
+		IP: netip.MustParseAddr("192.0.2.3"), UA: "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)", At: at}
+	if !ok || s3 != want {
+		t.Errorf("ParseS3: %+v, %v", s3, ok)
+	}
+	c, ok := ParseCombined(`2001:db8::7 - - [06/Feb/2019:00:00:38 +0000] "GET /alpha/media/ep/x.mp3?a=1 HTTP/2.0" 200 31337 "-" "-"`)
+	if !ok || c.Key != "public/alpha/media/ep/x.mp3" || c.Bytes != 31337 || c.UA != "" || c.IP.String() != "2001:db8::7" {
+		t.Errorf("ParseCombined: %+v, %v", c, ok)
+	}
+	if _, ok := ParseCombined("garbage"); ok {
+		t.Error("a line that is not a log line was read")
+	}
+	if show, slug, ok := EpisodeAudio(c.Key); !ok || show != "alpha" || slug != "ep" {
+		t.Errorf("EpisodeAudio: %q %q %v", show, slug, ok)
+	}
+}

@@ -24,8 +24,8 @@ func from(ip string) *http.Client {
 }
 
 // fetch sends one request and reads the answer whole; rng is a Range
-// header value or "".
-func fetch(t *testing.T, ip, method, url, ua, rng string) int {
+// header value or "". It returns the status and the body's length.
+func fetch(t *testing.T, ip, method, url, ua, rng string) (int, int64) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, nil)
 	req.Header.Set("User-Agent", ua)
@@ -40,8 +40,8 @@ func fetch(t *testing.T, ip, method, url, ua, rng string) int {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode
+	n, _ := io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, n
 }
 
 // TestListeners replays a script of requests, from several addresses,
@@ -104,10 +104,14 @@ func TestListeners(t *testing.T) {
 		{"127.0.0.9", "GET", shortURL, antennapod, ""},                                                      // again: no
 		{"127.0.0.10", "GET", env.URL("/media/nope/x.mp3"), antennapod, ""},                                 // 404: no
 	}
+	var logged []logLine
 	for i, s := range steps {
-		if code := fetch(t, s.ip, s.method, s.url, s.ua, s.rng); code >= 400 && i != len(steps)-1 {
+		code, n := fetch(t, s.ip, s.method, s.url, s.ua, s.rng)
+		if code >= 400 && i != len(steps)-1 {
 			t.Fatalf("step %d: %s %s answered %d", i+1, s.method, s.url, code)
 		}
+		logged = append(logged, logLine{ip: s.ip, method: s.method, path: s.url[strings.Index(s.url[len("http://"):], "/")+len("http://"):],
+			ua: s.ua, code: code, bytes: n, at: time.Now().UTC()})
 	}
 	want := map[string]map[string]int64{
 		"long-one":  {"AntennaPod": 1, "Apple Podcasts": 1},
@@ -145,6 +149,62 @@ func TestListeners(t *testing.T) {
 	if diff := cmp.Diff(want, statsByApp(t, env)); diff != "" {
 		t.Errorf("after Redis was wiped, from the bucket (-want +got):\n%s", diff)
 	}
+
+	// The same traffic, as a CDN's or the bucket's access log tells it,
+	// ingested: the same counts; ingested twice: nothing more. A request
+	// before the episode's publish time does not count.
+	logged = append(logged, logLine{ip: "127.0.0.11", method: "GET", path: longURL[len(env.URL("")):], ua: antennapod,
+		code: 200, bytes: longSize, at: time.Now().UTC().Add(-24 * time.Hour)})
+	st := env.Store(t)
+	for _, format := range []string{"combined", "s3"} {
+		t.Run("Ingest/"+format, func(t *testing.T) {
+			must(t, rdb.FlushDB(t.Context()).Err())
+			must(t, st.DeletePrefix(t.Context(), "private/stats/"))
+			file := filepath.Join(t.TempDir(), "access.log")
+			var b strings.Builder
+			for _, l := range logged {
+				b.WriteString(l.format(format, env.Bucket, longSize) + "\n")
+			}
+			MustWrite(t, file, b.String())
+			for i := range 2 {
+				out, err := Run(t, env.Vars(), "stats", "ingest", "--format", format, file)
+				if err != nil {
+					t.Fatalf("stats ingest: %v\n%s", err, out)
+				}
+				if i == 1 && !strings.Contains(out, "ingested before") {
+					t.Errorf("a second ingest of the same file: %s", out)
+				}
+				if diff := cmp.Diff(want, statsByApp(t, env)); diff != "" {
+					t.Errorf("after ingest %d (-want +got):\n%s", i+1, diff)
+				}
+			}
+		})
+	}
+}
+
+// logLine is one replayed request, to be written as an access log.
+type logLine struct {
+	ip, method, path, ua string
+	code                 int
+	bytes                int64
+	at                   time.Time
+}
+
+func (l logLine) format(format, bucket string, size int64) string {
+	ts := l.at.Format("02/Jan/2006:15:04:05 -0700")
+	if format == "combined" {
+		return fmt.Sprintf("%s - - [%s] \"%s %s HTTP/1.1\" %d %d \"-\" \"%s\"", l.ip, ts, l.method, l.path, l.code, l.bytes, l.ua)
+	}
+	op := "REST.GET.OBJECT"
+	if l.method == "HEAD" {
+		op = "REST.HEAD.OBJECT"
+	}
+	ua := l.ua
+	if ua == "" {
+		ua = "-"
+	}
+	return fmt.Sprintf("owner %s [%s] %s - REQ %s public%s \"%s /%s/public%s HTTP/1.1\" %d - %d %d 10 5 \"-\" \"%s\" -",
+		bucket, ts, l.ip, op, l.path, l.method, bucket, l.path, l.code, l.bytes, size, ua)
 }
 
 func statsByApp(t *testing.T, env *Env) map[string]map[string]int64 {

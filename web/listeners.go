@@ -13,31 +13,12 @@ import (
 
 	"github.com/prodcast/prodcast/analytics"
 	"github.com/prodcast/prodcast/pipeline"
-	"github.com/prodcast/prodcast/pipeline/catalog"
 )
 
 var downloadsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "prodcast_downloads_total",
 	Help: "Downloads counted the IAB way (a listener receiving a minute of audio, once a day), by show, episode and app.",
 }, []string{"show", "episode", "app"})
-
-// episodeAudio names the show and episode of a public key that is an
-// episode's audio (public/media/<slug>/… or public/<show>/media/<slug>/…),
-// and not art.
-func episodeAudio(key string) (show, slug string, ok bool) {
-	parts := strings.Split(strings.TrimPrefix(key, catalog.RootPublic), "/")
-	if len(parts) >= 4 && parts[1] == "media" && catalog.CheckShowName(parts[0]) == nil {
-		show, parts = parts[0], parts[1:]
-	}
-	if len(parts) != 3 || parts[0] != "media" || parts[1] == "art" {
-		return "", "", false
-	}
-	switch strings.ToLower(parts[2][strings.LastIndexByte(parts[2], '.')+1:]) {
-	case "mp3", "m4a", "opus", "ogg", "aac":
-		return show, parts[1], true
-	}
-	return "", "", false
-}
 
 // clientIP is the listener's address: the peer's, or, when the peer is a
 // trusted proxy, the last address in X-Forwarded-For that is not one.
@@ -81,7 +62,7 @@ func (s *server) count(r *http.Request, key string, info pipeline.Object, code i
 	if s.cfg.Counter == nil || r.Method != http.MethodGet || (code != http.StatusOK && code != http.StatusPartialContent) {
 		return
 	}
-	show, slug, ok := episodeAudio(key)
+	show, slug, ok := analytics.EpisodeAudio(key)
 	if !ok {
 		return
 	}

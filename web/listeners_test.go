@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http/httptest"
+
+	"github.com/prodcast/prodcast/analytics"
 	"net/netip"
 	"testing"
 )
@@ -38,7 +40,7 @@ func TestEpisodeAudio(t *testing.T) {
 		"public/episodes/ep/index.html": "",
 		"public/media/ep/abc.jpg":       "",
 	} {
-		show, slug, ok := episodeAudio(key)
+		show, slug, ok := analytics.EpisodeAudio(key)
 		got := ""
 		if ok {
 			got = show + "/" + slug

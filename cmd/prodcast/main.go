@@ -42,6 +42,7 @@ type Main struct {
 	dryRun        bool   // gc --dry-run
 	episode       string // stats --episode
 	days          int    // stats --days
+	logFormat     string // stats ingest --format
 }
 
 // NewMain returns a Main writing to the process's stdout and stderr.
@@ -144,6 +145,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			fs.BoolVar(&m.jsonOut, "json", false, `print {"episodes": [{"show", "slug", "downloads", "first_7_days", "first_30_days", "by_app", "by_device", "by_day"}]}`)
 			fs.StringVar(&m.episode, "episode", "", "only this episode (its slug)")
 			fs.IntVar(&m.days, "days", 90, "how many days back to count")
+			fs.StringVar(&m.logFormat, "format", "", "stats ingest: the logs' format, s3 (S3 server access logs, as MinIO writes too) or combined (nginx, Apache)")
 		}
 		fs.Usage = func() {
 			fmt.Fprintf(m.Stderr, "usage: prodcast %s [flags]%s\n\n%s.\n\nflags:\n", c.name, argsHint(c.name), c.summary)
@@ -201,7 +203,7 @@ func argsHint(name string) string {
 	case "gc":
 		return " [--show NAME] [--dry-run]"
 	case "stats":
-		return " [--show NAME] [--episode SLUG] [--days N] [--json]"
+		return " [--show NAME] [--episode SLUG] [--days N] [--json]\n       prodcast stats ingest [--show NAME] --format s3|combined FILE..."
 	}
 	return ""
 }

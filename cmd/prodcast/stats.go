@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -29,8 +31,15 @@ type episodeStats struct {
 	ByDay     map[string]int64 `json:"by_day"`
 }
 
-// runStats prints a show's listener numbers, per episode.
+// runStats prints a show's listener numbers, per episode; `stats ingest`
+// counts access logs.
 func (m *Main) runStats(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "ingest" {
+		return m.runIngestLogs(ctx, args[1:])
+	}
+	if len(args) > 0 {
+		return fmt.Errorf("unknown stats subcommand %q: prodcast stats [--show NAME] [--json], or prodcast stats ingest --format s3|combined FILE...", args[0])
+	}
 	cat, svc, err := m.showCatalog(ctx, true)
 	if err != nil {
 		return err
@@ -136,4 +145,48 @@ func top(m map[string]int64, n int) string {
 		parts = append(parts, fmt.Sprintf("%s %d", all[i].k, all[i].v))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// runIngestLogs counts downloads from access logs of a CDN or of the
+// bucket, with serve's rules; a file ingested before counts nothing.
+func (m *Main) runIngestLogs(ctx context.Context, files []string) error {
+	parse := map[string]func(string) (analytics.LogHit, bool){"s3": analytics.ParseS3, "combined": analytics.ParseCombined}[m.logFormat]
+	if parse == nil {
+		return fmt.Errorf("--format %q: use --format s3 (S3 server access logs) or --format combined (nginx, Apache)", m.logFormat)
+	}
+	if len(files) == 0 {
+		return errors.New("usage: prodcast stats ingest [--show NAME] --format s3|combined FILE...")
+	}
+	if err := m.resolveServices(); err != nil {
+		return err
+	}
+	svc, err := m.connect(ctx, true, true)
+	if err != nil {
+		return err
+	}
+	rdb := svc.redis.MakeRedisClient().(redis.UniversalClient)
+	defer rdb.Close()
+	g := &analytics.Ingester{Counter: analytics.NewCounter(rdb), Store: svc.store, Show: "*"}
+	if m.Config.Show != "" {
+		if g.Show, err = m.pickShow(ctx, svc.store); err != nil {
+			return err
+		}
+	}
+	for _, f := range files {
+		r, err := os.Open(f)
+		if err != nil {
+			return fmt.Errorf("cannot read the log: %w", err)
+		}
+		n, seen, err := g.Ingest(ctx, r, parse)
+		r.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		if seen {
+			fmt.Fprintf(m.Stdout, "%s: ingested before; nothing counted again\n", f)
+			continue
+		}
+		fmt.Fprintf(m.Stdout, "%s: %d downloads counted\n", f, n)
+	}
+	return nil
 }
