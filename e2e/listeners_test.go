@@ -53,7 +53,7 @@ func TestListeners(t *testing.T) {
 	env := MustShowEnv(t, "")
 	Start(t, env.Vars(), "worker")
 	Start(t, env.Vars(), "watch")
-	serveA := Start(t, env.Vars(), "serve")
+	serveA := Start(t, append(env.Vars(), "PRODCAST_ADMIN_PASSWORD=charts"), "serve")
 	other := FreeAddr(t)
 	serveB := Start(t, append(env.Vars(), "PRODCAST_LISTEN="+other), "serve")
 	long, short := filepath.Join(t.TempDir(), "long-one"), filepath.Join(t.TempDir(), "short-one")
@@ -134,6 +134,22 @@ func TestListeners(t *testing.T) {
 	_, metrics := Get(t, env.URL("/metrics"))
 	if want := `prodcast_downloads_total{app="AntennaPod",episode="long-one",show=""} 1`; !strings.Contains(string(metrics), want) {
 		t.Errorf("serve's metrics lack %s", want)
+	}
+
+	// The charts, behind the desk's login.
+	if resp, _ := Get(t, env.URL("/admin/stats")); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("/admin/stats without a login: %s", resp.Status)
+	}
+	req, _ := http.NewRequest("GET", env.URL("/admin/stats"), nil)
+	req.SetBasicAuth("admin", "charts")
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"<svg", "4 downloads", "AntennaPod", `class="median"`} {
+		if resp.StatusCode != 200 || !strings.Contains(string(page), want) {
+			t.Errorf("/admin/stats: %s, lacks %q", resp.Status, want)
+		}
 	}
 
 	// The day's counts are in the bucket too: losing Redis loses at most

@@ -164,3 +164,45 @@ printf 'prodcast status --show show-07:          %6.2f s\n' "$(echo "$t1 - $t0" 
 echo "peak RSS of up: $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$up/status)"
 kill "$up"; wait "$up" 2>/dev/null || true
 fi
+
+if want listeners; then
+echo
+echo "== listeners: /media/ Range throughput of two serve processes on up's bucket, counting (with Redis) and not (without); goal within 5%"
+command -v wrk >/dev/null || { echo "bench: wrk is missing (Debian: apt-get install wrk)" >&2; exit 1; }
+ld=$work/listeners
+listen=127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+off=127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$work/prodcast" up --data "$ld" --listen "$listen" --settle 1s >"$work/l.out" 2>"$work/l.log" &
+up=$!; pids+=($up)
+for i in $(seq 1 100); do curl -fs "http://$listen/feed.xml" >/dev/null 2>&1 && break; sleep 0.2; done
+mkdir -p "$work/lb/bench-listen"
+ffmpeg -v error -y -f lavfi -i "anoisesrc=color=pink:amplitude=0.2:d=600" -ac 1 "$work/lb/bench-listen/talk.wav"
+printf -- '---\ntitle: Bench listeners\n---\n' >"$work/lb/bench-listen/episode.md"
+mv "$work/lb/bench-listen" "$ld/drop/"
+for i in $(seq 1 600); do curl -fs "http://$listen/feed.xml" | grep -q '<enclosure' && break; sleep 0.5; done
+media=$(curl -fs "http://$listen/feed.xml" | grep -oE 'enclosure url="[^"]+' | head -1 | sed 's/enclosure url="//; s#http://[^/]*##')
+emb=$ld/.prodcast/embedded.json
+s3=$(/usr/bin/python3 -c "import json,sys; d=json.load(open('$emb')); print(d['s3_endpoint'], d['access_key'], d['secret_key'], d['redis_url'])")
+set -- $s3
+on=127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PRODCAST_S3_ENDPOINT=$1 PRODCAST_S3_ACCESS_KEY=$2 PRODCAST_S3_SECRET_KEY=$3 PRODCAST_REDIS_URL= \
+  "$work/prodcast" serve --listen "$off" >"$work/off.out" 2>"$work/off.log" &
+pids+=($!)
+PRODCAST_S3_ENDPOINT=$1 PRODCAST_S3_ACCESS_KEY=$2 PRODCAST_S3_SECRET_KEY=$3 PRODCAST_REDIS_URL=$4 \
+  "$work/prodcast" serve --listen "$on" >"$work/on.out" 2>"$work/on.log" &
+pids+=($!)
+for i in $(seq 1 100); do curl -fs "http://$off$media" -o /dev/null -r 0-0 && curl -fs "http://$on$media" -o /dev/null -r 0-0 && break; sleep 0.2; done
+cat >"$work/range.lua" <<'LUA'
+request = function()
+  local start = math.random(0, 4000000)
+  return wrk.format("GET", nil, {["Range"] = "bytes=" .. start .. "-" .. (start + 65535), ["User-Agent"] = "Overcast/3.0 (+http://overcast.fm/; iOS podcast app)"})
+end
+LUA
+rate() { wrk -t2 -c16 -d10s -s "$work/range.lua" "http://$1$media" | awk '/Requests\/sec/ {print $2}'; }
+on1=$(rate "$on"); off1=$(rate "$off"); on2=$(rate "$on"); off2=$(rate "$off")
+onr=$(echo "($on1 + $on2) / 2" | bc -l); offr=$(echo "($off1 + $off2) / 2" | bc -l)
+printf 'counting off (serve without Redis):      %8.0f req/s  (%.0f, %.0f)\n' "$offr" "$off1" "$off2"
+printf 'counting on (serve with Redis):          %8.0f req/s  (%.0f, %.0f)\n' "$onr" "$on1" "$on2"
+printf 'ratio (on / off):                        %8.3f   (goal >= 0.95)\n' "$(echo "$onr / $offr" | bc -l)"
+kill "$up"; wait "$up" 2>/dev/null || true
+fi

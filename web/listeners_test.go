@@ -2,10 +2,12 @@ package web
 
 import (
 	"net/http/httptest"
-
-	"github.com/prodcast/prodcast/analytics"
 	"net/netip"
 	"testing"
+	"time"
+
+	"github.com/prodcast/prodcast/analytics"
+	"github.com/prodcast/prodcast/pipeline"
 )
 
 // TestClientIP guards issue 12: X-Forwarded-For is believed only from a
@@ -48,5 +50,30 @@ func TestEpisodeAudio(t *testing.T) {
 		if got != want {
 			t.Errorf("episodeAudio(%q) = %q, want %q", key, got, want)
 		}
+	}
+}
+
+// TestChart lays out the charts of a show's counts: a bar a day, a curve
+// per episode and the median's, a bar per app.
+func TestChart(t *testing.T) {
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	to := from.Add(9 * 24 * time.Hour)
+	eps := []*pipeline.Manifest{
+		{Slug: "a", PublishedAt: from, Meta: pipeline.Meta{Title: "A"}},
+		{Slug: "b", PublishedAt: from.Add(24 * time.Hour), Meta: pipeline.Meta{Title: "B"}},
+	}
+	days := map[string][]analytics.Count{
+		"2026-11-01": {{Episode: "a", App: "Overcast", N: 3}},
+		"2026-11-02": {{Episode: "a", App: "AntennaPod", N: 1}, {Episode: "b", App: "Overcast", N: 5}},
+	}
+	p := chart(days, eps, from, to)
+	if len(p.Days) != 10 || p.DayMax != 6 || p.Total != 9 {
+		t.Errorf("days %d, max %d, total %d", len(p.Days), p.DayMax, p.Total)
+	}
+	if len(p.Curves) != 3 || !p.Curves[2].Median || p.CurveMax != 5 {
+		t.Errorf("curves %+v, max %d", p.Curves, p.CurveMax)
+	}
+	if len(p.Apps) != 2 || p.Apps[0].Label != "Overcast" || p.Apps[0].N != 8 {
+		t.Errorf("apps %+v", p.Apps)
 	}
 }

@@ -109,6 +109,10 @@ func (s *server) admin() http.Handler {
 			http.Error(w, "authentication required", http.StatusUnauthorized)
 			return
 		}
+		if r.URL.Path == "/admin/stats" || r.URL.Path == "/admin/stats/" {
+			s.stats(w, r)
+			return
+		}
 		mon.ServeHTTP(w, r)
 	})
 }
