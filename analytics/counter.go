@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,10 +31,15 @@ type Hit struct {
 // Counter counts downloads in Redis, shared by every serve process.
 type Counter struct {
 	rdb redis.UniversalClient
+
+	mu    sync.Mutex
+	salts map[string][]byte // by day, as read from Redis
 }
 
 // NewCounter counts in rdb.
-func NewCounter(rdb redis.UniversalClient) *Counter { return &Counter{rdb: rdb} }
+func NewCounter(rdb redis.UniversalClient) *Counter {
+	return &Counter{rdb: rdb, salts: map[string][]byte{}}
+}
 
 // MinuteOfAudio is how much of a file a listener must receive for a
 // download to count, in the IAB's words "one minute of audio": 60 s at
@@ -63,8 +69,15 @@ func listenerKey(salt []byte, ip netip.Addr, ua string) string {
 
 func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
-// salt returns the secret salt of a day, making it if it is the first use.
+// salt returns the secret salt of a day, making it if it is the first use;
+// each process keeps the two days' salts it read.
 func (c *Counter) salt(ctx context.Context, d string) ([]byte, error) {
+	c.mu.Lock()
+	s, ok := c.salts[d]
+	c.mu.Unlock()
+	if ok {
+		return s, nil
+	}
 	key := "prodcast:stats:salt:" + d
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
@@ -75,6 +88,12 @@ func (c *Counter) salt(ctx context.Context, d string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.mu.Lock()
+	if len(c.salts) >= 2 {
+		clear(c.salts) // only today's and yesterday's are used: an older one must not outlive Redis's copy
+	}
+	c.salts[d] = []byte(v)
+	c.mu.Unlock()
 	return []byte(v), nil
 }
 
