@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"net/netip"
@@ -57,28 +56,25 @@ func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
 	return ip.Unmap()
 }
 
-// count records an answered request for an episode's audio.
+// count hands an answered request for an episode's audio to the
+// recorder, which counts it off the request path.
 func (s *server) count(r *http.Request, key string, info pipeline.Object, code int, sent int64) {
-	if s.cfg.Counter == nil || r.Method != http.MethodGet || (code != http.StatusOK && code != http.StatusPartialContent) {
+	if s.cfg.Hits == nil || r.Method != http.MethodGet || (code != http.StatusOK && code != http.StatusPartialContent) {
 		return
 	}
 	show, slug, ok := analytics.EpisodeAudio(key)
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
-	defer cancel()
-	counted, client, err := s.cfg.Counter.Record(ctx, analytics.Hit{Show: show, Episode: slug, IP: clientIP(r, s.cfg.TrustedProxies),
+	s.cfg.Hits.Add(analytics.Hit{Show: show, Episode: slug, IP: clientIP(r, s.cfg.TrustedProxies),
 		UA: r.UserAgent(), Bytes: sent, Size: info.Size, Duration: info.Duration, At: time.Now()})
-	if err != nil {
-		s.cfg.Log.Warn("cannot count a download", "key", key, "err", err)
-		return
+}
+
+// CountDownload adds a download to prodcast_downloads_total.
+func CountDownload(h analytics.Hit, c analytics.Client) {
+	name := c.Name
+	if name == "" {
+		name = "unknown"
 	}
-	if counted {
-		name := client.Name
-		if name == "" {
-			name = "unknown"
-		}
-		downloadsTotal.WithLabelValues(show, slug, name).Inc()
-	}
+	downloadsTotal.WithLabelValues(h.Show, h.Episode, name).Inc()
 }

@@ -45,7 +45,10 @@ type Config struct {
 	AdminUser     string             // default "admin"
 	AdminPassword string             // /admin/ is off while empty
 	Log           *slog.Logger
-	// Counter counts downloads of episode audio; nil counts nothing.
+	// Hits takes the answered requests for episode audio, to count;
+	// nil counts nothing.
+	Hits *analytics.Recorder
+	// Counter reads the counts, for /admin/stats; nil reads the bucket's.
 	Counter *analytics.Counter
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix

@@ -157,14 +157,21 @@ func (m *Main) runServe(ctx context.Context, args []string) error {
 func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error {
 	log := slog.Default().With("role", "serve")
 	var counter *analytics.Counter
+	var hits *analytics.Recorder
 	if svc.redis != nil {
 		rdb := svc.redis.MakeRedisClient().(redis.UniversalClient)
 		defer rdb.Close()
 		counter = analytics.NewCounter(rdb)
+		hits = analytics.NewRecorder(counter, 16384, log)
+		hits.Counted = web.CountDownload
+		// At stop: the server first, then the hits it queued, then the
+		// last flush of the day's counts to the bucket.
 		fctx, stopFlush := context.WithCancel(context.WithoutCancel(ctx))
-		flushed := make(chan struct{})
+		rctx, stopHits := context.WithCancel(context.WithoutCancel(ctx))
+		flushed, recorded := make(chan struct{}), make(chan struct{})
+		go func() { hits.Run(rctx); close(recorded) }()
 		go func() { counter.FlushEvery(fctx, svc.store, time.Minute, log); close(flushed) }()
-		defer func() { stopFlush(); <-flushed }()
+		defer func() { stopHits(); <-recorded; stopFlush(); <-flushed }()
 	} else {
 		log.Warn("no PRODCAST_REDIS_URL: listener numbers are not counted")
 	}
@@ -174,6 +181,7 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 			Redis:          svc.redis,
 			AdminPassword:  m.Config.AdminPassword,
 			Log:            log,
+			Hits:           hits,
 			Counter:        counter,
 			TrustedProxies: m.Config.trustedProxies,
 		}),
