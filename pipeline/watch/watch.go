@@ -79,7 +79,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			return fmt.Errorf("cannot watch %s: %w", d, err)
 		}
 	}
-	w.Log.Info("watching for bundles", "show", w.Show, "drop", filepath.Join(w.Dir, "drop"), "settle", w.Settle)
+	w.Log.Info("watching for bundles", "drop", filepath.Join(w.Dir, "drop"), "settle", w.Settle)
 	w.Resume(ctx)
 	tick := time.NewTicker(w.tickEvery())
 	defer tick.Stop()
