@@ -211,7 +211,7 @@ func argsHint(name string) string {
 func (m *Main) usage() {
 	fmt.Fprintln(m.Stderr, "usage: prodcast COMMAND [flags]\n\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(m.Stderr, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(m.Stderr, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(m.Stderr, "\nRun `prodcast COMMAND -h` for a command's flags. Every flag can also be set as PRODCAST_<FLAG>.")
 }
