@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -187,4 +188,20 @@ func (c *Counter) ShowsWithCounts(ctx context.Context, d string) ([]string, erro
 		out = append(out, k)
 	}
 	return out, iter.Err()
+}
+
+// Ranked is one name and its count.
+type Ranked struct {
+	Name string
+	N    int64
+}
+
+// Rank orders counts by name, most first (ties by name).
+func Rank(counts map[string]int64) []Ranked {
+	out := make([]Ranked, 0, len(counts))
+	for k, v := range counts {
+		out = append(out, Ranked{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].N > out[j].N || (out[i].N == out[j].N && out[i].Name < out[j].Name) })
+	return out
 }

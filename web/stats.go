@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -37,16 +36,16 @@ type line struct {
 }
 
 type statsPage struct {
-	Show, Title string
-	Shows       []string
-	Days        []bar
-	DayMax      int64
-	Curves      []line
-	CurveMax    int64
-	Apps        []bar
-	AppsHeight  int
-	Total       int64
-	From, To    string
+	Title      string
+	Shows      []string
+	Days       []bar
+	DayMax     int64
+	Curves     []line
+	CurveMax   int64
+	Apps       []bar
+	AppsHeight int
+	Total      int64
+	From, To   string
 }
 
 var statsTemplate = template.Must(template.New("stats").Parse(`<!doctype html>
@@ -102,7 +101,7 @@ func (s *server) stats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := chart(days, eps, from, now)
-	p.Show, p.Shows, p.Title = show, shows, show
+	p.Shows, p.Title = shows, show
 	if show == "" {
 		p.Title = "the root show"
 	}
@@ -187,24 +186,13 @@ func chart(days map[string][]analytics.Count, eps []*pipeline.Manifest, from, to
 		}
 		p.Curves = append(p.Curves, line{Points: poly(med), Label: "median", Median: true})
 	}
-	type kv struct {
-		k string
-		v int64
-	}
-	var share []kv
-	for k, v := range apps {
-		share = append(share, kv{k, v})
-	}
-	sort.Slice(share, func(i, j int) bool {
-		return share[i].v > share[j].v || (share[i].v == share[j].v && share[i].k < share[j].k)
-	})
-	for i, a := range share {
+	for i, a := range analytics.Rank(apps) {
 		wd := 0.0
 		if p.Total > 0 {
-			wd = 400 * float64(a.v) / float64(p.Total)
+			wd = 400 * float64(a.N) / float64(p.Total)
 		}
 		y := float64(i*20 + 2)
-		p.Apps = append(p.Apps, bar{X: 155 + wd, Y: y, W: wd, H: y + 13, Label: a.k, N: a.v})
+		p.Apps = append(p.Apps, bar{X: 155 + wd, Y: y, W: wd, H: y + 13, Label: a.Name, N: a.N})
 	}
 	p.AppsHeight = len(p.Apps)*20 + 4
 	return p

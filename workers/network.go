@@ -61,14 +61,8 @@ func (h *Handlers) noteNetwork(ctx context.Context, show *pipeline.Show, eps []*
 	if err != nil {
 		return err
 	}
-	key := h.Catalog(show.Name).Keys.SummaryKey()
-	sum := md5.Sum(data)
-	if o, err := h.Store.Stat(ctx, key); err == nil && o.ETag == hex.EncodeToString(sum[:]) {
-		return nil
-	} else if err != nil && !errors.Is(err, pipeline.ErrNotFound) {
-		return err
-	}
-	if err := h.Store.PutBytes(ctx, key, data, s3.Put{ContentType: "application/json"}); err != nil {
+	changed, err := h.putIfChanged(ctx, h.Catalog(show.Name).Keys.SummaryKey(), data, s3.Put{ContentType: "application/json"})
+	if err != nil || !changed {
 		return err
 	}
 	return h.enqueue(ctx)(NewNetworkTask("show " + show.Name))
@@ -109,7 +103,8 @@ func (h *Handlers) NetworkRebuild(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if err := h.putIfChanged(ctx, catalog.OPMLKey, opml, "text/x-opml; charset=utf-8"); err != nil {
+	public := func(ct string) s3.Put { return s3.Put{ContentType: ct, CacheControl: "public, max-age=60"} }
+	if _, err := h.putIfChanged(ctx, catalog.OPMLKey, opml, public("text/x-opml; charset=utf-8")); err != nil {
 		return err
 	}
 	if len(names) > 0 && names[0] == "" {
@@ -119,19 +114,21 @@ func (h *Handlers) NetworkRebuild(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	return h.putIfChanged(ctx, catalog.NetworkIndexKey, page, "text/html; charset=utf-8")
+	_, err = h.putIfChanged(ctx, catalog.NetworkIndexKey, page, public("text/html; charset=utf-8"))
+	return err
 }
 
-// putIfChanged uploads data to key unless the stored object has its bytes.
-func (h *Handlers) putIfChanged(ctx context.Context, key string, data []byte, contentType string) error {
+// putIfChanged uploads data to key unless the stored object has its bytes,
+// and reports whether it did.
+func (h *Handlers) putIfChanged(ctx context.Context, key string, data []byte, put s3.Put) (bool, error) {
 	sum := md5.Sum(data)
 	if o, err := h.Store.Stat(ctx, key); err == nil && o.ETag == hex.EncodeToString(sum[:]) {
-		return nil
+		return false, nil
 	} else if err != nil && !errors.Is(err, pipeline.ErrNotFound) {
-		return err
+		return false, err
 	}
 	if err := h.fence(ctx); err != nil {
-		return err
+		return false, err
 	}
-	return h.Store.PutBytes(ctx, key, data, s3.Put{ContentType: contentType, CacheControl: "public, max-age=60"})
+	return true, h.Store.PutBytes(ctx, key, data, put)
 }

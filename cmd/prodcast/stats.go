@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -131,18 +130,9 @@ func sparkline(byDay map[string]int64, from, to time.Time) string {
 }
 
 func top(m map[string]int64, n int) string {
-	type kv struct {
-		k string
-		v int64
-	}
-	var all []kv
-	for k, v := range m {
-		all = append(all, kv{k, v})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v || (all[i].v == all[j].v && all[i].k < all[j].k) })
 	var parts []string
-	for i := 0; i < len(all) && i < n; i++ {
-		parts = append(parts, fmt.Sprintf("%s %d", all[i].k, all[i].v))
+	for _, r := range analytics.Rank(m)[:min(n, len(m))] {
+		parts = append(parts, fmt.Sprintf("%s %d", r.Name, r.N))
 	}
 	return strings.Join(parts, ", ")
 }

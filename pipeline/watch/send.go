@@ -153,7 +153,6 @@ type Claimed struct {
 	Name   string
 	ID     string    // "" while it is not yet uploaded and sent
 	SentAt time.Time // when it was sent; zero if not yet
-	Since  time.Time // when it was claimed (the folder's time)
 }
 
 // InFlight lists the bundles in dir's processing/ folder.
@@ -162,9 +161,6 @@ func InFlight(dir string) []Claimed {
 	var out []Claimed
 	for _, name := range w.processing() {
 		c := Claimed{Name: name}
-		if fi, err := os.Lstat(filepath.Join(dir, "processing", name)); err == nil {
-			c.Since = fi.ModTime()
-		}
 		if cf, err := readClaim(dir, name); err == nil {
 			c.ID, c.SentAt = cf.ID, cf.SentAt
 		}
