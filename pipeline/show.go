@@ -32,6 +32,9 @@ type Show struct {
 	// Notify says who is told when the feed changes; nil for the defaults
 	// (see Targets).
 	Notify *Notify `yaml:"notify" json:"notify,omitempty"`
+	// Topics are the tags a guest may pick on the pitch form, besides
+	// those the show's episodes already have.
+	Topics []string `yaml:"topics" json:"topics,omitempty"`
 	// Analytics: op3 prefixes every enclosure with OP3's counting prefix.
 	Analytics Analytics `yaml:"analytics" json:"analytics,omitempty"`
 

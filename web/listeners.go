@@ -19,10 +19,10 @@ var downloadsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 	Help: "Downloads counted the IAB way (a listener receiving a minute of audio, once a day), by show, episode and app.",
 }, []string{"show", "episode", "app"})
 
-// clientIP is the listener's address: the peer's, or, when the peer is a
+// ClientIP is the listener's address: the peer's, or, when the peer is a
 // trusted proxy, the last address in X-Forwarded-For that is not one.
 // No other client can set its address.
-func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
+func ClientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -66,7 +66,7 @@ func (s *server) count(r *http.Request, key string, info pipeline.Object, code i
 	if !ok {
 		return
 	}
-	s.cfg.Hits.Add(analytics.Hit{Show: show, Episode: slug, IP: clientIP(r, s.cfg.TrustedProxies),
+	s.cfg.Hits.Add(analytics.Hit{Show: show, Episode: slug, IP: ClientIP(r, s.cfg.TrustedProxies),
 		UA: r.UserAgent(), Bytes: sent, Size: info.Size, Duration: info.Duration, At: time.Now()})
 }
 

@@ -27,7 +27,7 @@ func TestClientIP(t *testing.T) {
 		if tc.xff != "" {
 			r.Header.Set("X-Forwarded-For", tc.xff)
 		}
-		if got := clientIP(r, trusted); got.String() != tc.want {
+		if got := ClientIP(r, trusted); got.String() != tc.want {
 			t.Errorf("peer %s, X-Forwarded-For %q: %s, want %s", tc.peer, tc.xff, got, tc.want)
 		}
 	}

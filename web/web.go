@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/subtle"
 	"errors"
 	"io"
 	"log/slog"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynqmon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -38,13 +36,21 @@ type Store interface {
 
 var _ Store = (*s3.Store)(nil)
 
+// Desk is the producer's desk and the guest's door (package desk).
+type Desk interface {
+	// Admin serves /admin/, with extra pages behind the same login.
+	Admin(extra map[string]http.Handler) http.Handler
+	// Pitch serves /pitch/ and /<show>/pitch/, the show in PathValue("show").
+	Pitch() http.Handler
+}
+
 // Config is what the web server needs.
 type Config struct {
-	Store         Store
-	Redis         asynq.RedisConnOpt // for /admin/ and /healthz; may be nil
-	AdminUser     string             // default "admin"
-	AdminPassword string             // /admin/ is off while empty
-	Log           *slog.Logger
+	Store Store
+	Redis asynq.RedisConnOpt // for the queue metrics; may be nil
+	// Desk serves /admin/ and the pitch forms; nil turns them off.
+	Desk Desk
+	Log  *slog.Logger
 	// Hits takes the answered requests for episode audio, to count;
 	// nil counts nothing.
 	Hits *analytics.Recorder
@@ -64,9 +70,6 @@ func New(cfg Config) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	if cfg.AdminUser == "" {
-		cfg.AdminUser = "admin"
-	}
 	s := &server{cfg: cfg}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
@@ -75,13 +78,21 @@ func New(cfg Config) http.Handler {
 		reg.MustRegister(&queueCollector{insp: asynq.NewInspector(cfg.Redis)})
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{prometheus.DefaultGatherer, reg}, promhttp.HandlerOpts{}))
-	mux.Handle("/admin/", s.admin())
+	if cfg.Desk != nil {
+		mux.Handle("/admin/", cfg.Desk.Admin(map[string]http.Handler{"GET /admin/stats": http.HandlerFunc(s.stats)}))
+		s.pitch = cfg.Desk.Pitch()
+	} else {
+		mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "the desk is off on this server", http.StatusNotFound)
+		})
+	}
 	mux.HandleFunc("/", s.public)
 	return mux
 }
 
 type server struct {
 	cfg     Config
+	pitch   http.Handler // nil without a desk
 	gz      sync.Map // ETag -> gzipped body
 	gzCount atomic.Int64
 }
@@ -97,32 +108,14 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
-func (s *server) admin() http.Handler {
-	if s.cfg.AdminPassword == "" || s.cfg.Redis == nil {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			http.Error(w, "the queue dashboard is off: set PRODCAST_ADMIN_PASSWORD to turn it on", http.StatusNotFound)
-		})
-	}
-	mon := asynqmon.New(asynqmon.Options{RootPath: "/admin", RedisConnOpt: s.cfg.Redis})
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, p, ok := r.BasicAuth()
-		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(s.cfg.AdminUser)) != 1 ||
-			subtle.ConstantTimeCompare([]byte(p), []byte(s.cfg.AdminPassword)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Basic realm="prodcast admin"`)
-			http.Error(w, "authentication required", http.StatusUnauthorized)
-			return
-		}
-		if r.URL.Path == "/admin/stats" || r.URL.Path == "/admin/stats/" {
-			s.stats(w, r)
-			return
-		}
-		mon.ServeHTTP(w, r)
-	})
-}
-
 // public serves an object under public/: "/" and "/x/" map to index.html.
 // Range, HEAD, ETag and conditional requests come from http.ServeContent.
 func (s *server) public(w http.ResponseWriter, r *http.Request) {
+	if show, ok := pitchPath(r.URL.Path); ok && s.pitch != nil {
+		r.SetPathValue("show", show)
+		s.pitch.ServeHTTP(w, r)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -192,6 +185,19 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(rec, r, path.Base(key), info.LastModified, content)
 	requests.WithLabelValues(route(p), strconv.Itoa(rec.code)).Inc()
 	s.count(r, key, info, rec.code, rec.n)
+}
+
+// pitchPath reports whether p is a show's pitch form, /pitch/ or
+// /<show>/pitch/, and which show's.
+func pitchPath(p string) (string, bool) {
+	if p == "/pitch/" {
+		return "", true
+	}
+	show, rest, ok := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+	if ok && rest == "pitch/" && catalog.CheckShowName(show) == nil {
+		return show, true
+	}
+	return "", false
 }
 
 // compressible reports whether a content type is text worth gzipping;

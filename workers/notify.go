@@ -35,7 +35,49 @@ const (
 	// TypeBundleRefused reports a bundle the watcher refused at the door,
 	// for the show's webhooks.
 	TypeBundleRefused = "bundle:refused"
+	// TypePitchReceived announces a guest's pitch to the show's webhooks.
+	TypePitchReceived = "pitch:received"
 )
+
+// PitchEvent is what a webhook is told of a pitch: enough to triage it,
+// with the desk's address for the rest (the guest's email stays there).
+type PitchEvent struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Role    string   `json:"role,omitempty"`
+	Company string   `json:"company,omitempty"`
+	Topics  []string `json:"topics,omitempty"`
+	DeskURL string   `json:"desk_url"`
+}
+
+// PitchPayload is a pitch to announce.
+type PitchPayload struct {
+	Show  string     `json:"show,omitempty"`
+	Pitch PitchEvent `json:"pitch"`
+}
+
+// PitchReceived announces a pitch to the show's webhooks.
+func (c *Client) PitchReceived(ctx context.Context, show string, p PitchEvent) error {
+	t, err := newTask(TypePitchReceived, PitchPayload{Show: show, Pitch: p}, asynq.Queue(QueueSite), asynq.MaxRetry(notifyTries))
+	if err != nil {
+		return err
+	}
+	return enqueue(ctx, c.asynq, t)
+}
+
+// AnnouncePitch handles pitch:received: a pitch.received event.
+func (h *Handlers) AnnouncePitch(ctx context.Context, t *asynq.Task) error {
+	var p PitchPayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	show, err := h.Show(ctx, p.Show)
+	if err != nil {
+		return err
+	}
+	return h.send(ctx, show, Event{Event: "pitch.received", Show: show.Name, Title: p.Pitch.Name,
+		URL: p.Pitch.DeskURL, At: h.now(), Pitch: &p.Pitch})
+}
 
 // RefusedPayload is a bundle the watcher refused.
 type RefusedPayload struct {
@@ -94,7 +136,7 @@ type WebhookPayload struct {
 
 // Event is the JSON body a webhook receives.
 type Event struct {
-	Event string    `json:"event"` // episode.published, episode.updated, episode.unpublished, episode.deleted, bundle.failed
+	Event string    `json:"event"` // episode.published, episode.updated, episode.unpublished, episode.deleted, bundle.failed, pitch.received
 	Show  string    `json:"show"`
 	Slug  string    `json:"slug"`
 	GUID  string    `json:"guid"`
@@ -102,6 +144,8 @@ type Event struct {
 	URL   string    `json:"url"`
 	At    time.Time `json:"at"`
 	Error string    `json:"error,omitempty"` // bundle.failed: what ERROR.txt says
+	// Pitch is the pitch of a pitch.received event.
+	Pitch *PitchEvent `json:"pitch,omitempty"`
 }
 
 func notifyGroup(show string) string { return "notify:" + show }
@@ -276,12 +320,17 @@ func (h *Handlers) call(ctx context.Context, show, kind, target string, req *htt
 
 // emit sends an episode event to each webhook of the show.
 func (h *Handlers) emit(ctx context.Context, show *pipeline.Show, event string, m *pipeline.Manifest, problem string) error {
+	return h.send(ctx, show, Event{Event: event, Show: show.Name, Slug: m.Slug, GUID: m.GUID, Title: m.Meta.Title,
+		URL: show.EpisodeURL(m.Slug), At: h.now(), Error: problem})
+}
+
+// send delivers an event to each webhook of the show, as one task each.
+func (h *Handlers) send(ctx context.Context, show *pipeline.Show, ev Event) error {
 	hooks := show.Targets().Webhooks
 	if len(hooks) == 0 {
 		return nil
 	}
-	body, err := json.Marshal(Event{Event: event, Show: show.Name, Slug: m.Slug, GUID: m.GUID, Title: m.Meta.Title,
-		URL: show.EpisodeURL(m.Slug), At: h.now(), Error: problem})
+	body, err := json.Marshal(ev)
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,7 @@ func NewMux(h *Handlers) *asynq.ServeMux {
 	mux.HandleFunc(TypeWebhook, h.Webhook)
 	mux.HandleFunc(TypeSiteGC, h.GC)
 	mux.HandleFunc(TypeBundleRefused, h.BundleRefused)
+	mux.HandleFunc(TypePitchReceived, h.AnnouncePitch)
 	return mux
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/hibiken/asynq"
 
 	"github.com/prodcast/prodcast/pipeline/s3"
@@ -38,8 +39,12 @@ type Config struct {
 	// TrustedProxies is PRODCAST_TRUSTED_PROXIES, --trusted-proxies: the
 	// CIDRs of the proxies whose X-Forwarded-For serve believes.
 	TrustedProxies string
+	// UploadMaxSize is PRODCAST_UPLOAD_MAX_SIZE, --upload-max-size: the
+	// largest recording the desk takes, e.g. 8GB.
+	UploadMaxSize string
 
 	trustedProxies []netip.Prefix
+	uploadMaxSize  int64
 
 	// ShutdownTimeout is how long running tasks may finish on stop before
 	// they are put back in the queue: PRODCAST_SHUTDOWN_TIMEOUT.
@@ -56,6 +61,8 @@ func DefaultConfig() Config {
 		Settle:      10 * time.Second,
 		Concurrency: 2,
 		LogLevel:    "info",
+
+		UploadMaxSize: "8GiB",
 
 		ShutdownTimeout: 30 * time.Second,
 	}
@@ -82,7 +89,8 @@ func (c *Config) settings() []setting {
 		{name: "s3-region", usage: "S3 region", str: &c.S3Region},
 		{name: "settle", usage: "how long a dropped bundle must be unchanged before it is taken", dur: &c.Settle},
 		{name: "concurrency", usage: "tasks a worker runs at once", num: &c.Concurrency},
-		{name: "admin-password", usage: "password for /admin/ (user admin); the dashboard is off if empty", str: &c.AdminPassword},
+		{name: "admin-password", usage: "a password user admin may log in to the desk with, besides the accounts of `prodcast user add` (off if empty)", str: &c.AdminPassword},
+		{name: "upload-max-size", usage: "serve, up: the largest recording the desk takes, e.g. 8GiB or 500MB", str: &c.UploadMaxSize},
 		{name: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{name: "metrics-listen", usage: "worker, watch: address to serve Prometheus /metrics on, e.g. 0.0.0.0:9090 (off if empty)", str: &c.MetricsListen},
 		{name: "trusted-proxies", usage: "serve, up: comma-separated CIDRs of proxies or load balancers whose X-Forwarded-For is believed for listener numbers", str: &c.TrustedProxies},
@@ -181,6 +189,11 @@ func (c *Config) Validate() error {
 	if c.S3Bucket == "" {
 		return fmt.Errorf("--s3-bucket must not be empty")
 	}
+	size, err := humanize.ParseBytes(c.UploadMaxSize)
+	if err != nil || size == 0 {
+		return fmt.Errorf("--upload-max-size %q is not a size such as 8GiB or 500MB", c.UploadMaxSize)
+	}
+	c.uploadMaxSize = int64(size)
 	c.trustedProxies = nil
 	for _, cidr := range strings.Split(c.TrustedProxies, ",") {
 		if cidr = strings.TrimSpace(cidr); cidr == "" {

@@ -32,6 +32,7 @@ func main() {
 
 // Main is the program: it parses a command line and runs one command.
 type Main struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Config         Config
 	closers        []func() error
@@ -47,7 +48,7 @@ type Main struct {
 
 // NewMain returns a Main writing to the process's stdout and stderr.
 func NewMain() *Main {
-	return &Main{Stdout: os.Stdout, Stderr: os.Stderr, Config: DefaultConfig()}
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Config: DefaultConfig()}
 }
 
 // Close releases what Run opened.
@@ -70,7 +71,7 @@ type command struct {
 
 var commands = []command{
 	{"up", "run everything in one process: watcher, workers, web server (embedded Redis and S3 unless configured)",
-		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "concurrency", "admin-password", "log-level", "shutdown-timeout", "trusted-proxies"},
+		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "concurrency", "admin-password", "upload-max-size", "log-level", "shutdown-timeout", "trusted-proxies"},
 		(*Main).runUp},
 	{"worker", "process queued tasks (needs PRODCAST_REDIS_URL and PRODCAST_S3_*)",
 		[]string{"base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "concurrency", "log-level", "shutdown-timeout"},
@@ -78,8 +79,8 @@ var commands = []command{
 	{"watch", "watch the drop folder and hand bundles to the workers",
 		[]string{"data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "log-level"},
 		(*Main).runWatch},
-	{"serve", "serve the feed, the blog and the media from the bucket",
-		[]string{"listen", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "admin-password", "log-level", "trusted-proxies"},
+	{"serve", "serve the feed, the blog and the media from the bucket, the pitch form, and the desk at /admin/",
+		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "admin-password", "upload-max-size", "log-level", "trusted-proxies"},
 		(*Main).runServe},
 	{"status", "show queues, episodes and failures, and what to do about each",
 		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
@@ -108,6 +109,9 @@ var commands = []command{
 	{"gc", "remove media no episode references any more, after a day's grace (--dry-run lists it); runs daily by itself",
 		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runGC},
+	{"user", "add or remove an account of the desk: `user add NAME` reads the password from standard input",
+		[]string{"data", "log-level"},
+		(*Main).runUser},
 	{"validate", "check a podcast feed (a URL or a file) against prodcast's rule table",
 		[]string{"log-level"},
 		(*Main).runValidate},
@@ -190,6 +194,8 @@ func argsHint(name string) string {
 	switch name {
 	case "validate":
 		return " FEED"
+	case "user":
+		return " add|remove NAME"
 	case "import":
 		return " [--show NAME] [--keep-media-urls] FEED"
 	case "status", "rebuild":

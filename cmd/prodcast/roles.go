@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -14,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/prodcast/prodcast/analytics"
+	"github.com/prodcast/prodcast/desk"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
 	"github.com/prodcast/prodcast/pipeline/watch"
@@ -91,6 +93,25 @@ func (m *Main) worker(ctx context.Context, svc *services) error {
 		Concurrency: m.Config.Concurrency, ShutdownTimeout: m.Config.ShutdownTimeout})
 }
 
+// desk builds the producer's desk and the guest's door.
+func (m *Main) desk(svc *services, rdb redis.UniversalClient, queue *workers.Client, log *slog.Logger) (*desk.Desk, error) {
+	cfg := desk.Config{
+		Data:           m.Config.Data,
+		Store:          svc.store,
+		Redis:          svc.redis,
+		Client:         rdb,
+		BaseURL:        m.Config.BaseURL,
+		LegacyPassword: m.Config.AdminPassword,
+		UploadMaxSize:  m.Config.uploadMaxSize,
+		ClientIP:       func(r *http.Request) netip.Addr { return web.ClientIP(r, m.Config.trustedProxies) },
+		Log:            log.With("part", "desk"),
+	}
+	if queue != nil {
+		cfg.Queue = queue
+	}
+	return desk.New(cfg)
+}
+
 // serveMetrics serves /metrics on --metrics-listen, for the production roles
 // that have no web server of their own; it does nothing when that is empty.
 // (`up` shows every metric on its web server.)
@@ -158,9 +179,13 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 	log := slog.Default().With("role", "serve")
 	var counter *analytics.Counter
 	var hits *analytics.Recorder
+	var rdb redis.UniversalClient
+	var queue *workers.Client
 	if svc.redis != nil {
-		rdb := svc.redis.MakeRedisClient().(redis.UniversalClient)
+		rdb = svc.redis.MakeRedisClient().(redis.UniversalClient)
 		defer rdb.Close()
+		queue = workers.NewClient(svc.redis)
+		defer queue.Close()
 		counter = analytics.NewCounter(rdb)
 		hits = analytics.NewRecorder(counter, 16384, log)
 		hits.Counted = web.CountDownload
@@ -173,13 +198,18 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 		go func() { counter.FlushEvery(fctx, svc.store, time.Minute, log); close(flushed) }()
 		defer func() { stopHits(); <-recorded; stopFlush(); <-flushed }()
 	} else {
-		log.Warn("no PRODCAST_REDIS_URL: listener numbers are not counted")
+		log.Warn("no PRODCAST_REDIS_URL: listener numbers are not counted, and the desk cannot queue work")
 	}
+	dk, err := m.desk(svc, rdb, queue, log)
+	if err != nil {
+		return err
+	}
+	go dk.Run(ctx)
 	srv := &http.Server{
 		Handler: web.New(web.Config{
 			Store:          svc.store,
 			Redis:          svc.redis,
-			AdminPassword:  m.Config.AdminPassword,
+			Desk:           dk,
 			Log:            log,
 			Hits:           hits,
 			Counter:        counter,

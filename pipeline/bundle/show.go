@@ -51,6 +51,8 @@ explicit: false
 # funding:
 #   url: https://example.com/support
 #   text: Support the show
+# topics a guest may pick on the pitch form (/pitch/), besides the episodes' tags
+topics: [python-3-migration, no-kubernetes, docker, async, openapi, graphql, flask, falcon, oauth2]
 # templates: theme      # a folder of your own episode.html, index.html, base.html,
 #                       # tag.html, about.html or style.css, replacing the built-in ones
 `

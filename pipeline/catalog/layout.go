@@ -142,6 +142,12 @@ func (l Layout) SummaryKey() string { return l.Private() + "summary.json" }
 // FeedProblemsKey holds the problems of the last feed that was refused.
 func (l Layout) FeedProblemsKey() string { return l.Private() + "feed-problems.json" }
 
+// PitchesPrefix holds the guests' pitches.
+func (l Layout) PitchesPrefix() string { return l.Private() + "pitches/" }
+
+// PitchKey is one pitch.
+func (l Layout) PitchKey(id string) string { return l.PitchesPrefix() + id + ".json" }
+
 // NetworkKeys are the public objects of the whole install, not of a show.
 const (
 	OPMLKey         = RootPublic + "shows.opml"
@@ -159,7 +165,7 @@ var Reserved = map[string]bool{
 	"metrics": true, "healthz": true, "pitch": true, "search": true, "guests": true, "shows": true,
 	"api": true, "static": true, "assets": true,
 	// the record's own folders
-	"catalog": true, "bundles": true, "originals": true, "transcripts": true, "templates": true, "staged": true,
+	"catalog": true, "bundles": true, "originals": true, "transcripts": true, "templates": true, "staged": true, "pitches": true,
 }
 
 // CheckShowName says what is wrong with a show folder's name, nil if

@@ -51,7 +51,7 @@ func (w *Watcher) Poll(ctx context.Context) {
 func (w *Watcher) finish(ctx context.Context, name string, c *claimFile, res *pipeline.BundleResult) error {
 	src := filepath.Join(w.Dir, "processing", name)
 	if res.OK {
-		dst := freeName(filepath.Join(w.Dir, "done", name))
+		dst := FreeName(filepath.Join(w.Dir, "done", name))
 		if err := os.Rename(src, dst); err != nil {
 			return err
 		}
@@ -87,14 +87,14 @@ func (w *Watcher) moveFailed(src, name, text string) (string, error) {
 		if err := os.WriteFile(filepath.Join(src, bundle.ErrorFile), []byte(text), 0o644); err != nil {
 			return "", fmt.Errorf("cannot write %s: %w", bundle.ErrorFile, err)
 		}
-		dst := freeName(filepath.Join(w.Dir, "failed", name))
+		dst := FreeName(filepath.Join(w.Dir, "failed", name))
 		return dst, os.Rename(src, dst)
 	}
 	stem := strings.TrimSuffix(name, filepath.Ext(name))
 	if stem == "" {
 		stem = name
 	}
-	dst := freeName(filepath.Join(w.Dir, "failed", stem))
+	dst := FreeName(filepath.Join(w.Dir, "failed", stem))
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return "", err
 	}
@@ -104,8 +104,8 @@ func (w *Watcher) moveFailed(src, name, text string) (string, error) {
 	return dst, os.Rename(src, filepath.Join(dst, name))
 }
 
-// freeName returns path, or path with a numeric suffix if path is taken.
-func freeName(path string) string {
+// FreeName returns path, or path with a numeric suffix if path is taken.
+func FreeName(path string) string {
 	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
 		return path
 	}
