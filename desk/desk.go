@@ -143,7 +143,7 @@ func (d *Desk) Admin(extra map[string]http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	open := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, h) }
 	open("GET /admin/login", d.loginForm)
-	open("POST /admin/login", d.login)
+	mux.Handle("POST /admin/login", d.checkCSRF(http.HandlerFunc(d.login)))
 	open("GET /admin/static/", d.static)
 
 	priv := http.NewServeMux()
