@@ -28,6 +28,45 @@ func artifacts(t *testing.T) string {
 	return dir
 }
 
+// MustBrowser starts headless Chromium for one test, with a minute to
+// run; problems returns what its pages logged as errors or threw.
+func MustBrowser(t *testing.T, browser string) (ctx context.Context, problems func() []string) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel = chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
+	t.Cleanup(cancel)
+	var mu sync.Mutex
+	var seen []string
+	onEvent := func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+				seen = append(seen, fmt.Sprintf("console.%s: %v", e.Type, e.Args))
+			}
+		case *runtime.EventExceptionThrown:
+			seen = append(seen, fmt.Sprintf("exception: %s (line %d)", e.ExceptionDetails.Text, e.ExceptionDetails.LineNumber))
+		}
+	}
+	if err := chromedp.Listen(ctx, onEvent); err != nil {
+		t.Fatalf("cannot start chromium: %v", err)
+	}
+	return ctx, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+}
+
 // TestEpisodePageInChromium opens an episode page served by `prodcast up`
 // in headless Chromium: no console errors, the player loads its metadata, a
 // chapter link and a transcript timestamp move the player, and the page is
@@ -55,35 +94,7 @@ func TestEpisodePageInChromium(t *testing.T) {
 	WaitFor(t, 60*time.Second, "the episode in the feed", func() bool { return FeedItems(url("/feed.xml")) == 1 })
 	page := url("/episodes/running-falcon-without-kubernetes/")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-
-	var mu sync.Mutex
-	var problems []string
-	onEvent := func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
-				problems = append(problems, fmt.Sprintf("console.%s: %v", e.Type, e.Args))
-			}
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, fmt.Sprintf("exception: %s (line %d)", e.ExceptionDetails.Text, e.ExceptionDetails.LineNumber))
-		}
-	}
-	if err := chromedp.Listen(ctx, onEvent); err != nil {
-		t.Fatalf("cannot start chromium: %v", err)
-	}
+	ctx, problems := MustBrowser(t, browser)
 	step := func(what string, err error) {
 		t.Helper()
 		if err != nil {
@@ -132,11 +143,9 @@ func TestEpisodePageInChromium(t *testing.T) {
 	if math.Abs(at-12) > 1 {
 		t.Errorf("after the chapter link the player is at %.2f s, want 12", at)
 	}
-	mu.Lock()
-	if len(problems) > 0 {
-		t.Errorf("the page logged problems:\n%s", strings.Join(problems, "\n"))
+	if p := problems(); len(p) > 0 {
+		t.Errorf("the page logged problems:\n%s", strings.Join(p, "\n"))
 	}
-	mu.Unlock()
 	out := artifacts(t)
 	for name, img := range map[string][]byte{"episode-360.png": shot360, "episode-1280.png": shot1280} {
 		if len(img) < 1000 {

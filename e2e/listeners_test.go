@@ -139,17 +139,15 @@ func TestListeners(t *testing.T) {
 	}
 
 	// The charts, behind the desk's login.
-	if resp, _ := Get(t, env.URL("/admin/stats")); resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("/admin/stats without a login: %s", resp.Status)
+	anon := NewDeskClient(t, env.URL(""))
+	if resp, _ := anon.Do("GET", "/admin/stats", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("/admin/stats without a login: %s, want a redirect to the login form", resp.Status)
 	}
-	req, _ := http.NewRequest("GET", env.URL("/admin/stats"), nil)
-	req.SetBasicAuth("admin", "charts")
-	resp, err := http.DefaultClient.Do(req)
-	must(t, err)
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	desk := NewDeskClient(t, env.URL(""))
+	desk.MustLogin("admin", "charts") // PRODCAST_ADMIN_PASSWORD
+	resp, page := desk.Do("GET", "/admin/stats", nil)
 	for _, want := range []string{"<svg", "4 downloads", "AntennaPod", `class="median"`} {
-		if resp.StatusCode != 200 || !strings.Contains(string(page), want) {
+		if resp.StatusCode != 200 || !strings.Contains(page, want) {
 			t.Errorf("/admin/stats: %s, lacks %q", resp.Status, want)
 		}
 	}

@@ -93,7 +93,7 @@ func New(cfg Config) http.Handler {
 type server struct {
 	cfg     Config
 	pitch   http.Handler // nil without a desk
-	gz      sync.Map // ETag -> gzipped body
+	gz      sync.Map     // ETag -> gzipped body
 	gzCount atomic.Int64
 }
 

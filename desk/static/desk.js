@@ -51,8 +51,10 @@
     if (!window.tus || !tus.isSupported) { say("This browser cannot upload resumably; drop the files in the show's drop/ folder instead."); return; }
     submitter.disabled = true;
     var hasNotes = form.elements.title.value.trim() !== "";
+    var fields = new FormData(form);
+    fields.delete("recording"); // the recording goes over tus, not with the notes
     var notes = hasNotes
-      ? fetch(form.getAttribute("data-drafts"), { method: "POST", body: new FormData(form), credentials: "same-origin",
+      ? fetch(form.getAttribute("data-drafts"), { method: "POST", body: new URLSearchParams(fields), credentials: "same-origin",
           headers: { "X-CSRF-Token": csrf } })
           .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
       : Promise.resolve({ ok: true, body: {} });
