@@ -330,7 +330,7 @@ func TestDeskInChromium(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 900)); err != nil {
 				t.Fatalf("viewport %d: %v", w, err)
 			}
-			img, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+			img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 			if err != nil {
 				t.Fatalf("screenshot %s at %d px: %v", name, w, err)
 			}
