@@ -117,6 +117,11 @@ func (d *Desk) checkCSRF(next http.Handler) http.Handler {
 		}
 		want := d.sessions.GetString(r.Context(), sessCSRF)
 		got := r.Header.Get("X-CSRF-Token")
+		if got == "" && strings.HasPrefix(r.URL.Path, queuesPath) {
+			// asynqmon's axios sends the XSRF-TOKEN cookie back as this
+			// header; see queues.
+			got = r.Header.Get("X-XSRF-TOKEN")
+		}
 		if got == "" && !strings.HasPrefix(r.URL.Path, uploadsPath) {
 			got = r.PostFormValue("csrf_token")
 		}
@@ -125,6 +130,23 @@ func (d *Desk) checkCSRF(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r)
+	})
+}
+
+// queuesPath is where the queue dashboard (asynqmon) is.
+const queuesPath = "/admin/queues/"
+
+// queues serves asynqmon. Its script (axios) sends the cookie XSRF-TOKEN
+// back as the header X-XSRF-TOKEN on its own requests, so the session's
+// CSRF token is handed to it that way: the dashboard's buttons (pause a
+// queue, delete a task) pass the same check as the desk's forms.
+func (d *Desk) queues(mon http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			http.SetCookie(w, &http.Cookie{Name: "XSRF-TOKEN", Value: d.csrfToken(r), Path: queuesPath,
+				SameSite: http.SameSiteStrictMode, Secure: d.sessions.Cookie.Secure})
+		}
+		mon.ServeHTTP(w, r)
 	})
 }
 

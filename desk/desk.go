@@ -166,7 +166,7 @@ func (d *Desk) Admin(extra map[string]http.Handler) http.Handler {
 	priv.HandleFunc("POST /admin/shows/{show}/pitches/{id}/delete", d.pitchDelete)
 	priv.Handle(uploadsPath, d.uploads.handler)
 	if d.cfg.Redis != nil {
-		priv.Handle("/admin/queues/", asynqmon.New(asynqmon.Options{RootPath: "/admin/queues", RedisConnOpt: d.cfg.Redis}))
+		priv.Handle(queuesPath, d.queues(asynqmon.New(asynqmon.Options{RootPath: strings.TrimSuffix(queuesPath, "/"), RedisConnOpt: d.cfg.Redis})))
 	}
 	for pattern, h := range extra {
 		priv.Handle(pattern, h)
@@ -183,7 +183,7 @@ func (d *Desk) secure(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
-		if !strings.HasPrefix(r.URL.Path, "/admin/queues/") { // asynqmon brings inline scripts of its own
+		if !strings.HasPrefix(r.URL.Path, queuesPath) { // asynqmon brings inline scripts of its own
 			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 		}
 		next.ServeHTTP(w, r)

@@ -307,6 +307,17 @@ func TestCSRF(t *testing.T) {
 	if code, _, _ := h.do("POST", "/admin/shows/_/episodes/falcon-on-vms/republish", url.Values{}, "X-CSRF-Token", h.csrf); code != http.StatusSeeOther {
 		t.Errorf("right header token: %d, want 303", code)
 	}
+	// The queue dashboard's script sends the token as X-XSRF-TOKEN; only
+	// under /admin/queues/.
+	if code, _, _ := h.do("POST", "/admin/queues/api/queues/default:pause", nil); code != http.StatusForbidden {
+		t.Errorf("dashboard without a token: %d, want 403", code)
+	}
+	if code, _, _ := h.do("POST", "/admin/queues/api/queues/default:pause", nil, "X-XSRF-TOKEN", h.csrf); code == http.StatusForbidden {
+		t.Errorf("dashboard with its token: refused")
+	}
+	if code, _, _ := h.do("POST", path, url.Values{}, "X-XSRF-TOKEN", h.csrf); code != http.StatusForbidden {
+		t.Errorf("X-XSRF-TOKEN outside the dashboard: %d, want 403", code)
+	}
 	want := []string{workers.TypeEpisodeUnpublish + " /falcon-on-vms", workers.TypeEpisodeRepublish + " /falcon-on-vms"}
 	if strings.Join(h.queue.lifecycle, ",") != strings.Join(want, ",") {
 		t.Errorf("queued %v, want %v", h.queue.lifecycle, want)

@@ -148,7 +148,7 @@ func TestDesk(t *testing.T) {
 	srv := httptest.NewServer(hook)
 	defer srv.Close()
 	env := MustShowEnv(t, "topics: [async, flask]\nnotify:\n  websub_hubs: ["+srv.URL+"/hub]\n  webhooks: [{url: "+srv.URL+"/hook, secret: s3cret}]\n")
-	vars := append(env.Vars(), "PRODCAST_UPLOAD_MAX_SIZE=20MB")
+	vars := append(env.Vars(), "PRODCAST_UPLOAD_MAX_SIZE=40MB")
 	if out, err := RunInput(t, vars, "correct horse battery\n", "user", "add", "ana"); err != nil {
 		t.Fatalf("user add: %v\n%s", err, out)
 	}
@@ -173,9 +173,30 @@ func TestDesk(t *testing.T) {
 		t.Errorf("a forged CSRF token: %s", resp.Status)
 	}
 
+	// The queue dashboard's buttons pass the CSRF check with the token it
+	// gets as the XSRF-TOKEN cookie (axios sends it back as a header).
+	if resp, body := d.Do("GET", "/admin/queues/", nil); resp.StatusCode != 200 || !strings.Contains(body, "/admin/queues/static/") {
+		t.Fatalf("/admin/queues/ after login: %s", resp.Status)
+	}
+	var xsrf string
+	for _, c := range d.c.Jar.Cookies(&url.URL{Scheme: "http", Host: env.Listen, Path: "/admin/queues/"}) {
+		if c.Name == "XSRF-TOKEN" {
+			xsrf = c.Value
+		}
+	}
+	if resp, _ := d.Do("POST", "/admin/queues/api/queues/default:pause", nil); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("pausing a queue without a token: %s, want 403", resp.Status)
+	}
+	if resp, _ := d.Do("POST", "/admin/queues/api/queues/default:pause", nil, "X-XSRF-TOKEN", xsrf); resp.StatusCode >= 300 {
+		t.Errorf("pausing a queue with the dashboard's token: %s", resp.Status)
+	}
+	if resp, _ := d.Do("POST", "/admin/queues/api/queues/default:resume", nil, "X-XSRF-TOKEN", xsrf); resp.StatusCode >= 300 {
+		t.Errorf("resuming the queue: %s", resp.Status)
+	}
+
 	// A recording over tus: created, cut halfway, resumed from its offset.
 	wav := filepath.Join(t.TempDir(), "talk.wav")
-	MustSpeechWAV(t, wav, 30, 1)
+	MustSpeechWAV(t, wav, 300, 1) // long enough to watch its encode's progress
 	audio, _ := os.ReadFile(wav)
 	resp, _ := d.Do("POST", "/admin/uploads/", nil, "Tus-Resumable", "1.0.0", "X-CSRF-Token", d.CSRF,
 		"Upload-Length", strconv.Itoa(len(audio)), "Upload-Metadata", tusMetadata("filename", "../../etc/passwd.wav", "show", "_"))
@@ -201,16 +222,32 @@ func TestDesk(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("resume at %d: %s", offset, resp.Status)
 	}
-	WaitFor(t, 90*time.Second, "the uploaded episode in the feed", func() bool { return FeedItems(env.URL("/feed.xml")) == 1 })
+	// The desk follows the encode: progress.json has the percent done.
+	var seen []float64
+	WaitFor(t, 120*time.Second, "the uploaded episode in the feed", func() bool {
+		var eps map[string]struct {
+			State   string
+			Percent float64
+		}
+		if _, body := d.Do("GET", "/admin/shows/_/progress.json", nil); json.Unmarshal([]byte(body), &eps) == nil {
+			if p := eps["passwd"]; p.Percent > 0 && p.Percent < 100 {
+				seen = append(seen, p.Percent)
+			}
+		}
+		return FeedItems(env.URL("/feed.xml")) == 1
+	})
+	if len(seen) == 0 {
+		t.Errorf("progress.json never showed the encode under way")
+	}
 	WaitFor(t, 30*time.Second, "passwd.wav in done/: the name lands inside drop/", func() bool {
 		return strings.Join(Entries(filepath.Join(env.Data, "done")), ",") == "passwd.wav"
 	})
-	t.Logf("cut at %d of %d bytes, resumed and published", offset, len(audio))
+	t.Logf("cut at %d of %d bytes, resumed and published; encode progress seen: %.0f%%", offset, len(audio), seen)
 
 	resp, _ = d.Do("POST", "/admin/uploads/", nil, "Tus-Resumable", "1.0.0", "X-CSRF-Token", d.CSRF,
-		"Upload-Length", strconv.Itoa(30<<20), "Upload-Metadata", tusMetadata("filename", "big.wav", "show", "_"))
+		"Upload-Length", strconv.Itoa(60<<20), "Upload-Metadata", tusMetadata("filename", "big.wav", "show", "_"))
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("30 MB over a 20 MB limit: %s, want 413", resp.Status)
+		t.Errorf("60 MB over a 40 MB limit: %s, want 413", resp.Status)
 	}
 
 	// Notes edited in the desk, full of markup, reach the page and the
