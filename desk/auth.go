@@ -184,6 +184,9 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("username"))
 	password := r.PostFormValue("password")
 	ip := d.clientIP(r)
+	if len(name) > 64 {
+		name = name[:64] // no account has a longer name; it keys the limit below
+	}
 	for _, key := range []string{"login:ip:" + ip, "login:user:" + name} {
 		n, err := d.limits.Count(ctx, key)
 		if err != nil {

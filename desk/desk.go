@@ -174,6 +174,10 @@ func (d *Desk) Admin(extra map[string]http.Handler) http.Handler {
 	return d.secure(d.sessions.LoadAndSave(mux))
 }
 
+// formMaxBytes bounds every request body to the desk but an upload's: the
+// longest show notes fit many times over.
+const formMaxBytes = 1 << 20
+
 // secure sets the headers every desk answer carries: nothing is cached or
 // framed, and scripts come from the desk only.
 func (d *Desk) secure(next http.Handler) http.Handler {
@@ -183,6 +187,9 @@ func (d *Desk) secure(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
+		if !strings.HasPrefix(r.URL.Path, uploadsPath) {
+			r.Body = http.MaxBytesReader(w, r.Body, formMaxBytes)
+		}
 		if !strings.HasPrefix(r.URL.Path, queuesPath) { // asynqmon brings inline scripts of its own
 			h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 		}

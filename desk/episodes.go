@@ -204,7 +204,7 @@ func (d *Desk) encodeProgress(show string) map[string]progressJSON {
 
 // lifecycle queues an unpublish or a republish.
 func (d *Desk) lifecycle(w http.ResponseWriter, r *http.Request) {
-	show, ok := d.showOf(w, r)
+	show, m, ok := d.episodeOf(w, r)
 	if !ok {
 		return
 	}
@@ -219,16 +219,6 @@ func (d *Desk) lifecycle(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	slug := r.PathValue("slug")
-	if bundle.Slug(slug) != slug {
-		d.fail(w, r, http.StatusNotFound, "There is no such episode.")
-		return
-	}
-	m, err := catalog.ForShow(d.cfg.Store, show).Manifest(ctx, slug)
-	if err != nil || m.State == pipeline.StateDeleted {
-		d.fail(w, r, http.StatusNotFound, "There is no such episode.")
-		return
-	}
 	if err := d.cfg.Queue.Lifecycle(ctx, typ, show, m.Slug); err != nil {
 		d.fail(w, r, http.StatusServiceUnavailable, "Cannot queue it: "+err.Error())
 		return

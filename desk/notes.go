@@ -259,36 +259,31 @@ func (d *Desk) draft(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Desk) editForm(w http.ResponseWriter, r *http.Request) {
-	show, ok := d.showOf(w, r)
+	show, m, ok := d.episodeOf(w, r)
 	if !ok {
 		return
 	}
-	m, ok := d.manifest(w, r, show)
-	if !ok {
-		return
-	}
-	p := d.notesPage(r, show, "Edit "+m.Meta.Title, formFrom(m))
+	d.render(w, r, http.StatusOK, "notes", d.editPage(r, show, m, formFrom(m)))
+}
+
+func (d *Desk) editPage(r *http.Request, show string, m *pipeline.Manifest, f notesForm) *notesPage {
+	p := d.notesPage(r, show, "Edit "+m.Meta.Title, f)
 	p.Action, p.Editing = "/admin/shows/"+p.Show.Token+"/episodes/"+m.Slug+"/edit", true
-	d.render(w, r, http.StatusOK, "notes", p)
+	return p
 }
 
 // edit previews the edited notes, or saves them as a notes-only drop: a
 // folder with episode.md alone, which updates the episode and keeps its
 // audio as it is.
 func (d *Desk) edit(w http.ResponseWriter, r *http.Request) {
-	show, ok := d.showOf(w, r)
-	if !ok {
-		return
-	}
-	m, ok := d.manifest(w, r, show)
+	show, m, ok := d.episodeOf(w, r)
 	if !ok {
 		return
 	}
 	f := readNotesForm(r)
 	f.Slug = m.Slug
 	md, problems := f.episodeMD(m.Meta)
-	p := d.notesPage(r, show, "Edit "+m.Meta.Title, f)
-	p.Action, p.Editing = "/admin/shows/"+p.Show.Token+"/episodes/"+m.Slug+"/edit", true
+	p := d.editPage(r, show, m, f)
 	if r.PostFormValue("action") == "preview" || len(problems) > 0 {
 		p.Problems = problems
 		p.Preview = template.HTML(markdown.HTML(f.Notes))
@@ -327,6 +322,17 @@ func (d *Desk) dropNotes(show, slug string, md []byte) (string, error) {
 		dir = path.Join("shows", show, "drop")
 	}
 	return moveIn(root, folder, dir, slug)
+}
+
+// episodeOf reads the {show} and {slug} of a desk URL; it answers 404
+// itself when either is unknown.
+func (d *Desk) episodeOf(w http.ResponseWriter, r *http.Request) (string, *pipeline.Manifest, bool) {
+	show, ok := d.showOf(w, r)
+	if !ok {
+		return "", nil, false
+	}
+	m, ok := d.manifest(w, r, show)
+	return show, m, ok
 }
 
 func (d *Desk) manifest(w http.ResponseWriter, r *http.Request, show string) (*pipeline.Manifest, bool) {

@@ -122,11 +122,12 @@ func (m *Main) banner() {
 prodcast is up, for a network of shows (no root show).
 
   Front page:  %s/
+  The desk:    %s/admin/ (first account: prodcast user add NAME --data %s)
 A bundle is a folder with episode.md and one recording, or a lone recording,
 dropped into a show's drop/ folder. Stop with Ctrl-C; see progress with:
 prodcast status --data %s
 
-`, c.BaseURL, c.Data)
+`, c.BaseURL, c.BaseURL, c.Data, c.Data)
 		return
 	}
 	fmt.Fprintf(m.Stdout, `
@@ -137,13 +138,15 @@ prodcast is up.
   Blog:               %s/
   Show settings:      %s
   Published bundles:  %s   Failed (with ERROR.txt): %s
+  The desk:           %s/admin/ (first account: prodcast user add NAME --data %s)
+  Guests pitch at:    %s/pitch/
 
 A bundle is a folder with episode.md and one recording (.wav .flac .mp3 .m4a
 .ogg .opus), or a lone recording. It is taken once it has not changed for %s.
 Stop with Ctrl-C; see progress with: prodcast status --data %s
 
 `, filepath.Join(c.Data, "drop"), c.BaseURL, c.BaseURL, filepath.Join(c.Data, "show.yaml"),
-		filepath.Join(c.Data, "done"), filepath.Join(c.Data, "failed"), c.Settle, c.Data)
+		filepath.Join(c.Data, "done"), filepath.Join(c.Data, "failed"), c.BaseURL, c.Data, c.BaseURL, c.Settle, c.Data)
 }
 
 // bannerShows lists the shows under shows/, with where to drop and where
