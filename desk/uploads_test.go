@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/prodcast/prodcast/pipeline/bundle"
+	"github.com/prodcast/prodcast/pipeline/catalog"
 )
 
 // tusMeta encodes Upload-Metadata.
@@ -180,5 +182,40 @@ func TestCleanName(t *testing.T) {
 		if got := CleanName(in); got != want {
 			t.Errorf("CleanName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestUploadToAShow puts a recording into the drop/ of a show under
+// shows/, and its pitch form answers for that show.
+func TestUploadToAShow(t *testing.T) {
+	h := mustHarness(t)
+	ctx := context.Background()
+	dir := filepath.Join(h.data, "shows", "python-weekly")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "show.yaml"), []byte(strings.Replace(showYAML, "Python in Production", "Python Weekly", 1)), 0o644)
+	if err := catalog.ForShow(h.store, "python-weekly").PutShow(ctx, []byte(strings.Replace(showYAML, "Python in Production", "Python Weekly", 1))); err != nil {
+		t.Fatal(err)
+	}
+	h.mustLogin()
+	if code, body, _ := h.do("GET", "/admin/", nil); code != 200 || !strings.Contains(body, "Python Weekly") {
+		t.Fatalf("the desk does not list the second show: %d", code)
+	}
+	resp := h.tus("POST", "/admin/uploads/", []byte("RIFF"), "Upload-Length", "4", "Content-Type", "application/offset+octet-stream",
+		"Upload-Metadata", tusMeta("filename", "weekly.wav", "show", "python-weekly"))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %d", resp.StatusCode)
+	}
+	if got := entries(t, filepath.Join(dir, "drop")); got != "weekly.wav" {
+		t.Errorf("shows/python-weekly/drop holds %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(h.data, "drop", "weekly.wav")); err == nil {
+		t.Errorf("the upload went to the root show")
+	}
+	req := httptest.NewRequest("GET", "/python-weekly/pitch/", nil)
+	req.SetPathValue("show", "python-weekly")
+	w := httptest.NewRecorder()
+	h.desk.Pitch().ServeHTTP(w, req)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "Be a guest on Python Weekly") || !strings.Contains(w.Body.String(), `action="/python-weekly/pitch/"`) {
+		t.Errorf("/python-weekly/pitch/: %d\n%s", w.Code, w.Body.String())
 	}
 }
