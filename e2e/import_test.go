@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,5 +94,67 @@ func TestImport(t *testing.T) {
 				t.Errorf("second import: %v\n%s", err, out)
 			}
 		})
+	}
+}
+
+// TestImportLosesNothing imports, linking the media where it is, a feed
+// whose items fail in the ways real feeds do: an enclosure without a
+// length on a host that answers 404 for now, two items with one GUID, an
+// item without audio, an m4a. Import publishes what it can, names the
+// rest and exits non-zero; the feed builds; once the host answers, the
+// same import takes the missing episode.
+func TestImportLosesNothing(t *testing.T) {
+	var ready atomic.Bool
+	media := t.TempDir()
+	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=f=300:d=3", "-c:a", "libmp3lame", "-b:a", "64k", filepath.Join(media, "ep1.mp3"))
+	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=f=400:d=3", "-c:a", "libmp3lame", "-b:a", "64k", filepath.Join(media, "late.mp3"))
+	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=f=500:d=3", "-c:a", "aac", "-b:a", "64k", filepath.Join(media, "ep3.m4a"))
+	files := http.FileServer(http.Dir(media))
+	host := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.URL.Path = strings.TrimPrefix(r.URL.Path, "/podcast")
+		if r.URL.Path == "/late.mp3" && !ready.Load() {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	defer host.Close()
+	size := func(name string) int64 { fi, _ := os.Stat(filepath.Join(media, name)); return fi.Size() }
+	MustWrite(t, filepath.Join(media, "feed.xml"), fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Old Show</title><link>https://old.example.com/</link><description>d</description>
+<item><title>One</title><guid>g1</guid><pubDate>Mon, 02 Mar 2020 10:00:00 +0000</pubDate><enclosure url=" ep1.mp3" length="%d" type="audio/mpeg"/></item>
+<item><title>One, again</title><guid>g1</guid><pubDate>Mon, 02 Mar 2020 10:00:00 +0000</pubDate><enclosure url="ep1.mp3" length="%[1]d" type="audio/mpeg"/></item>
+<item><title>Late</title><guid>g2</guid><pubDate>Thu, 05 Mar 20 10:00:00 GMT</pubDate><enclosure url="%s/late.mp3" type="audio/mpeg"/></item>
+<item><title>No audio</title><guid>g4</guid><pubDate>Mon, 02 Mar 2020 10:00:00 +0000</pubDate></item>
+<item><title>Three</title><guid>g3</guid><pubDate>Mon, 02 Mar 2020 10:00:00 +0000</pubDate><enclosure url="%[2]s/ep3.m4a" length="%d" type="audio/x-m4a"/></item>
+</channel></rss>`, size("ep1.mp3"), host.URL, size("ep3.m4a")))
+	env := MustShowEnv(t, "")
+	StartRoles(t, env)
+	args := []string{"import", "--keep-media-urls", host.URL + "/podcast/feed.xml"}
+	out, err := Run(t, env.Vars(), args...)
+	if err == nil || !strings.Contains(out, `"Late" not imported`) || !strings.Contains(out, `"No audio" not imported`) ||
+		!strings.Contains(out, "2 of the feed's 5 items were not imported") {
+		t.Fatalf("import with a missing episode: %v, want a non-zero exit naming it\n%s", err, out)
+	}
+	WaitFor(t, 60*time.Second, "the two importable episodes in the feed", func() bool { return FeedItems(env.URL("/feed.xml")) == 2 })
+	f := mustFeed(t, env)
+	for _, it := range f.Items {
+		if it.Title == "Three" && it.Enclosures[0].Type != "audio/x-m4a" {
+			t.Errorf("the m4a is announced as %s", it.Enclosures[0].Type)
+		}
+		if it.Title == "One" && it.Enclosures[0].URL != host.URL+"/podcast/ep1.mp3" {
+			t.Errorf("a relative enclosure URL became %q", it.Enclosures[0].URL)
+		}
+	}
+	ready.Store(true)
+	out, err = Run(t, env.Vars(), args...)
+	if !strings.Contains(out, "is already here") || !strings.Contains(out, "+ late") || !strings.Contains(out, "1 of the feed's 5 items were not imported") {
+		t.Fatalf("the second import: %v\n%s", err, out)
+	}
+	WaitFor(t, 60*time.Second, "the late episode in the feed", func() bool { return FeedItems(env.URL("/feed.xml")) == 3 })
+	for _, it := range mustFeed(t, env).Items {
+		if it.Title == "Late" && (it.PublishedParsed == nil || it.PublishedParsed.Year() != 2020) {
+			t.Errorf("Thu, 05 Mar 20 became %v", it.Published)
+		}
 	}
 }

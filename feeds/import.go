@@ -1,12 +1,21 @@
 package feeds
 
 import (
+	"bytes"
+	"encoding/xml"
+	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"net/url"
+	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	"golang.org/x/net/html/charset"
 
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
@@ -15,43 +24,84 @@ import (
 // Imported is one episode of an existing feed, ready to become a manifest.
 type Imported struct {
 	Manifest *pipeline.Manifest // GUID, date, notes and metadata as the feed has them
-	MediaURL string             // the enclosure
-	Type     string             // its MIME type
-	Length   int64              // its length as the feed states it
+	MediaURL string             // the enclosure, absolute
+	Type     string             // its MIME type, as the feed gives it (or as its extension says)
+	Length   int64              // its length as the feed states it; 0 if absent
 	Duration float64            // itunes:duration, seconds; 0 if absent
+}
+
+// Skipped is an item of the old feed that Import did not take, and why.
+type Skipped struct {
+	Item  int    // its place in the feed, from 1
+	Title string //
+	Why   string // in words for the producer
+	// Duplicate says the item has the GUID of one that was taken: the
+	// episode is there, nothing is lost.
+	Duplicate bool
 }
 
 // Import reads an existing podcast feed into episodes that keep their
 // original GUIDs, dates, notes and media, so that apps see the same episodes
 // after the move. An item without a GUID keeps the identity apps gave it:
-// its enclosure URL. Slugs are made unique within the feed.
-func Import(data []byte) (*gofeed.Feed, []Imported, error) {
+// its enclosure URL. Slugs are made unique within the feed. feedURL, when
+// the feed was fetched from one, resolves relative enclosure URLs.
+//
+// What cannot be an episode (no enclosure, a GUID already taken, a date
+// that cannot be read) is skipped and reported, and the rest is imported.
+// A feed that is broken in a way that hides items (not well-formed XML, no
+// <channel>) is refused, with where it is broken: Import never reads fewer
+// episodes than the feed has without saying so.
+func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, error) {
 	f, err := Parse(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot parse the feed: %w", err)
+		return nil, nil, nil, fmt.Errorf("cannot read the feed: %s", describeBroken(data, err))
+	}
+	if n := countItems(data); len(f.Items) < n {
+		return nil, nil, nil, fmt.Errorf("the feed has %d items but only %d can be read: %s; fix the feed (or ask its host for a valid one) and import again",
+			n, len(f.Items), describeBroken(data, nil))
+	}
+	var base *url.URL
+	if u, err := url.Parse(feedURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		base = u
 	}
 	var out []Imported
+	var skipped []Skipped
 	slugs := map[string]int{}
+	guids := map[string]int{}
 	for n, it := range f.Items {
-		if len(it.Enclosures) == 0 || it.Enclosures[0].URL == "" {
-			return nil, nil, fmt.Errorf("item %d %q has no enclosure; there is no audio to import", n+1, it.Title)
-		}
-		enc := it.Enclosures[0]
-		guid := it.GUID
-		if guid == "" {
-			guid = enc.URL
-		}
 		title := strings.TrimSpace(it.Title)
 		if title == "" {
 			title = "Episode " + strconv.Itoa(n+1)
 		}
+		skip := func(why string) { skipped = append(skipped, Skipped{Item: n + 1, Title: title, Why: why}) }
+		if len(it.Enclosures) == 0 || strings.TrimSpace(it.Enclosures[0].URL) == "" {
+			skip("it has no enclosure: there is no audio to import")
+			continue
+		}
+		enc := it.Enclosures[0]
+		media, err := resolve(base, enc.URL)
+		if err != nil {
+			skip(err.Error())
+			continue
+		}
+		guid := strings.TrimSpace(it.GUID)
+		if guid == "" {
+			guid = media
+		}
+		if first, ok := guids[guid]; ok {
+			skipped = append(skipped, Skipped{Item: n + 1, Title: title, Duplicate: true,
+				Why: fmt.Sprintf("it has the GUID %q of item %d, which was taken; apps know them as one episode", guid, first)})
+			continue
+		}
+		pub, err := pubDate(it)
+		if err != nil {
+			skip(err.Error())
+			continue
+		}
+		guids[guid] = n + 1
 		slug := bundle.Slug(title)
 		if slugs[slug]++; slugs[slug] > 1 {
 			slug = fmt.Sprintf("%s-%d", slug, slugs[slug])
-		}
-		pub := time.Now().UTC()
-		if it.PublishedParsed != nil {
-			pub = it.PublishedParsed.UTC()
 		}
 		m := &pipeline.Manifest{
 			Slug: slug, GUID: guid, PublishedAt: pub,
@@ -61,8 +111,8 @@ func Import(data []byte) (*gofeed.Feed, []Imported, error) {
 		if m.NotesHTML == "" {
 			m.NotesHTML = it.Description
 		}
-		length, _ := strconv.ParseInt(enc.Length, 10, 64)
-		imp := Imported{Manifest: m, MediaURL: enc.URL, Type: enc.Type, Length: length}
+		length, _ := strconv.ParseInt(strings.TrimSpace(enc.Length), 10, 64)
+		imp := Imported{Manifest: m, MediaURL: media, Type: mediaType(enc.Type, media), Length: length}
 		if x := it.ITunesExt; x != nil {
 			m.Meta.Summary = strings.TrimSpace(x.Summary)
 			m.Meta.Season, _ = strconv.Atoi(x.Season)
@@ -80,7 +130,183 @@ func Import(data []byte) (*gofeed.Feed, []Imported, error) {
 		}
 		out = append(out, imp)
 	}
-	return f, out, nil
+	return f, out, skipped, nil
+}
+
+// resolve makes an enclosure URL absolute: spaces around it go, and a
+// relative one is resolved against the feed's URL.
+func resolve(base *url.URL, raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", fmt.Errorf("its enclosure URL %q cannot be read: %v", raw, err)
+	}
+	if !u.IsAbs() {
+		if base == nil {
+			return "", fmt.Errorf("its enclosure URL %q is relative; import the feed from its URL, so that it can be resolved", raw)
+		}
+		u = base.ResolveReference(u)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("its enclosure URL %q is not http(s)", raw)
+	}
+	return u.String(), nil
+}
+
+// mediaType is the enclosure's type as the feed gives it, else as its
+// extension says, else audio/mpeg.
+func mediaType(given, media string) string {
+	if t, _, err := mime.ParseMediaType(strings.TrimSpace(given)); err == nil && strings.Contains(t, "/") {
+		return t
+	}
+	if u, err := url.Parse(media); err == nil {
+		switch strings.ToLower(path.Ext(u.Path)) {
+		case ".m4a":
+			return "audio/x-m4a"
+		case ".mp4":
+			return "video/mp4"
+		case ".ogg", ".oga":
+			return "audio/ogg"
+		case ".opus":
+			return "audio/opus"
+		}
+		if t := mime.TypeByExtension(path.Ext(u.Path)); t != "" {
+			t, _, _ = strings.Cut(t, ";")
+			return t
+		}
+	}
+	return "audio/mpeg"
+}
+
+// twoDigitYear are the RFC 822 layouts with a two-digit year, which RFC 822
+// itself allows and old feeds use ("Thu, 01 Jan 70 00:00:00 GMT").
+var twoDigitYear = []string{
+	"Mon, 02 Jan 06 15:04:05 MST", "Mon, 02 Jan 06 15:04:05 -0700", "Mon, 2 Jan 06 15:04:05 MST", "Mon, 2 Jan 06 15:04:05 -0700",
+	"02 Jan 06 15:04:05 MST", "02 Jan 06 15:04:05 -0700", "2 Jan 06 15:04:05 MST", "2 Jan 06 15:04:05 -0700",
+	"Mon, 02 Jan 06 15:04 MST", "Mon, 02 Jan 06 15:04 -0700", "02 Jan 06 15:04 MST", "02 Jan 06 15:04 -0700",
+}
+
+// pubDate is an item's publish date: as parsed, with RFC 822's two-digit
+// years read as 19xx or 20xx; now when the item has none.
+func pubDate(it *gofeed.Item) (time.Time, error) {
+	raw := strings.TrimSpace(it.Published)
+	for _, layout := range twoDigitYear {
+		if t, err := time.Parse(layout, raw); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if it.PublishedParsed != nil && it.PublishedParsed.Year() >= 1900 {
+		return it.PublishedParsed.UTC(), nil
+	}
+	if raw == "" {
+		return time.Now().UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("its date %q cannot be read; give it as in RFC 822 (Thu, 01 Jan 2026 09:00:00 GMT)", raw)
+}
+
+var (
+	cdataSection = regexp.MustCompile(`(?s)<!\[CDATA\[.*?\]\]>`)
+	xmlComment   = regexp.MustCompile(`(?s)<!--.*?-->`)
+	itemTag      = regexp.MustCompile(`<(?:item|entry)[\s>/]`)
+)
+
+// countItems counts the items (or Atom entries) of a feed as written,
+// outside CDATA and comments, whatever a lenient parser makes of them.
+func countItems(data []byte) int {
+	data = cdataSection.ReplaceAll(data, nil)
+	data = xmlComment.ReplaceAll(data, nil)
+	return len(itemTag.FindAll(data, -1))
+}
+
+// describeBroken says where a feed is broken: the first error of a strict
+// XML reading, with its line, or what is missing.
+func describeBroken(data []byte, parseErr error) string {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return "it is empty"
+	}
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.CharsetReader = charset.NewReaderLabel
+	d.Entity = xml.HTMLEntity
+	var root string
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				return fmt.Sprintf("it is not well-formed XML: line %d: %s", se.Line, se.Msg)
+			}
+			return fmt.Sprintf("it is not well-formed XML: %v", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+		}
+	}
+	switch {
+	case root == "html":
+		return "it is an HTML page, not a feed (is the URL the feed's?)"
+	case root == "rss" && !bytes.Contains(data, []byte("<channel")):
+		return "its <rss> has no <channel>, so its items belong to nothing"
+	case parseErr != nil:
+		return parseErr.Error()
+	}
+	return "the XML reads, but some items sit outside the <channel> where they belong"
+}
+
+// CheckXML checks what a strict XML parser checks before gofeed's lenient
+// one reads a feed: that it is XML, well-formed, with no text before its
+// declaration and no undefined entity, and that it is an RSS feed. Apps
+// with strict parsers refuse a feed that fails any of these.
+func CheckXML(data []byte) []Problem {
+	problem := func(rule, msg string) []Problem {
+		return []Problem{{Rule: rule, Source: "XML 1.0, RSS 2.0", Severity: Error, Where: "feed", Message: msg}}
+	}
+	unmarked := bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a byte-order mark may come first
+	trimmed := bytes.TrimLeft(unmarked, " \t\r\n")
+	switch {
+	case len(trimmed) == 0:
+		return problem("xml-well-formed", "the feed is empty")
+	case trimmed[0] != '<':
+		return problem("xml-well-formed", fmt.Sprintf("there is text before the XML (%q): the feed must start with <?xml or <rss", firstLine(trimmed)))
+	case !bytes.HasPrefix(unmarked, []byte("<?xml")) && bytes.Contains(data, []byte("<?xml")):
+		return problem("xml-well-formed", "something comes before the <?xml ...?> declaration, which must be the very first thing in the file")
+	}
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.CharsetReader = charset.NewReaderLabel
+	root := ""
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				return problem("xml-well-formed", fmt.Sprintf("the feed is not well-formed XML, which strict parsers refuse: line %d: %s", se.Line, se.Msg))
+			}
+			return problem("xml-well-formed", "the feed is not well-formed XML: "+err.Error())
+		}
+		if se, ok := tok.(xml.StartElement); ok && root == "" {
+			root = se.Name.Local
+			if root != "rss" {
+				what := map[string]string{"feed": "an Atom feed", "html": "an HTML page", "RDF": "an RSS 1.0 (RDF) feed"}[root]
+				if what == "" {
+					what = "<" + root + ">"
+				}
+				return problem("rss-root", fmt.Sprintf("this is %s: prodcast validate checks RSS 2.0 podcast feeds, whose root is <rss> (prodcast import reads Atom too)", what))
+			}
+		}
+	}
+	return nil
+}
+
+func firstLine(b []byte) string {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	if len(line) > 40 {
+		line = line[:40]
+	}
+	return string(line)
 }
 
 func ptr[T any](v T) *T { return &v }

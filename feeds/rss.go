@@ -274,6 +274,11 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 	}
 	added := *p.Items[len(p.Items)-1]
 	added.IAuthor = clean(show.Author)
+	if ct := m.MP3.ContentType; ct != "" && added.Enclosure != nil {
+		// An imported episode linked where it is keeps the type its old
+		// feed gave it (audio/x-m4a, audio/ogg, video/mp4...).
+		added.Enclosure.TypeFormatted = ct
+	}
 	it := &item{
 		Item:         added,
 		GUID:         guid{IsPermaLink: "false", Value: m.GUID},

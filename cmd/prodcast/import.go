@@ -33,7 +33,7 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	f, items, err := feeds.Import(data)
+	f, items, skipped, err := feeds.Import(data, src)
 	if err != nil {
 		return err
 	}
@@ -60,11 +60,12 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 		byGUID[e.GUID], slugs[e.Slug] = e.Slug, true
 	}
 	fmt.Fprintf(m.Stdout, "importing %d episodes of %q into %s\n", len(items), f.Title, showLabel(show))
-	n := 0
+	n, already := 0, 0
 	for _, it := range items {
 		mf := it.Manifest
 		if slug, ok := byGUID[mf.GUID]; ok {
 			fmt.Fprintf(m.Stdout, "  = %s (GUID %s is already here)\n", slug, mf.GUID)
+			already++
 			continue
 		}
 		for i := 2; slugs[mf.Slug]; i++ {
@@ -77,13 +78,36 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 			err = m.copyMedia(ctx, svc.store, cat, q, it)
 		}
 		if err != nil {
-			return fmt.Errorf("cannot import %q: %w", mf.Meta.Title, err)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// One episode that cannot be had now does not hold up the
+			// others: it is reported, and the same import run again
+			// takes it (the others are already here).
+			skipped = append(skipped, feeds.Skipped{Title: mf.Meta.Title, Why: err.Error()})
+			delete(slugs, mf.Slug)
+			fmt.Fprintf(m.Stdout, "  ! %s: %v\n", mf.Meta.Title, err)
+			continue
 		}
 		n++
 		fmt.Fprintf(m.Stdout, "  + %s  GUID %s  %s\n", mf.Slug, mf.GUID, mf.PublishedAt.Format("2006-01-02"))
 	}
 	if err := q.Rebuild(ctx, show, false); err != nil {
 		return err
+	}
+	lost := 0
+	for _, sk := range skipped {
+		where := ""
+		if sk.Item > 0 {
+			where = fmt.Sprintf("item %d ", sk.Item)
+		}
+		mark := "!"
+		if sk.Duplicate {
+			mark = "="
+		} else {
+			lost++
+		}
+		fmt.Fprintf(m.Stdout, "  %s %s%q not imported: %s\n", mark, where, sk.Title, sk.Why)
 	}
 	feedURL := pipeline.ShowBaseURL(m.Config.BaseURL, show) + "/feed.xml"
 	fmt.Fprintf(m.Stdout, `imported %d episodes; the feed is rebuilt as the workers finish (see prodcast status).
@@ -93,6 +117,10 @@ To move the show here without apps downloading episodes again:
   2. Then answer the old feed URL with a permanent redirect (HTTP 301) to %s.
   3. Keep the redirect for good; apps and directories follow it and keep the GUIDs.
 `, n, feedURL, feedURL)
+	if lost > 0 {
+		return fmt.Errorf("%d of the feed's %d items were not imported (listed above; %d imported now, %d already here): fix them and run the same import again, which takes only what is missing",
+			lost, len(f.Items), n, already)
+	}
 	return nil
 }
 
@@ -109,6 +137,9 @@ func (m *Main) linkMedia(ctx context.Context, cat *catalog.Catalog, it feeds.Imp
 			return fmt.Errorf("the feed gives no length and HEAD %s fails: %w", it.MediaURL, err)
 		}
 		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("the feed gives no length and HEAD %s answers %s", it.MediaURL, resp.Status)
+		}
 		if length <= 0 {
 			length = resp.ContentLength
 		}

@@ -124,7 +124,10 @@ func (m *Main) runValidate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	problems := feeds.Validate(data)
+	problems := feeds.CheckXML(data)
+	if len(problems) == 0 {
+		problems = feeds.Validate(data)
+	}
 	for _, p := range problems {
 		fmt.Fprintln(m.Stdout, p)
 	}
