@@ -70,8 +70,8 @@ func TestImportRefusesBrokenFeeds(t *testing.T) {
 	ok := oldItem("One", "g1", "Mon, 02 Mar 2020 10:00:00 +0000", mp3)
 	for name, tc := range map[string]struct{ feed, want string }{
 		"unclosed element": {oldFeed(`<description>open` + ok + oldItem("Two", "g2", "Mon, 02 Mar 2020 10:00:00 +0000", mp3)), "line"},
-		"empty":      {"", "empty"},
-		"html":       {"<!doctype html><html><head><title>x</title></head><body><p>Not found</p></body></html>", "HTML"},
+		"empty":            {"", "empty"},
+		"html":             {"<!doctype html><html><head><title>x</title></head><body><p>Not found</p></body></html>", "HTML"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, got, _, err := Import([]byte(tc.feed), "")
