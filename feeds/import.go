@@ -111,6 +111,7 @@ func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, e
 		if m.NotesHTML == "" {
 			m.NotesHTML = it.Description
 		}
+		m.Meta.Guests = guests(it)
 		length, _ := strconv.ParseInt(strings.TrimSpace(enc.Length), 10, 64)
 		imp := Imported{Manifest: m, MediaURL: media, Type: mediaType(enc.Type, media), Length: length}
 		if x := it.ITunesExt; x != nil {
@@ -131,6 +132,23 @@ func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, e
 		out = append(out, imp)
 	}
 	return f, out, skipped, nil
+}
+
+// guests are an item's podcast:person elements of role guest (the role
+// is host when absent, as the namespace says).
+func guests(it *gofeed.Item) []pipeline.Guest {
+	var out []pipeline.Guest
+	for _, p := range it.Extensions["podcast"]["person"] {
+		if !strings.EqualFold(p.Attrs["role"], "guest") || strings.TrimSpace(p.Value) == "" {
+			continue
+		}
+		g := pipeline.Guest{Name: strings.TrimSpace(p.Value)}
+		if href := strings.TrimSpace(p.Attrs["href"]); isHTTPURL(href) {
+			g.URL = href
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // resolve makes an enclosure URL absolute: spaces around it go, and a

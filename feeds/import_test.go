@@ -129,6 +129,21 @@ func TestCheckXML(t *testing.T) {
 	}
 }
 
+func TestImportPersons(t *testing.T) {
+	feed := strings.Replace(oldFeed(strings.Replace(oldItem("One", "g1", "Mon, 02 Mar 2020 10:00:00 +0000", mp3), "</item>",
+		`<podcast:person role="guest" href="https://example.com/ana">Ana</podcast:person><podcast:person>The Host</podcast:person>`+
+			`<podcast:person role="Guest" href="javascript:alert(1)">Bo</podcast:person></item>`, 1)),
+		`<rss version="2.0"`, `<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0"`, 1)
+	_, got, _, err := Import([]byte(feed), "")
+	if err != nil || len(got) != 1 {
+		t.Fatal(err)
+	}
+	g := got[0].Manifest.Meta.Guests
+	if len(g) != 2 || g[0].Name != "Ana" || g[0].URL != "https://example.com/ana" || g[1].Name != "Bo" || g[1].URL != "" {
+		t.Errorf("guests %+v", g)
+	}
+}
+
 func TestImportAtom(t *testing.T) {
 	atom := `<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>Old Atom show</title><id>urn:x</id><updated>2020-03-02T10:00:00Z</updated>
