@@ -12,8 +12,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -56,6 +54,11 @@ type Config struct {
 	Hits *analytics.Recorder
 	// Counter reads the counts, for /admin/stats; nil reads the bucket's.
 	Counter *analytics.Counter
+	// Changes tells of rebuilds that changed public objects (any
+	// process's): what is kept in memory is checked with the bucket before
+	// it is answered again. Without it, kept objects are checked every
+	// few seconds.
+	Changes <-chan struct{}
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 }
@@ -70,7 +73,14 @@ func New(cfg Config) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &server{cfg: cfg}
+	s := &server{cfg: cfg, cache: newCache(cfg.Store)}
+	if cfg.Changes != nil {
+		go func() {
+			for range cfg.Changes {
+				s.cache.expire()
+			}
+		}()
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
 	reg := prometheus.NewRegistry()
@@ -91,10 +101,9 @@ func New(cfg Config) http.Handler {
 }
 
 type server struct {
-	cfg     Config
-	pitch   http.Handler // nil without a desk
-	gz      sync.Map     // ETag -> gzipped body
-	gzCount atomic.Int64
+	cfg   Config
+	pitch http.Handler // nil without a desk
+	cache *cache       // the feed, pages and small objects, in memory
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +138,7 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 	if strings.HasSuffix(p, "/") {
 		key += "index.html"
 	}
-	obj, info, err := s.cfg.Store.OpenObject(r.Context(), key)
+	kept, obj, info, err := s.cache.get(r.Context(), key)
 	if errors.Is(err, pipeline.ErrNotFound) && !strings.HasSuffix(p, "/") && path.Ext(p) == "" {
 		// /episodes/x -> /episodes/x/ if that page exists.
 		if _, err2 := s.cfg.Store.Stat(r.Context(), key+"/index.html"); err2 == nil {
@@ -148,7 +157,13 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(code), code)
 		return
 	}
-	defer obj.Close()
+	var content io.ReadSeeker
+	if kept != nil {
+		content = bytes.NewReader(kept.body)
+	} else {
+		defer obj.Close()
+		content = obj
+	}
 	h := w.Header()
 	// Everything here is public; web players on other sites fetch the
 	// feed, chapters and transcripts from the browser.
@@ -167,19 +182,26 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
 		w.WriteHeader(info.Status)
 		if r.Method != http.MethodHead {
-			_, _ = io.Copy(w, obj)
+			_, _ = io.Copy(w, content)
 		}
 		requests.WithLabelValues(route(p), strconv.Itoa(info.Status)).Inc()
 		return
 	}
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
-	var content io.ReadSeeker = obj
 	if compressible(info.ContentType) {
 		h.Add("Vary", "Accept-Encoding")
-		if gz, ok := s.gzipped(r, info, obj); ok {
-			h.Set("Content-Encoding", "gzip")
-			h.Set("ETag", `"`+info.ETag+`-gz"`)
-			content = gz
+		if enc := s.encoding(r, info); enc != "" {
+			var body []byte
+			if kept != nil {
+				body = s.cache.variant(kept, enc)
+			} else if enc == "gzip" {
+				body = s.gzipped(info, obj)
+			}
+			if body != nil {
+				h.Set("Content-Encoding", enc)
+				h.Set("ETag", `"`+info.ETag+`-`+map[string]string{"gzip": "gz", "br": "br"}[enc]+`"`)
+				content = bytes.NewReader(body)
+			}
 		}
 	}
 	http.ServeContent(rec, r, path.Base(key), info.LastModified, content)
@@ -213,39 +235,47 @@ func compressible(ct string) bool {
 	return false
 }
 
-const gzipMax = 16 << 20
+// encoding picks the compressed form to send: brotli, else gzip, when the
+// client accepts it and asks for no range; "" for the bytes as they are.
+func (s *server) encoding(r *http.Request, info pipeline.Object) string {
+	if r.Header.Get("Range") != "" || info.Size > cacheMaxText {
+		return ""
+	}
+	ae := r.Header.Get("Accept-Encoding")
+	for _, enc := range []string{"br", "gzip"} {
+		if accepts(ae, enc) {
+			return enc
+		}
+	}
+	return ""
+}
 
-// gzipped returns the object gzip-compressed, when the client accepts gzip
-// and asks for no range. Compressed bodies are kept by ETag.
-func (s *server) gzipped(r *http.Request, info s3.Object, obj io.Reader) (io.ReadSeeker, bool) {
-	if r.Header.Get("Range") != "" || info.Size > gzipMax || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		return nil, false
-	}
-	if body, ok := s.gz.Load(info.ETag); ok {
-		return bytes.NewReader(body.([]byte)), true
-	}
+// gzipped compresses an object too big to keep; it is not kept either.
+func (s *server) gzipped(info pipeline.Object, obj io.Reader) []byte {
 	var buf bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 	if _, err := io.Copy(zw, obj); err != nil {
-		return nil, false
+		return nil
 	}
 	if err := zw.Close(); err != nil {
-		return nil, false
+		return nil
 	}
-	if s.gzCount.Add(1) > 4096 { // a bound, not an LRU: start over
-		s.gz.Clear()
-		s.gzCount.Store(0)
-	}
-	s.gz.Store(info.ETag, buf.Bytes())
-	return bytes.NewReader(buf.Bytes()), true
+	return buf.Bytes()
 }
 
-func acceptsGzip(h string) bool {
+// accepts reports whether an Accept-Encoding header accepts enc (with a
+// q-value above 0).
+func accepts(h, enc string) bool {
 	for _, part := range strings.Split(h, ",") {
-		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
-			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), enc) {
+			continue
 		}
+		q := 1.0
+		if _, v, ok := strings.Cut(strings.ReplaceAll(params, " ", ""), "q="); ok {
+			q, _ = strconv.ParseFloat(v, 64)
+		}
+		return q > 0
 	}
 	return false
 }

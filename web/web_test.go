@@ -106,7 +106,7 @@ func TestPublic(t *testing.T) {
 		// reader must not take the episode for gone.
 		st.SetFail(errors.New("connection refused"))
 		defer st.SetFail(nil)
-		if resp, _ := get(t, srv.URL+"/alpha/feed.xml"); resp.StatusCode != http.StatusBadGateway {
+		if resp, _ := get(t, srv.URL+"/alpha/never-read-before.xml"); resp.StatusCode != http.StatusBadGateway {
 			t.Errorf("during an outage: %s, want 502", resp.Status)
 		}
 		if resp, _ := get(t, srv.URL+"/healthz"); resp.StatusCode != http.StatusServiceUnavailable {

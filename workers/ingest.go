@@ -34,6 +34,14 @@ type Handlers struct {
 	TempDir string // for encodes; "" is the system's
 	Log     *slog.Logger
 	Now     func() time.Time
+	// Changed is told, after a rebuild uploaded a show's feed and pages,
+	// so that web servers drop what they keep in memory (nil: nobody).
+	Changed func(ctx context.Context, show string)
+	// ServeGrace is how long a web server may answer a kept object without
+	// asking the bucket: a rebuild waits that long after its upload before
+	// it removes media the old feed named, so that no server that missed
+	// the news can still name them.
+	ServeGrace time.Duration
 
 	mu    sync.Mutex
 	cats  map[string]*catalog.Catalog // by show

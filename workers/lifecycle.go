@@ -125,7 +125,7 @@ func (h *Handlers) change(ctx context.Context, t *asynq.Task, verb string, apply
 // retireMedia removes the media that new encodes replaced, now that the
 // feed names the new ones, and clears the record of them. It keeps the
 // manifest's UpdatedAt: nothing listeners see changed.
-func (h *Handlers) retireMedia(ctx context.Context, cat *catalog.Catalog, eps []*pipeline.Manifest) error {
+func (h *Handlers) retireMedia(ctx context.Context, cat *catalog.Catalog, eps []*pipeline.Manifest, grace func(context.Context) error) error {
 	for _, m := range eps {
 		if len(m.Retired) == 0 || m.State != pipeline.StatePublished {
 			continue // a scheduled episode's old media goes once its new version is live
@@ -133,6 +133,9 @@ func (h *Handlers) retireMedia(ctx context.Context, cat *catalog.Catalog, eps []
 		for _, key := range m.Retired {
 			if !cat.Keys.IsPublic(key) {
 				continue
+			}
+			if err := grace(ctx); err != nil {
+				return err
 			}
 			if err := h.fence(ctx); err != nil {
 				return err
@@ -159,7 +162,7 @@ func (h *Handlers) retireMedia(ctx context.Context, cat *catalog.Catalog, eps []
 // withdrawMedia moves the media of withdrawn episodes out of public/ to
 // their staged keys, from where Republish brings them back. It runs after
 // the rebuild uploaded a feed that no longer names them.
-func (h *Handlers) withdrawMedia(ctx context.Context, keys catalog.Layout, eps []*pipeline.Manifest) error {
+func (h *Handlers) withdrawMedia(ctx context.Context, keys catalog.Layout, eps []*pipeline.Manifest, grace func(context.Context) error) error {
 	for _, m := range eps {
 		if m.State != pipeline.StateUnpublished {
 			continue
@@ -171,6 +174,9 @@ func (h *Handlers) withdrawMedia(ctx context.Context, keys catalog.Layout, eps [
 			if _, err := h.Store.Stat(ctx, media.Key); errors.Is(err, pipeline.ErrNotFound) {
 				continue // withdrawn before
 			} else if err != nil {
+				return err
+			}
+			if err := grace(ctx); err != nil {
 				return err
 			}
 			if err := h.fence(ctx); err != nil {

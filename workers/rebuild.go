@@ -40,6 +40,21 @@ func RebuildLock(show string) string {
 // stopped renewing it (killed, frozen, cut off from Redis).
 const RebuildLockTTL = 30 * time.Second
 
+// sleepCtx waits d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // Rebuild handles site:rebuild, aggregated from any number of requests. It
 // builds the feed, checks it, and uploads it and every page that changed.
 // Then it reports the bundles waiting on it as done.
@@ -103,10 +118,20 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	rebuildSeconds.Observe(time.Since(start).Seconds())
 	h.Log.Info("feed and pages rebuilt", "show", p.Show, "episodes", len(eps), "rendered", stats.Rendered, "reused", stats.Reused,
 		"uploaded", up.files, "feed_changed", up.feed, "full", p.Full, "reason", p.Reason)
-	if err := h.withdrawMedia(ctx, cat.Keys, eps); err != nil {
+	published := time.Now()
+	if h.Changed != nil && up.files > 0 {
+		h.Changed(ctx, p.Show)
+	}
+	var graceOnce sync.Once
+	grace := func(ctx context.Context) error {
+		var err error
+		graceOnce.Do(func() { err = sleepCtx(ctx, h.ServeGrace-time.Since(published)) })
 		return err
 	}
-	if err := h.retireMedia(ctx, cat, eps); err != nil {
+	if err := h.withdrawMedia(ctx, cat.Keys, eps, grace); err != nil {
+		return err
+	}
+	if err := h.retireMedia(ctx, cat, eps, grace); err != nil {
 		return err
 	}
 	if err := h.reportDone(ctx, cat, show, eps); err != nil {

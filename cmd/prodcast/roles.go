@@ -88,9 +88,40 @@ func (m *Main) worker(ctx context.Context, svc *services) error {
 		Locker:  workers.RedisLocker{Client: rc},
 		BaseURL: m.Config.BaseURL,
 		Log:     slog.Default().With("role", "worker"),
+		Changed: func(ctx context.Context, show string) {
+			ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+			defer cancel()
+			if err := rc.Publish(ctx, web.ChangesChannel(m.Config.S3Bucket), show).Err(); err != nil {
+				slog.Warn("cannot tell the web servers of a rebuild; they notice within seconds", "show", show, "err", err)
+			}
+		},
+		ServeGrace: web.CacheFresh + time.Second,
 	}
 	return workers.Run(ctx, svc.redis, h, workers.ServerConfig{
 		Concurrency: m.Config.Concurrency, ShutdownTimeout: m.Config.ShutdownTimeout})
+}
+
+// followChanges passes the workers' news of rebuilds on to the web
+// server, until ctx ends. go-redis subscribes again after a lost
+// connection; what is missed meanwhile, the cache's freshness bounds.
+func followChanges(ctx context.Context, rdb redis.UniversalClient, channel string, changes chan<- struct{}) {
+	sub := rdb.Subscribe(ctx, channel)
+	defer sub.Close()
+	msgs := sub.Channel()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-msgs:
+			if !ok {
+				return
+			}
+			select {
+			case changes <- struct{}{}:
+			default: // one is already waiting: it covers this one
+			}
+		}
+	}
 }
 
 // desk builds the producer's desk and the guest's door.
@@ -200,6 +231,11 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 	} else {
 		log.Warn("no PRODCAST_REDIS_URL: listener numbers are not counted, and the desk cannot queue work")
 	}
+	var changes chan struct{}
+	if rdb != nil {
+		changes = make(chan struct{}, 1)
+		go followChanges(ctx, rdb, web.ChangesChannel(m.Config.S3Bucket), changes)
+	}
 	dk, err := m.desk(svc, rdb, queue, log)
 	if err != nil {
 		return err
@@ -210,6 +246,7 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 			Store:          svc.store,
 			Redis:          svc.redis,
 			Desk:           dk,
+			Changes:        changes,
 			Log:            log,
 			Hits:           hits,
 			Counter:        counter,

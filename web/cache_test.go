@@ -1,0 +1,149 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/andybalholm/brotli"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/memstore"
+)
+
+// countingStore counts the bucket's reads.
+type countingStore struct {
+	*memstore.Store
+	opens, stats atomic.Int64
+}
+
+func (c *countingStore) OpenObject(ctx context.Context, key string) (pipeline.Reader, pipeline.Object, error) {
+	c.opens.Add(1)
+	return c.Store.OpenObject(ctx, key)
+}
+
+func (c *countingStore) Stat(ctx context.Context, key string) (pipeline.Object, error) {
+	c.stats.Add(1)
+	return c.Store.Stat(ctx, key)
+}
+
+func TestCache(t *testing.T) {
+	ctx := context.Background()
+	st := &countingStore{Store: memstore.New()}
+	put := func(key, body, ct string) {
+		if err := st.PutBytes(ctx, key, []byte(body), pipeline.Put{ContentType: ct}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	feed := "<rss>" + strings.Repeat("<item>episode</item>", 500) + "</rss>"
+	put("public/feed.xml", feed, "application/rss+xml")
+	put("public/media/big.mp3", strings.Repeat("A", cacheMaxSmall+1), "audio/mpeg")
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := newCache(st)
+	c.now = func() time.Time { return now }
+	get := func(key string) (*cached, string) {
+		t.Helper()
+		e, r, _, err := c.get(ctx, key)
+		if err != nil {
+			t.Fatalf("get %s: %v", key, err)
+		}
+		if r != nil {
+			defer r.Close()
+			b, _ := io.ReadAll(r)
+			return nil, string(b)
+		}
+		return e, string(e.body)
+	}
+	counts := func(opens, stats int64) {
+		t.Helper()
+		if st.opens.Load() != opens || st.stats.Load() != stats {
+			t.Errorf("the bucket was opened %d times and asked %d, want %d and %d", st.opens.Load(), st.stats.Load(), opens, stats)
+		}
+	}
+	if _, body := get("public/feed.xml"); body != feed {
+		t.Fatal("first read")
+	}
+	get("public/feed.xml")
+	counts(1, 0) // fresh: from memory
+	now = now.Add(CacheFresh)
+	get("public/feed.xml")
+	counts(1, 1) // stale: asked, unchanged, kept
+	put("public/feed.xml", "<rss>new</rss>", "application/rss+xml")
+	c.expire() // a rebuild's message
+	if _, body := get("public/feed.xml"); body != "<rss>new</rss>" {
+		t.Errorf("after a change and its message: %q", body)
+	}
+	counts(2, 2)
+	now = now.Add(CacheFresh)
+	st.SetFail(errors.New("connection refused"))
+	if _, body := get("public/feed.xml"); body != "<rss>new</rss>" {
+		t.Errorf("during an outage the kept version is served: %q", body)
+	}
+	st.SetFail(nil)
+	st.Delete(ctx, "public/feed.xml")
+	if _, _, _, err := c.get(ctx, "public/feed.xml"); !errors.Is(err, pipeline.ErrNotFound) {
+		t.Errorf("a removed object: %v, want not found", err)
+	}
+	if e, body := get("public/media/big.mp3"); e != nil || len(body) != cacheMaxSmall+1 {
+		t.Errorf("big media is kept (%v) or cut (%d bytes)", e != nil, len(body))
+	}
+
+	put("public/feed.xml", feed, "application/rss+xml")
+	e, _ := get("public/feed.xml")
+	zr, _ := gzip.NewReader(bytes.NewReader(c.variant(e, "gzip")))
+	gz, _ := io.ReadAll(zr)
+	br, _ := io.ReadAll(brotli.NewReader(bytes.NewReader(c.variant(e, "br"))))
+	if string(gz) != feed || string(br) != feed || len(c.variant(e, "br")) >= len(feed) {
+		t.Errorf("compressed forms do not give the feed back")
+	}
+}
+
+// TestNotModifiedFromMemory: a conditional request for a kept object is
+// answered 304 without the bucket, and the client gets the smallest form
+// it accepts.
+func TestNotModifiedFromMemory(t *testing.T) {
+	ctx := context.Background()
+	st := &countingStore{Store: memstore.New()}
+	st.PutBytes(ctx, "public/feed.xml", []byte("<rss>"+strings.Repeat("<item>x</item>", 300)+"</rss>"), pipeline.Put{ContentType: "application/rss+xml"})
+	srv := httptest.NewServer(New(Config{Store: st}))
+	defer srv.Close()
+	do := func(header ...string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+"/feed.xml", nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	first := do()
+	etag := first.Header.Get("ETag")
+	opens, stats := st.opens.Load(), st.stats.Load()
+	for _, tc := range []struct{ ae, enc, etag string }{
+		{"", "", etag}, {"gzip", "gzip", strings.TrimSuffix(etag, `"`) + `-gz"`}, {"gzip, br", "br", strings.TrimSuffix(etag, `"`) + `-br"`},
+		{"br;q=0, gzip", "gzip", strings.TrimSuffix(etag, `"`) + `-gz"`},
+	} {
+		resp := do("Accept-Encoding", tc.ae)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != tc.enc || resp.Header.Get("ETag") != tc.etag {
+			t.Errorf("Accept-Encoding %q: %d, %q, %q", tc.ae, resp.StatusCode, resp.Header.Get("Content-Encoding"), resp.Header.Get("ETag"))
+		}
+		if resp = do("Accept-Encoding", tc.ae, "If-None-Match", tc.etag); resp.StatusCode != http.StatusNotModified {
+			t.Errorf("If-None-Match %s: %d, want 304", tc.etag, resp.StatusCode)
+		}
+	}
+	if st.opens.Load() != opens || st.stats.Load() != stats {
+		t.Errorf("answers from memory touched the bucket: %d opens, %d stats", st.opens.Load()-opens, st.stats.Load()-stats)
+	}
+}
