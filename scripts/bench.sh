@@ -6,6 +6,8 @@
 #   blog:  go test -bench for publishing one episode into a show of 1,000
 #          (incremental render) and for a page with a two-hour transcript
 #   feed:  go test -bench for the feed build of a 1,000-episode show
+#   serving: prodcast serve vs nginx on the same bytes (feed 200, gzip, 304,
+#          a 1 MB Range of a 100 MB file), and serve's memory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=${BENCH_MINUTES:-20}
@@ -205,4 +207,95 @@ printf 'counting off (serve without Redis):      %8.0f req/s  (%.0f, %.0f)\n' "$
 printf 'counting on (serve with Redis):          %8.0f req/s  (%.0f, %.0f)\n' "$onr" "$on1" "$on2"
 printf 'ratio (on / off):                        %8.3f   (goal >= 0.95)\n' "$(echo "$onr / $offr" | bc -l)"
 kill "$up"; wait "$up" 2>/dev/null || true
+fi
+
+if want serving; then
+echo
+echo "== serving: a 1,000-episode show's /feed.xml and a 100 MB media file, prodcast serve vs nginx on the same bytes (wrk -t2 -c32 -d10s)"
+for tool in wrk nginx; do command -v $tool >/dev/null || { echo "bench: $tool is missing (Debian: apt-get install $tool)" >&2; exit 1; }; done
+sd=$work/serving
+mkdir -p "$sd"
+/usr/bin/python3 - "$work/serving-feed.xml" <<'PY'
+import sys
+from email.utils import formatdate
+items = []
+for e in range(1000):
+    items.append(f"""<item><title>Episode {e}: async Python in production</title><guid isPermaLink="false">e{e}</guid>
+<pubDate>{formatdate(1577836800 + e * 86400, usegmt=True)}</pubDate>
+<description>We talk about Flask, Falcon and OAuth 2.0 in production, Python 2 to 3, Docker without Kubernetes. Episode {e}.</description>
+<enclosure url="https://old.example.com/e{e}.mp3" length="{30000000 + e}" type="audio/mpeg"/>
+<itunes:duration>3600</itunes:duration></item>""")
+open(sys.argv[1], "w").write(f"""<?xml version="1.0"?><rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>
+<title>Old show</title><link>https://old.example.com/</link><description>The old show</description>{''.join(items)}</channel></rss>""")
+PY
+listen=127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$work/prodcast" up --data "$sd" --listen "$listen" --settle 1s >"$work/sd.out" 2>"$work/sd.log" &
+up=$!; pids+=($up)
+for i in $(seq 1 100); do curl -fs "http://$listen/feed.xml" >/dev/null 2>&1 && break; sleep 0.2; done
+"$work/prodcast" import --data "$sd" --keep-media-urls "$work/serving-feed.xml" >/dev/null
+for i in $(seq 1 600); do [ "$(curl -fs "http://$listen/feed.xml" | grep -c '<item>')" = 1000 ] && break; sleep 0.2; done
+emb=$sd/.prodcast/embedded.json
+set -- $(/usr/bin/python3 -c "import json; d=json.load(open('$emb')); print(d['s3_endpoint'], d['access_key'], d['secret_key'])")
+head -c 100000000 /dev/urandom >"$work/big.mp3"
+curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$2:$3" -H "Content-Type: audio/mpeg" -T "$work/big.mp3" "$1/prodcast/public/media/bench/big.mp3"
+srv=127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PRODCAST_S3_ENDPOINT=$1 PRODCAST_S3_ACCESS_KEY=$2 PRODCAST_S3_SECRET_KEY=$3 PRODCAST_REDIS_URL= \
+  "$work/prodcast" serve --data "$work/none" --listen "$srv" >"$work/srv.out" 2>"$work/srv.log" &
+serve=$!; pids+=($serve)
+for i in $(seq 1 100); do curl -fs "http://$srv/feed.xml" -o /dev/null && break; sleep 0.2; done
+# nginx serves the very bytes prodcast serves, from disk, with a gzip_static copy.
+root=$work/nginx-root; mkdir -p "$root/media/bench"
+curl -fs "http://$srv/feed.xml" -o "$root/feed.xml"
+gzip -9 -k "$root/feed.xml"
+ln "$work/big.mp3" "$root/media/bench/big.mp3"
+ngx=127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/nginx-tmp"
+cat >"$work/nginx.conf" <<NGX
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx-tmp; proxy_temp_path $work/nginx-tmp; fastcgi_temp_path $work/nginx-tmp;
+  uwsgi_temp_path $work/nginx-tmp; scgi_temp_path $work/nginx-tmp;
+  types { application/rss+xml xml; audio/mpeg mp3; }
+  sendfile on; tcp_nopush on; keepalive_requests 100000;
+  server { listen $ngx; root $root; gzip_static on; gzip_vary on; etag on; }
+}
+NGX
+nginx -c "$work/nginx.conf" -g 'daemon off;' &
+ngxpid=$!; pids+=($ngxpid)
+for i in $(seq 1 50); do curl -fs "http://$ngx/feed.xml" -o /dev/null && break; sleep 0.1; done
+cmp <(curl -fs "http://$srv/feed.xml") "$root/feed.xml" || { echo "bench: the two servers answer different feeds" >&2; exit 1; }
+ls -l "$root/feed.xml" | awk '{printf "feed: %.2f MB, 1,000 items\n", $5/1e6}'
+cat >"$work/range1m.lua" <<'LUA'
+request = function()
+  local start = math.random(0, 98000000)
+  return wrk.format("GET", nil, {["Range"] = "bytes=" .. start .. "-" .. (start + 1048575)})
+end
+LUA
+rps() { wrk -t2 -c32 -d10s "$@" | awk '/Requests\/sec/ {print $2}'; }
+etag() { curl -fsI "$@" | awk -F': ' 'tolower($1)=="etag" {print $2}' | tr -d '\r'; }
+row() { # name, then wrk arguments for prodcast and for nginx, split by --
+  local name=$1; shift
+  local a=() b=() side=a
+  for x in "$@"; do if [ "$x" = -- ]; then side=b; elif [ $side = a ]; then a+=("$x"); else b+=("$x"); fi; done
+  local p1 n1 p2 n2
+  p1=$(rps "${a[@]}"); n1=$(rps "${b[@]}"); p2=$(rps "${a[@]}"); n2=$(rps "${b[@]}")
+  printf '%-28s prodcast %9.0f req/s   nginx %9.0f req/s   ratio %5.2f  (goal >= 0.8)\n' "$name" \
+    "$(echo "($p1+$p2)/2" | bc -l)" "$(echo "($n1+$n2)/2" | bc -l)" "$(echo "($p1+$p2)/($n1+$n2)" | bc -l)"
+}
+pe=$(etag "http://$srv/feed.xml"); ne=$(etag "http://$ngx/feed.xml")
+row "/feed.xml 200 identity" "http://$srv/feed.xml" -- "http://$ngx/feed.xml"
+row "/feed.xml 200 gzip" -H "Accept-Encoding: gzip" "http://$srv/feed.xml" -- -H "Accept-Encoding: gzip" "http://$ngx/feed.xml"
+row "/feed.xml 304" -H "If-None-Match: $pe" "http://$srv/feed.xml" -- -H "If-None-Match: $ne" "http://$ngx/feed.xml"
+row "1 MB Range of 100 MB" -s "$work/range1m.lua" "http://$srv/media/bench/big.mp3" -- -s "$work/range1m.lua" "http://$ngx/media/bench/big.mp3"
+printf 'sizes: identity %s, gzip %s (prodcast) / %s (nginx gzip_static -9), brotli %s bytes\n' \
+  "$(curl -fs "http://$srv/feed.xml" | wc -c)" "$(curl -fs -H 'Accept-Encoding: gzip' "http://$srv/feed.xml" | wc -c)" \
+  "$(wc -c <"$root/feed.xml.gz")" "$(curl -fs -H 'Accept-Encoding: br' "http://$srv/feed.xml" | wc -c)"
+for e in $(seq 0 999); do echo "http://$srv/episodes/episode-$e-async-python-in-production/"; done | xargs -n 50 -P 4 curl -fs -o /dev/null || true
+curl -fs "http://$srv/" -o /dev/null
+echo "serve's memory with the feed and 1,000 pages kept: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$serve/status) (peak $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$serve/status))"
+kill "$up" "$serve" "$ngxpid"; wait "$up" "$serve" "$ngxpid" 2>/dev/null || true
 fi

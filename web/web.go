@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -190,18 +189,12 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 	if compressible(info.ContentType) {
 		h.Add("Vary", "Accept-Encoding")
-		if enc := s.encoding(r, info); enc != "" {
-			var body []byte
-			if kept != nil {
-				body = s.cache.variant(kept, enc)
-			} else if enc == "gzip" {
-				body = s.gzipped(info, obj)
-			}
-			if body != nil {
-				h.Set("Content-Encoding", enc)
-				h.Set("ETag", `"`+info.ETag+`-`+map[string]string{"gzip": "gz", "br": "br"}[enc]+`"`)
-				content = bytes.NewReader(body)
-			}
+		// Text is kept in memory up to cacheMaxText, with its compressed
+		// forms; bigger text goes as it is.
+		if enc := encoding(r); enc != "" && kept != nil {
+			h.Set("Content-Encoding", enc)
+			h.Set("ETag", `"`+info.ETag+`-`+map[string]string{"gzip": "gz", "br": "br"}[enc]+`"`)
+			content = bytes.NewReader(s.cache.variant(kept, enc))
 		}
 	}
 	http.ServeContent(rec, r, path.Base(key), info.LastModified, content)
@@ -237,8 +230,8 @@ func compressible(ct string) bool {
 
 // encoding picks the compressed form to send: brotli, else gzip, when the
 // client accepts it and asks for no range; "" for the bytes as they are.
-func (s *server) encoding(r *http.Request, info pipeline.Object) string {
-	if r.Header.Get("Range") != "" || info.Size > cacheMaxText {
+func encoding(r *http.Request) string {
+	if r.Header.Get("Range") != "" {
 		return ""
 	}
 	ae := r.Header.Get("Accept-Encoding")
@@ -248,19 +241,6 @@ func (s *server) encoding(r *http.Request, info pipeline.Object) string {
 		}
 	}
 	return ""
-}
-
-// gzipped compresses an object too big to keep; it is not kept either.
-func (s *server) gzipped(info pipeline.Object, obj io.Reader) []byte {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	if _, err := io.Copy(zw, obj); err != nil {
-		return nil
-	}
-	if err := zw.Close(); err != nil {
-		return nil
-	}
-	return buf.Bytes()
 }
 
 // accepts reports whether an Accept-Encoding header accepts enc (with a
