@@ -237,7 +237,7 @@ for i in $(seq 1 600); do [ "$(curl -fs "http://$listen/feed.xml" | grep -c '<it
 emb=$sd/.prodcast/embedded.json
 set -- $(/usr/bin/python3 -c "import json; d=json.load(open('$emb')); print(d['s3_endpoint'], d['access_key'], d['secret_key'])")
 head -c 100000000 /dev/urandom >"$work/big.mp3"
-curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$2:$3" -H "Content-Type: audio/mpeg" -T "$work/big.mp3" "$1/prodcast/public/media/bench/big.mp3"
+curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$2:$3" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -H "Content-Type: audio/mpeg" -T "$work/big.mp3" "$1/prodcast/public/media/bench/big.mp3"
 srv=127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 PRODCAST_S3_ENDPOINT=$1 PRODCAST_S3_ACCESS_KEY=$2 PRODCAST_S3_SECRET_KEY=$3 PRODCAST_REDIS_URL= \
   "$work/prodcast" serve --data "$work/none" --listen "$srv" >"$work/srv.out" 2>"$work/srv.log" &
@@ -245,9 +245,11 @@ serve=$!; pids+=($serve)
 for i in $(seq 1 100); do curl -fs "http://$srv/feed.xml" -o /dev/null && break; sleep 0.2; done
 # nginx serves the very bytes prodcast serves, from disk, with a gzip_static copy.
 root=$work/nginx-root; mkdir -p "$root/media/bench"
+chmod 755 "$work" # nginx's workers run as another user when started by root
 curl -fs "http://$srv/feed.xml" -o "$root/feed.xml"
 gzip -9 -k "$root/feed.xml"
 ln "$work/big.mp3" "$root/media/bench/big.mp3"
+chmod -R a+rX "$root"
 ngx=127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$work/nginx-tmp"
 cat >"$work/nginx.conf" <<NGX
@@ -267,6 +269,7 @@ NGX
 nginx -c "$work/nginx.conf" -g 'daemon off;' &
 ngxpid=$!; pids+=($ngxpid)
 for i in $(seq 1 50); do curl -fs "http://$ngx/feed.xml" -o /dev/null && break; sleep 0.1; done
+curl -fsI "http://$ngx/feed.xml" >/dev/null || { echo "bench: nginx does not answer:" >&2; cat "$work/nginx-error.log" >&2; curl -sI "http://$ngx/feed.xml" >&2; exit 1; }
 cmp <(curl -fs "http://$srv/feed.xml") "$root/feed.xml" || { echo "bench: the two servers answer different feeds" >&2; exit 1; }
 ls -l "$root/feed.xml" | awk '{printf "feed: %.2f MB, 1,000 items\n", $5/1e6}'
 cat >"$work/range1m.lua" <<'LUA'
@@ -294,7 +297,7 @@ row "1 MB Range of 100 MB" -s "$work/range1m.lua" "http://$srv/media/bench/big.m
 printf 'sizes: identity %s, gzip %s (prodcast) / %s (nginx gzip_static -9), brotli %s bytes\n' \
   "$(curl -fs "http://$srv/feed.xml" | wc -c)" "$(curl -fs -H 'Accept-Encoding: gzip' "http://$srv/feed.xml" | wc -c)" \
   "$(wc -c <"$root/feed.xml.gz")" "$(curl -fs -H 'Accept-Encoding: br' "http://$srv/feed.xml" | wc -c)"
-for e in $(seq 0 999); do echo "http://$srv/episodes/episode-$e-async-python-in-production/"; done | xargs -n 50 -P 4 curl -fs -o /dev/null || true
+for e in $(seq 0 999); do echo "http://$srv/episodes/episode-$e-async-python-in-production/"; done | xargs -n 1 -P 4 curl -fs -o /dev/null || true
 curl -fs "http://$srv/" -o /dev/null
 echo "serve's memory with the feed and 1,000 pages kept: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$serve/status) (peak $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$serve/status))"
 kill "$up" "$serve" "$ngxpid"; wait "$up" "$serve" "$ngxpid" 2>/dev/null || true

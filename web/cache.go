@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"sync"
 	"time"
 
@@ -56,6 +57,22 @@ type cached struct {
 
 	gzOnce, brOnce sync.Once
 	gz, br         []byte
+
+	// The answer's headers, made once.
+	etag, etagGz, etagBr, lastModified []string
+}
+
+func newCached(key string, info pipeline.Object, body []byte, now time.Time) *cached {
+	e := &cached{key: key, info: info, body: body, checked: now}
+	if info.ETag != "" {
+		e.etag = []string{`"` + info.ETag + `"`}
+		e.etagGz = []string{`"` + info.ETag + `-gz"`}
+		e.etagBr = []string{`"` + info.ETag + `-br"`}
+	}
+	if !info.LastModified.IsZero() {
+		e.lastModified = []string{info.LastModified.UTC().Format(http.TimeFormat)}
+	}
+	return e
 }
 
 func newCache(st Store) *cache {
@@ -108,7 +125,7 @@ func (c *cache) get(ctx context.Context, key string) (*cached, pipeline.Reader, 
 		if err != nil {
 			return nil, err
 		}
-		e := &cached{key: key, info: info, body: body, checked: c.now()}
+		e := newCached(key, info, body, c.now())
 		c.add(e)
 		return loaded{e: e, info: info}, nil
 	})

@@ -143,6 +143,22 @@ func TestNotModifiedFromMemory(t *testing.T) {
 			t.Errorf("If-None-Match %s: %d, want 304", tc.etag, resp.StatusCode)
 		}
 	}
+	lm := first.Header.Get("Last-Modified")
+	if resp := do("If-Modified-Since", lm); resp.StatusCode != http.StatusNotModified || resp.Header.Get("ETag") != etag {
+		t.Errorf("If-Modified-Since the version's time: %d, want 304 with its ETag", resp.StatusCode)
+	}
+	if resp := do("If-Modified-Since", "Mon, 02 Jan 2006 15:04:05 GMT"); resp.StatusCode != 200 {
+		t.Errorf("If-Modified-Since long ago: %d, want 200", resp.StatusCode)
+	}
+	if resp := do("If-None-Match", `"other", W/`+etag); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("a weak match in a list: %d, want 304", resp.StatusCode)
+	}
+	if resp := do("If-None-Match", `"other"`, "If-Modified-Since", lm); resp.StatusCode != 200 {
+		t.Errorf("If-None-Match that fails wins over If-Modified-Since: %d, want 200", resp.StatusCode)
+	}
+	if resp := do("Range", "bytes=0-9"); resp.StatusCode != http.StatusPartialContent || resp.Header.Get("Content-Range") == "" {
+		t.Errorf("a range of a kept object: %d %q", resp.StatusCode, resp.Header.Get("Content-Range"))
+	}
 	if st.opens.Load() != opens || st.stats.Load() != stats {
 		t.Errorf("answers from memory touched the bucket: %d opens, %d stats", st.opens.Load()-opens, st.stats.Load()-stats)
 	}
