@@ -241,29 +241,12 @@ func describeBroken(data []byte, parseErr error) string {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return "it is empty"
 	}
-	d := xml.NewDecoder(bytes.NewReader(data))
-	d.CharsetReader = charset.NewReaderLabel
-	d.Entity = xml.HTMLEntity
-	var root string
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				return fmt.Sprintf("it is not well-formed XML: line %d: %s", se.Line, se.Msg)
-			}
-			return fmt.Sprintf("it is not well-formed XML: %v", err)
-		}
-		if se, ok := tok.(xml.StartElement); ok && root == "" {
-			root = se.Name.Local
-		}
-	}
+	root, err := readXML(data, true)
 	switch {
 	case root == "html":
 		return "it is an HTML page, not a feed (is the URL the feed's?)"
+	case err != nil:
+		return "it is not well-formed XML: " + err.Error()
 	case root == "rss" && !bytes.Contains(data, []byte("<channel")):
 		return "its <rss> has no <channel>, so its items belong to nothing"
 	case parseErr != nil:
@@ -290,33 +273,46 @@ func CheckXML(data []byte) []Problem {
 	case !bytes.HasPrefix(unmarked, []byte("<?xml")) && bytes.Contains(data, []byte("<?xml")):
 		return problem("xml-well-formed", "something comes before the <?xml ...?> declaration, which must be the very first thing in the file")
 	}
+	root, err := readXML(data, false)
+	if root != "" && root != "rss" {
+		what := map[string]string{"feed": "an Atom feed", "html": "an HTML page", "RDF": "an RSS 1.0 (RDF) feed"}[root]
+		if what == "" {
+			what = "<" + root + ">"
+		}
+		return problem("rss-root", fmt.Sprintf("this is %s: prodcast validate checks RSS 2.0 podcast feeds, whose root is <rss> (prodcast import reads Atom too)", what))
+	}
+	if err != nil {
+		return problem("xml-well-formed", "the feed is not well-formed XML, which strict parsers refuse: "+err.Error())
+	}
+	return nil
+}
+
+// readXML reads data as a strict XML parser does (in the encoding it
+// declares; with HTML's entities when lenient) and returns its root
+// element's name, or the first error with its line.
+func readXML(data []byte, htmlEntities bool) (string, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.CharsetReader = charset.NewReaderLabel
+	if htmlEntities {
+		d.Entity = xml.HTMLEntity
+	}
 	root := ""
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
-			break
+			return root, nil
 		}
 		if err != nil {
 			var se *xml.SyntaxError
 			if errors.As(err, &se) {
-				return problem("xml-well-formed", fmt.Sprintf("the feed is not well-formed XML, which strict parsers refuse: line %d: %s", se.Line, se.Msg))
+				return root, fmt.Errorf("line %d: %s", se.Line, se.Msg)
 			}
-			return problem("xml-well-formed", "the feed is not well-formed XML: "+err.Error())
+			return root, err
 		}
 		if se, ok := tok.(xml.StartElement); ok && root == "" {
 			root = se.Name.Local
-			if root != "rss" {
-				what := map[string]string{"feed": "an Atom feed", "html": "an HTML page", "RDF": "an RSS 1.0 (RDF) feed"}[root]
-				if what == "" {
-					what = "<" + root + ">"
-				}
-				return problem("rss-root", fmt.Sprintf("this is %s: prodcast validate checks RSS 2.0 podcast feeds, whose root is <rss> (prodcast import reads Atom too)", what))
-			}
 		}
 	}
-	return nil
 }
 
 func firstLine(b []byte) string {

@@ -120,6 +120,7 @@ func TestCheckXML(t *testing.T) {
 		"undefined entity": {strings.Replace(good, "<title>One", "<title>One&nbsp;", 1), "xml-well-formed", "line 3"},
 		"atom":             {`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>x</title></feed>`, "rss-root", "an Atom feed"},
 		"html":             {`<html><body>404</body></html>`, "rss-root", "an HTML page"},
+		"sloppy html":      {"<!doctype html><html><head><meta charset=utf-8><title>x</title></head><body><p>404<br></body></html>", "rss-root", "an HTML page"},
 		"empty":            {"  \n", "xml-well-formed", "empty"},
 	} {
 		p := CheckXML([]byte(tc.feed))
