@@ -48,7 +48,105 @@ type channel struct {
 	PGUID   string   `xml:"podcast:guid,omitempty"`
 	Locked  *locked  `xml:"podcast:locked,omitempty"`
 	Fund    *funding `xml:"podcast:funding,omitempty"`
-	Items   []*item  `xml:"item"`
+	// The settings of show.yaml, each only when set.
+	TXT        []txt       `xml:"podcast:txt"`
+	License    *license    `xml:"podcast:license,omitempty"`
+	Location   *location   `xml:"podcast:location,omitempty"`
+	Medium     string      `xml:"podcast:medium,omitempty"`
+	UpdateFreq *updateFreq `xml:"podcast:updateFrequency,omitempty"`
+	Podroll    *podroll    `xml:"podcast:podroll,omitempty"`
+	Publisher  *publisher  `xml:"podcast:publisher,omitempty"`
+	PBlock     string      `xml:"podcast:block,omitempty"`
+	Trailers   []trailer   `xml:"podcast:trailer"`
+	Items      []*item     `xml:"item"`
+}
+
+type txt struct {
+	Purpose string `xml:"purpose,attr,omitempty"`
+	Value   string `xml:",chardata"`
+}
+
+type license struct {
+	URL  string `xml:"url,attr,omitempty"`
+	Name string `xml:",chardata"`
+}
+
+type location struct {
+	Geo  string `xml:"geo,attr,omitempty"`
+	OSM  string `xml:"osm,attr,omitempty"`
+	Name string `xml:",chardata"`
+}
+
+type updateFreq struct {
+	RRule    string `xml:"rrule,attr,omitempty"`
+	Complete string `xml:"complete,attr,omitempty"`
+	Text     string `xml:",chardata"`
+}
+
+type remoteItem struct {
+	FeedGUID string `xml:"feedGuid,attr"`
+	FeedURL  string `xml:"feedUrl,attr,omitempty"`
+	Medium   string `xml:"medium,attr,omitempty"`
+}
+
+type podroll struct {
+	Items []remoteItem `xml:"podcast:remoteItem"`
+}
+
+type publisher struct {
+	Item remoteItem `xml:"podcast:remoteItem"`
+}
+
+type trailer struct {
+	PubDate string `xml:"pubdate,attr"`
+	URL     string `xml:"url,attr"`
+	Length  int64  `xml:"length,attr,omitempty"`
+	Type    string `xml:"type,attr,omitempty"`
+	Season  int    `xml:"season,attr,omitempty"`
+	Title   string `xml:",chardata"`
+}
+
+// settings sets the channel tags that show.yaml asks for.
+func (ch *channel) settings(show *pipeline.Show, live []*pipeline.Manifest) {
+	st := show.Settings
+	for _, t := range st.TXT {
+		ch.TXT = append(ch.TXT, txt{Purpose: t.Purpose, Value: clean(t.Value)})
+	}
+	if st.License.Name != "" {
+		ch.License = &license{URL: st.License.URL, Name: clean(st.License.Name)}
+	}
+	if st.Location.Name != "" {
+		ch.Location = &location{Geo: st.Location.Geo, OSM: st.Location.OSM, Name: clean(st.Location.Name)}
+	}
+	ch.Medium = st.Medium
+	if u := st.UpdateFrequency; u.Text != "" {
+		ch.UpdateFreq = &updateFreq{RRule: u.RRule, Text: clean(u.Text)}
+		if u.Complete {
+			ch.UpdateFreq.Complete = "true"
+		}
+	}
+	if len(st.Podroll) > 0 {
+		ch.Podroll = &podroll{}
+		for _, r := range st.Podroll {
+			ch.Podroll.Items = append(ch.Podroll.Items, remoteItem{FeedGUID: r.FeedGUID, FeedURL: r.FeedURL})
+		}
+	}
+	if st.Publisher.FeedGUID != "" {
+		ch.Publisher = &publisher{Item: remoteItem{FeedGUID: st.Publisher.FeedGUID, FeedURL: st.Publisher.FeedURL, Medium: "publisher"}}
+	}
+	if st.Block {
+		ch.PBlock, ch.Podcast.IBlock = "yes", "Yes" // the library writes the itunes: ones
+	}
+	if st.Complete {
+		ch.Podcast.IComplete = "Yes"
+	}
+	ch.Podcast.INewFeedURL = st.NewFeedURL
+	for _, m := range live {
+		if m.Meta.Type == "trailer" && m.MP3 != nil {
+			ch.Trailers = append(ch.Trailers, trailer{PubDate: m.PubDate().Format(time.RFC1123Z), URL: mediaURL(show, m.MP3.Key),
+				Length: m.MP3.Bytes, Type: m.MP3.ContentType, Season: m.Meta.Season, Title: clean(m.Meta.Title)})
+		}
+	}
 }
 
 type podping struct {
@@ -216,6 +314,7 @@ func Build(show *pipeline.Show, episodes []*pipeline.Manifest, now time.Time) ([
 	if show.Funding.URL != "" {
 		ch.Fund = &funding{URL: show.Funding.URL, Text: clean(show.Funding.Text)}
 	}
+	ch.settings(show, live)
 	for _, m := range live {
 		it, err := buildItem(pp, show, m)
 		if err != nil {

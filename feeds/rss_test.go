@@ -168,7 +168,13 @@ func TestValidateErrDuplicateGUID(t *testing.T) {
 // Unicode, right-to-left text, emoji, special characters, several guests and
 // every optional field, and checks they see what gofeed sees.
 func TestParsersAgree(t *testing.T) {
-	xml, err := os.ReadFile(filepath.Join("testdata", "feed.golden.xml"))
+	for _, golden := range []string{"feed.golden.xml", "feed-settings.golden.xml"} {
+		t.Run(golden, func(t *testing.T) { parsersAgree(t, filepath.Join("testdata", golden)) })
+	}
+}
+
+func parsersAgree(t *testing.T, golden string) {
+	xml, err := os.ReadFile(golden)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +182,7 @@ func TestParsersAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("/usr/bin/python3", "../e2e/testdata/parsefeed.py", filepath.Join("testdata", "feed.golden.xml"),
+	out, err := exec.Command("/usr/bin/python3", "../e2e/testdata/parsefeed.py", golden,
 		"https://pod.example.com/feed.xml").CombinedOutput()
 	if err != nil {
 		t.Fatalf("parsefeed.py needs python3-podcastparser and python3-feedparser (apt-get install them): %v\n%s", err, out)

@@ -165,7 +165,7 @@ func Validate(data []byte) []Problem {
 			Message: "gofeed cannot parse the feed: " + err.Error()}}
 	}
 	var out []Problem
-	for _, r := range rules {
+	for _, r := range append(rules[:len(rules):len(rules)], tagRules...) {
 		if r.channel != nil {
 			if msg := r.channel(f); msg != "" {
 				out = append(out, Problem{r.id, r.source, r.sev, "channel", msg})

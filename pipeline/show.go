@@ -38,6 +38,9 @@ type Show struct {
 	// Analytics: op3 prefixes every enclosure with OP3's counting prefix.
 	Analytics Analytics `yaml:"analytics" json:"analytics,omitempty"`
 
+	// Settings are the channel tags of the feed that show.yaml sets.
+	Settings `yaml:",inline"`
+
 	// Art is the published show art: an object key under public/ or a URL.
 	// The watcher fills it in when it uploads the image; empty until then.
 	Art string `yaml:"-" json:"art,omitempty"`
@@ -144,7 +147,7 @@ func (s *Show) Validate() error {
 			return Inputf(fix, "show.yaml owner.email %q is not an e-mail address", s.Owner.Email)
 		}
 	}
-	return nil
+	return s.Settings.validate()
 }
 
 // URL joins the show's base URL and a path that starts with "/".

@@ -1,0 +1,103 @@
+package feeds_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/prodcast/prodcast/feeds"
+	"github.com/prodcast/prodcast/pipeline"
+)
+
+func settingsShow() *pipeline.Show {
+	s := testShow()
+	s.Settings = pipeline.Settings{
+		TXT:             []pipeline.TXT{{Purpose: "applepodcastsverify", Value: "d9d9a3c1-2f6e-4f5e-9a51-7c6a1b0f3e22"}, {Purpose: "ai-content", Value: "false"}},
+		License:         pipeline.License{Name: "CC-BY-4.0"},
+		Location:        pipeline.Location{Name: "Berlin & Brandenburg", Geo: "geo:52.52,13.405", OSM: "R62422"},
+		Medium:          "podcast",
+		UpdateFrequency: pipeline.UpdateFrequency{RRule: "FREQ=WEEKLY;BYDAY=TU", Text: "Every Tuesday"},
+		Podroll:         []pipeline.RemoteFeed{{FeedGUID: "917393e3-1b1e-5cef-ace4-edaa54e1f810", FeedURL: "https://other.example.com/feed.xml"}},
+		Publisher:       pipeline.RemoteFeed{FeedGUID: "003af0a0-6a45-55cf-b765-68e3d8a30f6d", FeedURL: "https://network.example.com/publisher.xml"},
+		Block:           true,
+		Complete:        true,
+		NewFeedURL:      "https://new.example.com/feed.xml",
+	}
+	return s
+}
+
+// TestBuildSettings pins the channel tags show.yaml sets, each only when
+// set (feed.golden.xml has none of them), and a trailer.
+func TestBuildSettings(t *testing.T) {
+	trailer := testEpisode("trailer", "guid-t", now.Add(-72*time.Hour))
+	trailer.Meta.Type = "trailer"
+	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{testEpisode("ep-1", "guid-1", now.Add(-time.Hour)), trailer}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "feed-settings.golden.xml")
+	if *update {
+		if err := os.WriteFile(golden, xml, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(xml)); diff != "" {
+		t.Errorf("feed differs from %s (-want +got; run go test ./feeds -update if intended):\n%s", golden, diff)
+	}
+	if ps := append(feeds.CheckXML(xml), feeds.Validate(xml)...); len(ps) != 0 {
+		t.Errorf("the feed breaks rules: %v", ps)
+	}
+	for _, tag := range []string{"podcast:txt", "podcast:license", "podcast:location", "podcast:medium", "podcast:updateFrequency",
+		"podcast:podroll", "podcast:remoteItem", "podcast:publisher", "podcast:block", "podcast:trailer", "itunes:block",
+		"itunes:complete", "itunes:new-feed-url"} {
+		if !strings.Contains(string(xml), "<"+tag) {
+			t.Errorf("no <%s>", tag)
+		}
+	}
+	plain, err := feeds.Build(testShow(), []*pipeline.Manifest{testEpisode("ep-1", "guid-1", now.Add(-time.Hour))}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range []string{"podcast:txt", "podcast:license", "podcast:medium", "itunes:block", "podcast:trailer"} {
+		if strings.Contains(string(plain), "<"+tag) {
+			t.Errorf("<%s> written without a value", tag)
+		}
+	}
+}
+
+// TestValidateSettings breaks each new tag and expects its rule to say so.
+func TestValidateSettings(t *testing.T) {
+	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{testEpisode("ep-1", "guid-1", now.Add(-time.Hour))}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rule, edit := range map[string][2]string{
+		"channel-podcast-medium":          {"<podcast:medium>podcast<", "<podcast:medium>radio<"},
+		"channel-podcast-location":        {`geo="geo:52.52,13.405"`, `geo="52.52 N, 13.4 E"`},
+		"channel-podcast-updatefrequency": {`rrule="FREQ=WEEKLY;BYDAY=TU"`, `rrule="every tuesday"`},
+		"channel-podcast-remoteitem":      {`feedGuid="917393e3-1b1e-5cef-ace4-edaa54e1f810"`, `feedGuid="not-a-guid"`},
+		"channel-podcast-txt-purpose":     {`purpose="ai-content"`, `purpose="horoscope"`},
+		"channel-podcast-license":         {"<podcast:license>CC-BY-4.0<", "<podcast:license><"},
+		"channel-podcast-block":           {"<podcast:block>yes<", "<podcast:block>maybe<"},
+	} {
+		broken := strings.Replace(string(xml), edit[0], edit[1], 1)
+		if broken == string(xml) {
+			t.Fatalf("%s: %q is not in the feed", rule, edit[0])
+		}
+		var got []string
+		for _, p := range feeds.Validate([]byte(broken)) {
+			got = append(got, p.Rule)
+		}
+		if !strings.Contains(strings.Join(got, ","), rule) {
+			t.Errorf("%s: a wrong value (%s) gives %v", rule, edit[1], got)
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package feeds
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	ext "github.com/mmcdole/gofeed/extensions"
+	gorss "github.com/mmcdole/gofeed/rss"
+
+	"github.com/prodcast/prodcast/pipeline"
+)
+
+// tagRules check the channel tags of the podcast namespace that show.yaml
+// sets: each value as the namespace defines it.
+var tagRules = []rule{
+	{id: "channel-podcast-medium", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
+		for _, e := range podcastTags(f, "medium") {
+			if err := pipeline.CheckMedium(strings.TrimSpace(e.Value)); err != nil {
+				return "<podcast:medium>: " + err.Error()
+			}
+		}
+		return ""
+	}},
+	{id: "channel-podcast-location", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
+		for _, e := range podcastTags(f, "location") {
+			if strings.TrimSpace(e.Value) == "" || len(e.Value) > 128 {
+				return "<podcast:location> needs a name of 1 to 128 characters"
+			}
+			if g := e.Attrs["geo"]; g != "" {
+				if err := pipeline.CheckGeo(g); err != nil {
+					return "<podcast:location geo>: " + err.Error()
+				}
+			}
+		}
+		return ""
+	}},
+	{id: "channel-podcast-updatefrequency", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
+		for _, e := range podcastTags(f, "updateFrequency") {
+			if strings.TrimSpace(e.Value) == "" {
+				return "<podcast:updateFrequency> needs a text, such as Weekly"
+			}
+			if r := e.Attrs["rrule"]; r != "" {
+				if err := pipeline.CheckRRule(r); err != nil {
+					return "<podcast:updateFrequency rrule>: " + err.Error()
+				}
+			}
+			if c := e.Attrs["complete"]; c != "" && c != "true" && c != "false" {
+				return fmt.Sprintf("<podcast:updateFrequency complete> is %q; use true or false", c)
+			}
+		}
+		return ""
+	}},
+	{id: "channel-podcast-remoteitem", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
+		var items []ext.Extension
+		for _, parent := range append(podcastTags(f, "podroll"), podcastTags(f, "publisher")...) {
+			items = append(items, parent.Children["remoteItem"]...)
+		}
+		for _, e := range items {
+			if err := pipeline.CheckFeedGUID(e.Attrs["feedGuid"]); err != nil {
+				return "<podcast:remoteItem feedGuid>: " + err.Error()
+			}
+			if u := e.Attrs["feedUrl"]; u != "" && !isHTTPURL(u) {
+				return fmt.Sprintf("<podcast:remoteItem feedUrl> %q is not an http(s) URL", u)
+			}
+		}
+		return ""
+	}},
+	{id: "channel-podcast-txt", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
+		for _, e := range podcastTags(f, "txt") {
+			if v := strings.TrimSpace(e.Value); v == "" || len(v) > 4000 {
+				return "<podcast:txt> needs a value of 1 to 4,000 characters"
+			}
+			if len(e.Attrs["purpose"]) > 128 {
+				return "<podcast:txt purpose> is longer than 128 characters"
+			}
+		}
+		return ""
+	}},
+	{id: "channel-podcast-txt-purpose", source: "podcast namespace", sev: Warning, channel: func(f *gorss.Feed) string {
+		for _, e := range podcastTags(f, "txt") {
+			if p := e.Attrs["purpose"]; p != "" && !slices.Contains(pipeline.TXTPurposes, p) {
+				return fmt.Sprintf("<podcast:txt purpose=%q> is not a purpose apps know (%s)", p, strings.Join(pipeline.TXTPurposes, ", "))
+			}
+		}
+		return ""
+	}},
+	{id: "channel-podcast-license", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
+		for _, e := range podcastTags(f, "license") {
+			if strings.TrimSpace(e.Value) == "" || len(e.Value) > 128 {
+				return "<podcast:license> needs a name (an SPDX identifier, or your own with a url) of 1 to 128 characters"
+			}
+			if u := e.Attrs["url"]; u != "" && !isHTTPURL(u) {
+				return fmt.Sprintf("<podcast:license url> %q is not an http(s) URL", u)
+			}
+		}
+		return ""
+	}},
+	{id: "channel-podcast-block", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
+		for _, e := range podcastTags(f, "block") {
+			if v := strings.TrimSpace(e.Value); v != "yes" && v != "no" {
+				return fmt.Sprintf("<podcast:block> is %q; use yes or no", v)
+			}
+		}
+		return ""
+	}},
+	{id: "channel-podcast-trailer", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
+		for _, e := range podcastTags(f, "trailer") {
+			if !isHTTPURL(e.Attrs["url"]) {
+				return fmt.Sprintf("<podcast:trailer> has url %q; it needs the trailer's enclosure, an http(s) URL", e.Attrs["url"])
+			}
+			if _, err := time.Parse(time.RFC1123Z, e.Attrs["pubdate"]); err != nil {
+				if _, err := time.Parse(time.RFC1123, e.Attrs["pubdate"]); err != nil {
+					return fmt.Sprintf("<podcast:trailer pubdate> %q is not an RFC 2822 date", e.Attrs["pubdate"])
+				}
+			}
+			if l := e.Attrs["length"]; l != "" {
+				if n, err := strconv.ParseInt(l, 10, 64); err != nil || n <= 0 {
+					return fmt.Sprintf("<podcast:trailer length> %q must be the file's size in bytes", l)
+				}
+			}
+		}
+		return ""
+	}},
+}
+
+// podcastTags are the channel's <podcast:NAME> elements.
+func podcastTags(f *gorss.Feed, name string) []ext.Extension {
+	return f.Extensions["podcast"][name]
+}
