@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"html"
 	"strconv"
 	"strings"
 	"time"
@@ -356,6 +357,19 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 	if desc == "" {
 		desc = m.Meta.Title
 	}
+	if list := chapterList(m.Chapters); list != nil {
+		// Apple (iOS 26.2), Spotify and YouTube read chapters from the
+		// description's timestamps, not from podcast:chapters.
+		desc += "\n\n" + strings.Join(list, "\n")
+		var b strings.Builder
+		for i, l := range list {
+			if i > 0 {
+				b.WriteString("<br>\n")
+			}
+			b.WriteString(html.EscapeString(l))
+		}
+		notes += "\n<p>" + b.String() + "</p>"
+	}
 	pi := podcast.Item{
 		Title:       clean(m.Meta.Title),
 		Link:        show.EpisodeURL(m.Slug),
@@ -417,6 +431,24 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 		it.Encoded = &cdata{Value: clean(notes)}
 	}
 	return it, nil
+}
+
+// chapterList is an episode's chapters as "(HH:MM:SS) Title" lines, the
+// first at 00:00:00, when it has three or more (fewer are not a list apps
+// show); nil otherwise.
+func chapterList(cs []pipeline.Chapter) []string {
+	if len(cs) < 3 {
+		return nil
+	}
+	var out []string
+	if cs[0].Start >= 1 {
+		out = append(out, "(00:00:00) Start")
+	}
+	for _, c := range cs {
+		s := int(c.Start)
+		out = append(out, fmt.Sprintf("(%02d:%02d:%02d) %s", s/3600, s/60%60, s%60, clean(c.Title)))
+	}
+	return out
 }
 
 func formatTitle(contentType string) string {

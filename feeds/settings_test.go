@@ -101,3 +101,33 @@ func TestValidateSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestChaptersInDescription: three or more chapters end the description
+// and content:encoded as "(HH:MM:SS) Title" lines from 00:00:00, which
+// Apple, Spotify and YouTube read; two do not.
+func TestChaptersInDescription(t *testing.T) {
+	m := testEpisode("ep-1", "guid-1", now.Add(-time.Hour))
+	m.Meta.Summary = "Async Falcon."
+	m.Chapters = []pipeline.Chapter{{Start: 5, Title: "Hello"}, {Start: 61.5, Title: "Falcon & <async>"}, {Start: 3725, Title: "Bye"}}
+	xml, err := feeds.Build(testShow(), []*pipeline.Manifest{m}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := feeds.Parse(xml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := f.Items[0]
+	want := "Async Falcon.\n\n(00:00:00) Start\n(00:00:05) Hello\n(00:01:01) Falcon & <async>\n(01:02:05) Bye"
+	if it.Description != want {
+		t.Errorf("description:\n%s\nwant:\n%s", it.Description, want)
+	}
+	if !strings.HasSuffix(it.Content, "<p>(00:00:00) Start<br>\n(00:00:05) Hello<br>\n(00:01:01) Falcon &amp; &lt;async&gt;<br>\n(01:02:05) Bye</p>") {
+		t.Errorf("content:encoded ends %q", it.Content[max(0, len(it.Content)-120):])
+	}
+	m.Chapters = m.Chapters[:2]
+	xml, _ = feeds.Build(testShow(), []*pipeline.Manifest{m}, now)
+	if strings.Contains(string(xml), "(00:00:05) Hello") {
+		t.Errorf("two chapters were listed in the description")
+	}
+}
