@@ -47,6 +47,8 @@ type frontMatter struct {
 	Explicit  *bool            `yaml:"explicit,omitempty"`
 	Summary   string           `yaml:"summary,omitempty"`
 	Tags      []string         `yaml:"tags,omitempty"`
+	// Soundbites are kept as they were: the form does not show them.
+	Soundbites []pipeline.Soundbite `yaml:"soundbites,omitempty"`
 }
 
 func readNotesForm(r *http.Request) notesForm {
@@ -81,7 +83,7 @@ func formFrom(m *pipeline.Manifest) notesForm {
 func (f notesForm) episodeMD(base pipeline.Meta) ([]byte, []string) {
 	var problems []string
 	fm := frontMatter{Title: f.Title, Slug: f.Slug, Season: base.Season, Episode: base.Episode, Type: base.Type,
-		Explicit: base.Explicit, Summary: base.Summary}
+		Explicit: base.Explicit, Summary: base.Summary, Soundbites: base.Soundbites}
 	if f.Title == "" {
 		problems = append(problems, "The title is missing.")
 	}
@@ -94,6 +96,11 @@ func (f notesForm) episodeMD(base pipeline.Meta) ([]byte, []string) {
 			parts = append(parts, "")
 		}
 		g := pipeline.Guest{Name: strings.TrimSpace(parts[0]), Role: strings.TrimSpace(parts[1]), URL: strings.TrimSpace(strings.Join(parts[2:], "|"))}
+		for _, was := range base.Guests {
+			if was.Name == g.Name {
+				g.Img = was.Img // the form does not show it
+			}
+		}
 		if g.Name == "" {
 			problems = append(problems, fmt.Sprintf("Guest line %d has no name: write name | role | url.", i+1))
 			continue

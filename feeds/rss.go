@@ -208,11 +208,19 @@ type item struct {
 	Transcripts  []transcriptRef `xml:"podcast:transcript"`
 	PSC          *psc            `xml:"psc:chapters,omitempty"`
 	Alternates   []alternate     `xml:"podcast:alternateEnclosure"`
+	Soundbites   []soundbite     `xml:"podcast:soundbite"`
+}
+
+type soundbite struct {
+	Start    string `xml:"startTime,attr"`
+	Duration string `xml:"duration,attr"`
+	Title    string `xml:",chardata"`
 }
 
 type person struct {
 	Role  string `xml:"role,attr,omitempty"`
 	Group string `xml:"group,attr,omitempty"`
+	Img   string `xml:"img,attr,omitempty"`
 	Href  string `xml:"href,attr,omitempty"`
 	Name  string `xml:",chardata"`
 }
@@ -405,7 +413,7 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 		it.Persons = append(it.Persons, person{Role: "host", Name: clean(show.Author)})
 	}
 	for _, g := range m.Meta.Guests {
-		it.Persons = append(it.Persons, person{Role: "guest", Href: g.URL, Name: clean(g.Name)})
+		it.Persons = append(it.Persons, person{Role: "guest", Href: g.URL, Img: g.Img, Name: clean(g.Name)})
 	}
 	if len(m.Chapters) > 0 {
 		it.Chapters = &chaptersRef{URL: show.EpisodeURL(m.Slug) + "chapters.json", Type: "application/json+chapters"}
@@ -426,6 +434,10 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 	for _, a := range m.Alternates {
 		it.Alternates = append(it.Alternates, alternate{Type: a.ContentType, Length: a.Bytes, Bitrate: a.Bitrate,
 			Title: formatTitle(a.ContentType), Source: source{URI: mediaURL(show, a.Key)}})
+	}
+	for _, sb := range m.Meta.Soundbites {
+		it.Soundbites = append(it.Soundbites, soundbite{Start: strconv.FormatFloat(float64(sb.Start), 'f', -1, 64),
+			Duration: strconv.FormatFloat(float64(sb.Duration), 'f', -1, 64), Title: clean(sb.Title)})
 	}
 	if strings.TrimSpace(notes) != "" {
 		it.Encoded = &cdata{Value: clean(notes)}

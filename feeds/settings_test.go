@@ -35,7 +35,10 @@ func settingsShow() *pipeline.Show {
 func TestBuildSettings(t *testing.T) {
 	trailer := testEpisode("trailer", "guid-t", now.Add(-72*time.Hour))
 	trailer.Meta.Type = "trailer"
-	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{testEpisode("ep-1", "guid-1", now.Add(-time.Hour)), trailer}, now)
+	ep := testEpisode("ep-1", "guid-1", now.Add(-time.Hour))
+	ep.Meta.Soundbites = []pipeline.Soundbite{{Start: 65.5, Duration: 30, Title: "Why <not> Kubernetes"}}
+	ep.Meta.Guests[0].Img = "https://example.com/ada.jpg"
+	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep, trailer}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +59,7 @@ func TestBuildSettings(t *testing.T) {
 		t.Errorf("the feed breaks rules: %v", ps)
 	}
 	for _, tag := range []string{"podcast:txt", "podcast:license", "podcast:location", "podcast:medium", "podcast:updateFrequency",
-		"podcast:podroll", "podcast:remoteItem", "podcast:publisher", "podcast:block", "podcast:trailer", "itunes:block",
+		"podcast:podroll", "podcast:remoteItem", "podcast:publisher", "podcast:block", "podcast:trailer", "podcast:soundbite", "itunes:block",
 		"itunes:complete", "itunes:new-feed-url"} {
 		if !strings.Contains(string(xml), "<"+tag) {
 			t.Errorf("no <%s>", tag)
@@ -75,7 +78,10 @@ func TestBuildSettings(t *testing.T) {
 
 // TestValidateSettings breaks each new tag and expects its rule to say so.
 func TestValidateSettings(t *testing.T) {
-	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{testEpisode("ep-1", "guid-1", now.Add(-time.Hour))}, now)
+	ep := testEpisode("ep-1", "guid-1", now.Add(-time.Hour))
+	ep.Meta.Soundbites = []pipeline.Soundbite{{Start: 65.5, Duration: 30, Title: "Why"}}
+	ep.Meta.Guests[0].Img = "https://example.com/ada.jpg"
+	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +93,8 @@ func TestValidateSettings(t *testing.T) {
 		"channel-podcast-txt-purpose":     {`purpose="ai-content"`, `purpose="horoscope"`},
 		"channel-podcast-license":         {"<podcast:license>CC-BY-4.0<", "<podcast:license><"},
 		"channel-podcast-block":           {"<podcast:block>yes<", "<podcast:block>maybe<"},
+		"item-podcast-soundbite":          {`duration="30"`, `duration="-3"`},
+		"item-podcast-person-img":         {`img="https://example.com/ada.jpg"`, `img="ada.jpg"`},
 	} {
 		broken := strings.Replace(string(xml), edit[0], edit[1], 1)
 		if broken == string(xml) {

@@ -124,6 +124,24 @@ var tagRules = []rule{
 		}
 		return ""
 	}},
+	{id: "item-podcast-soundbite", source: "podcast namespace", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
+		for _, e := range i.Extensions["podcast"]["soundbite"] {
+			start, err1 := strconv.ParseFloat(e.Attrs["startTime"], 64)
+			dur, err2 := strconv.ParseFloat(e.Attrs["duration"], 64)
+			if err1 != nil || err2 != nil || start < 0 || dur <= 0 {
+				return fmt.Sprintf("<podcast:soundbite startTime=%q duration=%q>: both must be seconds, the duration above 0", e.Attrs["startTime"], e.Attrs["duration"])
+			}
+		}
+		return ""
+	}},
+	{id: "item-podcast-person-img", source: "podcast namespace", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
+		for _, e := range i.Extensions["podcast"]["person"] {
+			if img := e.Attrs["img"]; img != "" && !isHTTPURL(img) {
+				return fmt.Sprintf("<podcast:person img> %q is not an http(s) URL", img)
+			}
+		}
+		return ""
+	}},
 }
 
 // podcastTags are the channel's <podcast:NAME> elements.

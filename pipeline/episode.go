@@ -27,6 +27,7 @@ type Guest struct {
 	Name string `yaml:"name" json:"name"`
 	Role string `yaml:"role" json:"role,omitempty"`
 	URL  string `yaml:"url" json:"url,omitempty"`
+	Img  string `yaml:"img" json:"img,omitempty"` // a picture of them, an http(s) URL
 }
 
 // Meta is what the producer wrote in episode.md's front matter.
@@ -41,6 +42,48 @@ type Meta struct {
 	Explicit  *bool      `yaml:"explicit" json:"explicit,omitempty"`
 	Summary   string     `yaml:"summary" json:"summary,omitempty"`
 	Tags      []string   `yaml:"tags" json:"tags,omitempty"`
+	// Soundbites are the moments worth a listen, for podcast:soundbite
+	// and the page's play-from-here links.
+	Soundbites []Soundbite `yaml:"soundbites" json:"soundbites,omitempty"`
+}
+
+// Soundbite is one podcast:soundbite: seconds, as 65.5 or HH:MM:SS(.mmm)
+// in the front matter.
+type Soundbite struct {
+	Start    Seconds `yaml:"start" json:"start"`
+	Duration Seconds `yaml:"duration" json:"duration"`
+	Title    string  `yaml:"title" json:"title,omitempty"`
+}
+
+// Seconds is a time in an episode, read from YAML as seconds (65.5) or as
+// HH:MM:SS(.mmm) / MM:SS.
+type Seconds float64
+
+// UnmarshalYAML reads 65.5, "1:05.5" or "00:01:05.500".
+func (s *Seconds) UnmarshalYAML(unmarshal func(any) error) error {
+	var f float64
+	if err := unmarshal(&f); err == nil {
+		*s = Seconds(f)
+		return nil
+	}
+	var str string
+	if err := unmarshal(&str); err != nil {
+		return err
+	}
+	total := 0.0
+	parts := strings.Split(strings.TrimSpace(str), ":")
+	if len(parts) > 3 {
+		return fmt.Errorf("%q is not a time such as 65.5 or 00:01:05.5", str)
+	}
+	for _, p := range parts {
+		var v float64
+		if _, err := fmt.Sscanf(p, "%g", &v); err != nil || v < 0 {
+			return fmt.Errorf("%q is not a time such as 65.5 or 00:01:05.5", str)
+		}
+		total = total*60 + v
+	}
+	*s = Seconds(total)
+	return nil
 }
 
 // Media is one encoded file in the public prefix.

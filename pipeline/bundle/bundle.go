@@ -136,7 +136,7 @@ func ParseNotes(data []byte) (pipeline.Meta, string, error) {
 	if err := dec.Decode(&meta); err != nil && !errors.Is(err, io.EOF) {
 		return meta, "", &pipeline.InputError{
 			Problem: "the front matter of episode.md is not valid YAML",
-			Fix:     "fix the YAML between the two --- lines (keys are title, slug, guests, publish_at, season, episode, type, explicit, summary, tags)",
+			Fix:     "fix the YAML between the two --- lines (keys are title, slug, guests, publish_at, season, episode, type, explicit, summary, tags, soundbites)",
 			Err:     err,
 		}
 	}
@@ -196,6 +196,21 @@ func checkMeta(m *pipeline.Meta) error {
 	for i, g := range m.Guests {
 		if strings.TrimSpace(g.Name) == "" {
 			return pipeline.Inputf("give every guest a name", "guest %d has no name", i+1)
+		}
+		if g.Img != "" && !isHTTPURL(g.Img) {
+			return pipeline.Inputf("give img as a full web address, such as https://example.com/ada.jpg",
+				"the img of guest %d (%q) is not an http(s) address", i+1, g.Img)
+		}
+	}
+	for i, sb := range m.Soundbites {
+		switch {
+		case sb.Start < 0 || sb.Duration <= 0:
+			return pipeline.Inputf("give start (from 0) and duration (more than 0) in seconds, such as start: 65.5, duration: 30",
+				"soundbite %d has start %.1f and duration %.1f", i+1, sb.Start, sb.Duration)
+		case sb.Duration > 120:
+			return pipeline.Inputf("keep a soundbite to a minute or two", "soundbite %d lasts %.0f s", i+1, sb.Duration)
+		case len(sb.Title) > 128:
+			return pipeline.Inputf("shorten its title to 128 characters", "soundbite %d has a title of %d characters", i+1, len(sb.Title))
 		}
 	}
 	for i, t := range m.Tags {

@@ -135,12 +135,11 @@ func checkLimits(m *pipeline.Meta) error {
 		checks = append(checks, long(fmt.Sprintf("the name of guest %d", i+1), g.Name, MaxName),
 			long(fmt.Sprintf("the role of guest %d", i+1), g.Role, MaxName),
 			long(fmt.Sprintf("the url of guest %d", i+1), g.URL, MaxURL))
-		if g.URL != "" {
-			if u, err := url.Parse(g.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				checks = append(checks, pipeline.Inputf("give a full web address, such as https://example.com/ada",
-					"in episode.md, the url of guest %d (%q) is not an http(s) address", i+1, g.URL))
-			}
+		if g.URL != "" && !isHTTPURL(g.URL) {
+			checks = append(checks, pipeline.Inputf("give a full web address, such as https://example.com/ada",
+				"in episode.md, the url of guest %d (%q) is not an http(s) address", i+1, g.URL))
 		}
+		checks = append(checks, long(fmt.Sprintf("the img of guest %d", i+1), g.Img, MaxURL))
 	}
 	if len(m.Tags) > MaxTags {
 		checks = append(checks, pipeline.Inputf(fmt.Sprintf("keep at most %d tags", MaxTags),
@@ -172,4 +171,9 @@ func shortSlug(s string) string {
 		s = s[:i]
 	}
 	return strings.Trim(s, "-")
+}
+
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

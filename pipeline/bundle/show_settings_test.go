@@ -29,3 +29,25 @@ new_feed_url: https://new.example.com/feed.xml
 		t.Errorf("medium: radio was taken")
 	}
 }
+
+func TestSoundbitesFrontMatter(t *testing.T) {
+	meta, _, err := ParseNotes([]byte("---\ntitle: T\nguests: [{name: Ada, img: 'https://example.com/ada.jpg'}]\n" +
+		"soundbites:\n  - {start: 65.5, duration: 30, title: Why}\n  - {start: '00:01:05.500', duration: '0:30'}\n  - {start: '1:05', duration: 12}\n---\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := meta.Soundbites
+	if len(sb) != 3 || sb[0].Start != 65.5 || sb[1].Start != 65.5 || sb[1].Duration != 30 || sb[2].Start != 65 || meta.Guests[0].Img == "" {
+		t.Errorf("soundbites %+v, guests %+v", sb, meta.Guests)
+	}
+	for name, front := range map[string]string{
+		"no duration":  "soundbites: [{start: 10}]",
+		"not a time":   "soundbites: [{start: 'soon', duration: 10}]",
+		"too long":     "soundbites: [{start: 10, duration: 600}]",
+		"img not http": "guests: [{name: Ada, img: 'javascript:alert(1)'}]",
+	} {
+		if _, _, err := ParseNotes([]byte("---\ntitle: T\n" + front + "\n---\n")); err == nil {
+			t.Errorf("%s: taken", name)
+		}
+	}
+}

@@ -334,3 +334,20 @@ func BenchmarkTranscriptPage(b *testing.B) {
 	}
 	b.ReportMetric(float64(size)/1024, "page-KiB")
 }
+
+// TestSoundbites: each soundbite is a play-from-here link on the page.
+func TestSoundbites(t *testing.T) {
+	ep := episode(1)
+	ep.Meta.Soundbites = []pipeline.Soundbite{{Start: 65.5, Duration: 30, Title: "Why <not> Kubernetes"}, {Start: 3600, Duration: 20}}
+	files, err := site.Render(testShow(), []*pipeline.Manifest{ep}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(files["episodes/ep-1/index.html"].Body)
+	for _, want := range []string{`data-start="65.5"><time>00:01:05.500</time> Play from here</a>: Why &lt;not&gt; Kubernetes`,
+		`href="https://pod.example.com/media/ep-1/abc.mp3#t=3600" data-start="3600"`, "<script>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+}

@@ -24,12 +24,24 @@ var Overridable = []string{"base.html", "index.html", "episode.html", "tag.html"
 
 var funcs = template.FuncMap{
 	"duration": formatDuration,
-	"stamp":    chapters.Format,
-	"secs":     func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
+	"stamp":    func(t any) string { return chapters.Format(seconds(t)) },
+	"secs":     func(t any) string { return strconv.FormatFloat(seconds(t), 'f', -1, 64) },
 	"clock":    func(f float64) string { return chapters.Format(math.Floor(f)) },
 	"ext":      func(name string) string { return strings.ToUpper(strings.TrimPrefix(path.Ext(name), ".")) },
 	"date":     func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+}
+
+// seconds reads a time in an episode, as chapters (float64) and
+// soundbites (pipeline.Seconds) hold it.
+func seconds(t any) float64 {
+	switch v := t.(type) {
+	case float64:
+		return v
+	case pipeline.Seconds:
+		return float64(v)
+	}
+	return 0
 }
 
 var builtin = mustTheme(nil)
