@@ -47,8 +47,10 @@ type frontMatter struct {
 	Explicit  *bool            `yaml:"explicit,omitempty"`
 	Summary   string           `yaml:"summary,omitempty"`
 	Tags      []string         `yaml:"tags,omitempty"`
-	// Soundbites are kept as they were: the form does not show them.
+	// Soundbites and Social are kept as they were: the form does not show
+	// them.
 	Soundbites []pipeline.Soundbite `yaml:"soundbites,omitempty"`
+	Social     []pipeline.Social    `yaml:"social,omitempty"`
 }
 
 func readNotesForm(r *http.Request) notesForm {
@@ -83,7 +85,7 @@ func formFrom(m *pipeline.Manifest) notesForm {
 func (f notesForm) episodeMD(base pipeline.Meta) ([]byte, []string) {
 	var problems []string
 	fm := frontMatter{Title: f.Title, Slug: f.Slug, Season: base.Season, Episode: base.Episode, Type: base.Type,
-		Explicit: base.Explicit, Summary: base.Summary, Soundbites: base.Soundbites}
+		Explicit: base.Explicit, Summary: base.Summary, Soundbites: base.Soundbites, Social: base.Social}
 	if f.Title == "" {
 		problems = append(problems, "The title is missing.")
 	}

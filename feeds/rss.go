@@ -59,6 +59,7 @@ type channel struct {
 	Publisher  *publisher  `xml:"podcast:publisher,omitempty"`
 	PBlock     string      `xml:"podcast:block,omitempty"`
 	Trailers   []trailer   `xml:"podcast:trailer"`
+	Value      *value      `xml:"podcast:value,omitempty"`
 	Items      []*item     `xml:"item"`
 }
 
@@ -96,6 +97,29 @@ type podroll struct {
 
 type publisher struct {
 	Item remoteItem `xml:"podcast:remoteItem"`
+}
+
+type value struct {
+	Type       string           `xml:"type,attr"`
+	Method     string           `xml:"method,attr"`
+	Suggested  string           `xml:"suggested,attr,omitempty"`
+	Recipients []valueRecipient `xml:"podcast:valueRecipient"`
+}
+
+type valueRecipient struct {
+	Name        string `xml:"name,attr,omitempty"`
+	CustomKey   string `xml:"customKey,attr,omitempty"`
+	CustomValue string `xml:"customValue,attr,omitempty"`
+	Type        string `xml:"type,attr"`
+	Address     string `xml:"address,attr"`
+	Split       int    `xml:"split,attr"`
+	Fee         string `xml:"fee,attr,omitempty"`
+}
+
+type socialInteract struct {
+	Protocol  string `xml:"protocol,attr"`
+	URI       string `xml:"uri,attr,omitempty"`
+	AccountID string `xml:"accountId,attr,omitempty"`
 }
 
 type trailer struct {
@@ -142,6 +166,17 @@ func (ch *channel) settings(show *pipeline.Show, live []*pipeline.Manifest) {
 		ch.Podcast.IComplete = "Yes"
 	}
 	ch.Podcast.INewFeedURL = st.NewFeedURL
+	if v := st.Value; v != nil {
+		ch.Value = &value{Type: v.Type, Method: v.Method, Suggested: v.Suggested}
+		for _, r := range v.Recipients {
+			vr := valueRecipient{Name: clean(r.Name), CustomKey: r.CustomKey, CustomValue: r.CustomValue, Type: r.Type,
+				Address: r.Address, Split: r.Split}
+			if r.Fee {
+				vr.Fee = "true"
+			}
+			ch.Value.Recipients = append(ch.Value.Recipients, vr)
+		}
+	}
 	for _, m := range live {
 		if m.Meta.Type == "trailer" && m.MP3 != nil {
 			ch.Trailers = append(ch.Trailers, trailer{PubDate: m.PubDate().Format(time.RFC1123Z), URL: mediaURL(show, m.MP3.Key),
@@ -196,19 +231,20 @@ type funding struct {
 // item extends podcast.Item; GUID shadows the library's plain string.
 type item struct {
 	podcast.Item
-	GUID         guid            `xml:"guid"`
-	Encoded      *cdata          `xml:"content:encoded,omitempty"`
-	IEpisode     int             `xml:"itunes:episode,omitempty"`
-	ISeason      int             `xml:"itunes:season,omitempty"`
-	IEpisodeType string          `xml:"itunes:episodeType,omitempty"`
-	PSeason      int             `xml:"podcast:season,omitempty"`
-	PEpisode     int             `xml:"podcast:episode,omitempty"`
-	Persons      []person        `xml:"podcast:person"`
-	Chapters     *chaptersRef    `xml:"podcast:chapters,omitempty"`
-	Transcripts  []transcriptRef `xml:"podcast:transcript"`
-	PSC          *psc            `xml:"psc:chapters,omitempty"`
-	Alternates   []alternate     `xml:"podcast:alternateEnclosure"`
-	Soundbites   []soundbite     `xml:"podcast:soundbite"`
+	GUID         guid             `xml:"guid"`
+	Encoded      *cdata           `xml:"content:encoded,omitempty"`
+	IEpisode     int              `xml:"itunes:episode,omitempty"`
+	ISeason      int              `xml:"itunes:season,omitempty"`
+	IEpisodeType string           `xml:"itunes:episodeType,omitempty"`
+	PSeason      int              `xml:"podcast:season,omitempty"`
+	PEpisode     int              `xml:"podcast:episode,omitempty"`
+	Persons      []person         `xml:"podcast:person"`
+	Chapters     *chaptersRef     `xml:"podcast:chapters,omitempty"`
+	Transcripts  []transcriptRef  `xml:"podcast:transcript"`
+	PSC          *psc             `xml:"psc:chapters,omitempty"`
+	Alternates   []alternate      `xml:"podcast:alternateEnclosure"`
+	Soundbites   []soundbite      `xml:"podcast:soundbite"`
+	Social       []socialInteract `xml:"podcast:socialInteract"`
 }
 
 type soundbite struct {
@@ -434,6 +470,9 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 	for _, a := range m.Alternates {
 		it.Alternates = append(it.Alternates, alternate{Type: a.ContentType, Length: a.Bytes, Bitrate: a.Bitrate,
 			Title: formatTitle(a.ContentType), Source: source{URI: mediaURL(show, a.Key)}})
+	}
+	for _, so := range m.Meta.Social {
+		it.Social = append(it.Social, socialInteract{Protocol: so.Protocol, URI: so.URI, AccountID: so.AccountID})
 	}
 	for _, sb := range m.Meta.Soundbites {
 		it.Soundbites = append(it.Soundbites, soundbite{Start: strconv.FormatFloat(float64(sb.Start), 'f', -1, 64),

@@ -26,6 +26,9 @@ func settingsShow() *pipeline.Show {
 		Block:           true,
 		Complete:        true,
 		NewFeedURL:      "https://new.example.com/feed.xml",
+		Value: &pipeline.Value{Type: "lightning", Method: "keysend", Suggested: "0.00000005000", Recipients: []pipeline.ValueRecipient{
+			{Name: "Jo Host", Type: "node", Address: "02d5c1bf8b940dc9cadca86d1b0a3c37fbe39cee4c7e839e33bef9174531d27f52", Split: 95},
+			{Name: "Podcast Index", Type: "node", Address: "03ae9f91a0cb8ff43840e3c322c4c61f019d8c1c3cea15a25cfc425ac605e61a4a", Split: 5, Fee: true}}},
 	}
 	return s
 }
@@ -38,6 +41,7 @@ func TestBuildSettings(t *testing.T) {
 	ep := testEpisode("ep-1", "guid-1", now.Add(-time.Hour))
 	ep.Meta.Soundbites = []pipeline.Soundbite{{Start: 65.5, Duration: 30, Title: "Why <not> Kubernetes"}}
 	ep.Meta.Guests[0].Img = "https://example.com/ada.jpg"
+	ep.Meta.Social = []pipeline.Social{{Protocol: "activitypub", URI: "https://mastodon.example/@show/1234", AccountID: "@show@mastodon.example"}}
 	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep, trailer}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +63,7 @@ func TestBuildSettings(t *testing.T) {
 		t.Errorf("the feed breaks rules: %v", ps)
 	}
 	for _, tag := range []string{"podcast:txt", "podcast:license", "podcast:location", "podcast:medium", "podcast:updateFrequency",
-		"podcast:podroll", "podcast:remoteItem", "podcast:publisher", "podcast:block", "podcast:trailer", "podcast:soundbite", "itunes:block",
+		"podcast:podroll", "podcast:remoteItem", "podcast:publisher", "podcast:block", "podcast:trailer", "podcast:soundbite", "podcast:value", "podcast:valueRecipient", "podcast:socialInteract", "itunes:block",
 		"itunes:complete", "itunes:new-feed-url"} {
 		if !strings.Contains(string(xml), "<"+tag) {
 			t.Errorf("no <%s>", tag)
@@ -81,6 +85,7 @@ func TestValidateSettings(t *testing.T) {
 	ep := testEpisode("ep-1", "guid-1", now.Add(-time.Hour))
 	ep.Meta.Soundbites = []pipeline.Soundbite{{Start: 65.5, Duration: 30, Title: "Why"}}
 	ep.Meta.Guests[0].Img = "https://example.com/ada.jpg"
+	ep.Meta.Social = []pipeline.Social{{Protocol: "activitypub", URI: "https://mastodon.example/@show/1234"}}
 	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +100,8 @@ func TestValidateSettings(t *testing.T) {
 		"channel-podcast-block":           {"<podcast:block>yes<", "<podcast:block>maybe<"},
 		"item-podcast-soundbite":          {`duration="30"`, `duration="-3"`},
 		"item-podcast-person-img":         {`img="https://example.com/ada.jpg"`, `img="ada.jpg"`},
+		"channel-podcast-value":           {`split="95"`, `split="ninety"`},
+		"item-podcast-socialinteract":     {`protocol="activitypub"`, `protocol="myspace"`},
 	} {
 		broken := strings.Replace(string(xml), edit[0], edit[1], 1)
 		if broken == string(xml) {

@@ -142,6 +142,35 @@ var tagRules = []rule{
 		}
 		return ""
 	}},
+	{id: "channel-podcast-value", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
+		for _, e := range podcastTags(f, "value") {
+			v := pipeline.Value{Type: e.Attrs["type"], Method: e.Attrs["method"]}
+			for _, r := range e.Children["valueRecipient"] {
+				split, err := strconv.Atoi(r.Attrs["split"])
+				if err != nil {
+					return fmt.Sprintf("<podcast:valueRecipient split=%q> is not a whole number", r.Attrs["split"])
+				}
+				v.Recipients = append(v.Recipients, pipeline.ValueRecipient{Type: r.Attrs["type"], Address: r.Attrs["address"],
+					Split: split, CustomKey: r.Attrs["customKey"], CustomValue: r.Attrs["customValue"], Fee: r.Attrs["fee"] == "true"})
+			}
+			if err := pipeline.CheckValue(v); err != nil {
+				return "<podcast:value>: " + err.Error()
+			}
+		}
+		return ""
+	}},
+	{id: "item-podcast-socialinteract", source: "podcast namespace", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
+		for _, e := range i.Extensions["podcast"]["socialInteract"] {
+			p := e.Attrs["protocol"]
+			if !slices.Contains(pipeline.SocialProtocols, p) {
+				return fmt.Sprintf("<podcast:socialInteract protocol=%q> is not one of %s", p, strings.Join(pipeline.SocialProtocols, ", "))
+			}
+			if p != "disabled" && !isHTTPURL(e.Attrs["uri"]) {
+				return fmt.Sprintf("<podcast:socialInteract uri=%q> needs the post's http(s) address", e.Attrs["uri"])
+			}
+		}
+		return ""
+	}},
 }
 
 // podcastTags are the channel's <podcast:NAME> elements.

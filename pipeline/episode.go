@@ -45,7 +45,21 @@ type Meta struct {
 	// Soundbites are the moments worth a listen, for podcast:soundbite
 	// and the page's play-from-here links.
 	Soundbites []Soundbite `yaml:"soundbites" json:"soundbites,omitempty"`
+	// Social are where listeners comment on the episode, for
+	// podcast:socialInteract.
+	Social []Social `yaml:"social" json:"social,omitempty"`
 }
+
+// Social is one podcast:socialInteract: the post where an episode is
+// discussed.
+type Social struct {
+	Protocol  string `yaml:"protocol" json:"protocol"` // activitypub, bluesky, ...
+	URI       string `yaml:"uri" json:"uri,omitempty"`
+	AccountID string `yaml:"account_id" json:"account_id,omitempty"`
+}
+
+// SocialProtocols are the protocols podcast:socialInteract names.
+var SocialProtocols = []string{"disabled", "activitypub", "twitter", "lightning", "bluesky", "nostr", "matrix", "xmpp"}
 
 // Soundbite is one podcast:soundbite: seconds, as 65.5 or HH:MM:SS(.mmm)
 // in the front matter.

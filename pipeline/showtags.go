@@ -31,6 +31,56 @@ type Settings struct {
 	Complete bool `yaml:"complete" json:"complete,omitempty"`
 	// NewFeedURL is itunes:new-feed-url, when the show moves away.
 	NewFeedURL string `yaml:"new_feed_url" json:"new_feed_url,omitempty"`
+	// Value is podcast:value: how listeners' apps send the show money
+	// as they listen (value4value), with its recipients.
+	Value *Value `yaml:"value" json:"value,omitempty"`
+}
+
+// Value is podcast:value.
+type Value struct {
+	Type       string           `yaml:"type" json:"type"`     // e.g. lightning
+	Method     string           `yaml:"method" json:"method"` // e.g. keysend
+	Suggested  string           `yaml:"suggested" json:"suggested,omitempty"`
+	Recipients []ValueRecipient `yaml:"recipients" json:"recipients"`
+}
+
+// ValueRecipient is one podcast:valueRecipient.
+type ValueRecipient struct {
+	Name        string `yaml:"name" json:"name,omitempty"`
+	Type        string `yaml:"type" json:"type"` // e.g. node
+	Address     string `yaml:"address" json:"address"`
+	Split       int    `yaml:"split" json:"split"` // a share of the whole
+	CustomKey   string `yaml:"custom_key" json:"custom_key,omitempty"`
+	CustomValue string `yaml:"custom_value" json:"custom_value,omitempty"`
+	Fee         bool   `yaml:"fee" json:"fee,omitempty"`
+}
+
+// CheckValue says what is wrong with a podcast:value block.
+func CheckValue(v Value) error {
+	if v.Type == "" || v.Method == "" {
+		return fmt.Errorf("value needs a type and a method, such as type: lightning, method: keysend")
+	}
+	if len(v.Recipients) == 0 {
+		return fmt.Errorf("value needs at least one recipient")
+	}
+	total := 0
+	for i, r := range v.Recipients {
+		switch {
+		case r.Type == "" || r.Address == "":
+			return fmt.Errorf("value recipient %d needs a type (e.g. node) and an address", i+1)
+		case r.Split <= 0:
+			return fmt.Errorf("value recipient %d has split %d; a split is a share above 0", i+1, r.Split)
+		case (r.CustomKey == "") != (r.CustomValue == ""):
+			return fmt.Errorf("value recipient %d needs custom_key and custom_value together", i+1)
+		}
+		if !r.Fee {
+			total += r.Split
+		}
+	}
+	if total == 0 {
+		return fmt.Errorf("value recipients other than fees have no share: the splits must add up to more than 0")
+	}
+	return nil
 }
 
 // TXT is one podcast:txt record.
@@ -188,6 +238,11 @@ func (s *Settings) validate() error {
 	if s.Publisher != (RemoteFeed{}) {
 		if err := s.Publisher.validate("publisher"); err != nil {
 			return err
+		}
+	}
+	if s.Value != nil {
+		if err := CheckValue(*s.Value); err != nil {
+			return Inputf(fix, "show.yaml %v", err)
 		}
 	}
 	if s.NewFeedURL != "" && !httpURL(s.NewFeedURL) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -136,7 +137,7 @@ func ParseNotes(data []byte) (pipeline.Meta, string, error) {
 	if err := dec.Decode(&meta); err != nil && !errors.Is(err, io.EOF) {
 		return meta, "", &pipeline.InputError{
 			Problem: "the front matter of episode.md is not valid YAML",
-			Fix:     "fix the YAML between the two --- lines (keys are title, slug, guests, publish_at, season, episode, type, explicit, summary, tags, soundbites)",
+			Fix:     "fix the YAML between the two --- lines (keys are title, slug, guests, publish_at, season, episode, type, explicit, summary, tags, soundbites, social)",
 			Err:     err,
 		}
 	}
@@ -200,6 +201,16 @@ func checkMeta(m *pipeline.Meta) error {
 		if g.Img != "" && !isHTTPURL(g.Img) {
 			return pipeline.Inputf("give img as a full web address, such as https://example.com/ada.jpg",
 				"the img of guest %d (%q) is not an http(s) address", i+1, g.Img)
+		}
+	}
+	for i, so := range m.Social {
+		if !slices.Contains(pipeline.SocialProtocols, so.Protocol) {
+			return pipeline.Inputf("use one of "+strings.Join(pipeline.SocialProtocols, ", "),
+				"social %d has protocol %q", i+1, so.Protocol)
+		}
+		if so.Protocol != "disabled" && !isHTTPURL(so.URI) {
+			return pipeline.Inputf("give uri as the full address of the post, such as https://mastodon.social/@show/1234",
+				"social %d has uri %q", i+1, so.URI)
 		}
 	}
 	for i, sb := range m.Soundbites {
