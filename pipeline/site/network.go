@@ -91,7 +91,7 @@ body{font:1rem/1.5 system-ui,sans-serif;max-width:48rem;margin:0 auto;padding:1r
 <div><h2><a href="{{.SiteURL}}/">{{.Title}}</a></h2>
 <p>{{.Description}}</p>
 {{with .Latest}}<p class="latest">Latest: <a href="{{.URL}}">{{.Title}}</a> · <time datetime="{{iso .Date}}">{{date .Date}}</time></p>{{end}}
-<p><a href="{{.FeedURL}}">Podcast feed</a></p></div>
+<p><a href="{{.FeedURL}}">Podcast feed</a> · <a href="{{.SiteURL}}/pitch/">Be a guest</a></p></div>
 </section>
 {{else}}<p>No show has published yet.</p>
 {{end}}</main>
