@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
+	"github.com/prodcast/prodcast/pipeline/chapters"
 )
 
 // Imported is one episode of an existing feed, ready to become a manifest.
@@ -28,6 +30,9 @@ type Imported struct {
 	Type     string             // its MIME type, as the feed gives it (or as its extension says)
 	Length   int64              // its length as the feed states it; 0 if absent
 	Duration float64            // itunes:duration, seconds; 0 if absent
+	// ChaptersURL is the item's podcast:chapters JSON, to be fetched; the
+	// manifest already holds the PSC chapters when the feed has them.
+	ChaptersURL string
 }
 
 // Skipped is an item of the old feed that Import did not take, and why.
@@ -112,8 +117,16 @@ func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, e
 			m.NotesHTML = it.Description
 		}
 		m.Meta.Guests = guests(it)
+		m.Meta.Soundbites = soundbites(it)
+		m.Meta.Social = social(it)
+		m.Chapters = pscChapters(it)
 		length, _ := strconv.ParseInt(strings.TrimSpace(enc.Length), 10, 64)
 		imp := Imported{Manifest: m, MediaURL: media, Type: mediaType(enc.Type, media), Length: length}
+		for _, c := range it.Extensions["podcast"]["chapters"] {
+			if u, err := resolve(base, c.Attrs["url"]); err == nil {
+				imp.ChaptersURL = u
+			}
+		}
 		if x := it.ITunesExt; x != nil {
 			m.Meta.Summary = strings.TrimSpace(x.Summary)
 			m.Meta.Season, _ = strconv.Atoi(x.Season)
@@ -146,7 +159,54 @@ func guests(it *gofeed.Item) []pipeline.Guest {
 		if href := strings.TrimSpace(p.Attrs["href"]); isHTTPURL(href) {
 			g.URL = href
 		}
+		if img := strings.TrimSpace(p.Attrs["img"]); isHTTPURL(img) {
+			g.Img = img
+		}
 		out = append(out, g)
+	}
+	return out
+}
+
+// soundbites are an item's podcast:soundbite elements that make sense.
+func soundbites(it *gofeed.Item) []pipeline.Soundbite {
+	var out []pipeline.Soundbite
+	for _, e := range it.Extensions["podcast"]["soundbite"] {
+		start, err1 := strconv.ParseFloat(e.Attrs["startTime"], 64)
+		dur, err2 := strconv.ParseFloat(e.Attrs["duration"], 64)
+		if err1 == nil && err2 == nil && start >= 0 && dur > 0 && dur <= 120 {
+			out = append(out, pipeline.Soundbite{Start: pipeline.Seconds(start), Duration: pipeline.Seconds(dur), Title: strings.TrimSpace(e.Value)})
+		}
+	}
+	return out
+}
+
+// social are an item's podcast:socialInteract elements.
+func social(it *gofeed.Item) []pipeline.Social {
+	var out []pipeline.Social
+	for _, e := range it.Extensions["podcast"]["socialInteract"] {
+		p := e.Attrs["protocol"]
+		if slices.Contains(pipeline.SocialProtocols, p) && (p == "disabled" || isHTTPURL(e.Attrs["uri"])) {
+			out = append(out, pipeline.Social{Protocol: p, URI: e.Attrs["uri"], AccountID: e.Attrs["accountId"]})
+		}
+	}
+	return out
+}
+
+// pscChapters are an item's Podlove Simple Chapters.
+func pscChapters(it *gofeed.Item) []pipeline.Chapter {
+	var out []pipeline.Chapter
+	for _, block := range it.Extensions["psc"]["chapters"] {
+		for _, c := range block.Children["chapter"] {
+			start, err := chapters.ParseTime(strings.TrimSpace(c.Attrs["start"]))
+			if err != nil || strings.TrimSpace(c.Attrs["title"]) == "" {
+				continue
+			}
+			ch := pipeline.Chapter{Start: start, Title: strings.TrimSpace(c.Attrs["title"])}
+			if isHTTPURL(c.Attrs["href"]) {
+				ch.URL = c.Attrs["href"]
+			}
+			out = append(out, ch)
+		}
 	}
 	return out
 }

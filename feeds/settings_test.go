@@ -146,3 +146,43 @@ func TestChaptersInDescription(t *testing.T) {
 		t.Errorf("two chapters were listed in the description")
 	}
 }
+
+// TestImportOwnFeed reads a feed prodcast built back through Import: the
+// episode keeps its GUID, date, season and number, type, guests with their
+// pictures, chapters (from psc:chapters), soundbites and socialInteract.
+func TestImportOwnFeed(t *testing.T) {
+	ep := testEpisode("ep-1", "guid-1", now.Add(-time.Hour))
+	ep.Meta.Type = "bonus"
+	ep.Meta.Soundbites = []pipeline.Soundbite{{Start: 65.5, Duration: 30, Title: "Why not Kubernetes"}}
+	ep.Meta.Social = []pipeline.Social{{Protocol: "activitypub", URI: "https://mastodon.example/@show/1234", AccountID: "@show@mastodon.example"}}
+	ep.Meta.Guests[0].Img = "https://example.com/ada.jpg"
+	xml, err := feeds.Build(testShow(), []*pipeline.Manifest{ep}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got, skipped, err := feeds.Import(xml, "https://pod.example.com/feed.xml")
+	if err != nil || len(got) != 1 || len(skipped) != 0 {
+		t.Fatalf("import: %v %d %v", err, len(got), skipped)
+	}
+	m := got[0].Manifest
+	if m.GUID != "guid-1" || !m.PublishedAt.Equal(ep.PubDate()) || m.Meta.Season != 1 || m.Meta.Episode != 3 || m.Meta.Type != "bonus" {
+		t.Errorf("identity and numbers: %+v", m)
+	}
+	wantGuests := []pipeline.Guest{{Name: "Ada", URL: "https://example.com/ada", Img: "https://example.com/ada.jpg"}, {Name: "Grace & Co"}}
+	if diff := cmp.Diff(wantGuests, m.Meta.Guests); diff != "" {
+		t.Errorf("guests (-want +got):\n%s", diff)
+	}
+	wantChapters := []pipeline.Chapter{{Start: 0, Title: "Intro"}, {Start: 61.5, Title: "Async & Falcon", URL: "https://falcon.readthedocs.io"}}
+	if diff := cmp.Diff(wantChapters, m.Chapters); diff != "" {
+		t.Errorf("chapters (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(ep.Meta.Soundbites, m.Meta.Soundbites); diff != "" {
+		t.Errorf("soundbites (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(ep.Meta.Social, m.Meta.Social); diff != "" {
+		t.Errorf("social (-want +got):\n%s", diff)
+	}
+	if got[0].ChaptersURL != "https://pod.example.com/episodes/ep-1/chapters.json" {
+		t.Errorf("chapters URL %q", got[0].ChaptersURL)
+	}
+}

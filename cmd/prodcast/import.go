@@ -17,6 +17,7 @@ import (
 	"github.com/prodcast/prodcast/feeds"
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
 	"github.com/prodcast/prodcast/workers"
@@ -72,6 +73,13 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 			mf.Slug = fmt.Sprintf("%s-%d", it.Manifest.Meta.Slug, i)
 		}
 		mf.Meta.Slug, slugs[mf.Slug] = mf.Slug, true
+		if it.ChaptersURL != "" && !m.keepMediaURLs {
+			if cs, err := fetchChapters(ctx, it.ChaptersURL); err != nil {
+				fmt.Fprintf(m.Stdout, "  ~ %s: its chapters are not kept: %v\n", mf.Meta.Title, err)
+			} else {
+				mf.Chapters = cs
+			}
+		}
 		if m.keepMediaURLs {
 			err = m.linkMedia(ctx, cat, it)
 		} else {
@@ -122,6 +130,28 @@ To move the show here without apps downloading episodes again:
 			lost, len(f.Items), n, already)
 	}
 	return nil
+}
+
+// fetchChapters downloads an episode's podcast:chapters JSON.
+func fetchChapters(ctx context.Context, u string) ([]pipeline.Chapter, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := feedClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s answers %s", u, resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	cs, _, err := chapters.Parse("chapters.json", data, 0)
+	return cs, err
 }
 
 // linkMedia records an episode whose media stays where it is.
