@@ -51,6 +51,9 @@ type frontMatter struct {
 	// them.
 	Soundbites []pipeline.Soundbite `yaml:"soundbites,omitempty"`
 	Social     []pipeline.Social    `yaml:"social,omitempty"`
+	License    *pipeline.License    `yaml:"license,omitempty"`
+	Location   *pipeline.Location   `yaml:"location,omitempty"`
+	TXT        []pipeline.TXT       `yaml:"txt,omitempty"`
 }
 
 func readNotesForm(r *http.Request) notesForm {
@@ -85,7 +88,8 @@ func formFrom(m *pipeline.Manifest) notesForm {
 func (f notesForm) episodeMD(base pipeline.Meta) ([]byte, []string) {
 	var problems []string
 	fm := frontMatter{Title: f.Title, Slug: f.Slug, Season: base.Season, Episode: base.Episode, Type: base.Type,
-		Explicit: base.Explicit, Summary: base.Summary, Soundbites: base.Soundbites, Social: base.Social}
+		Explicit: base.Explicit, Summary: base.Summary, Soundbites: base.Soundbites, Social: base.Social,
+		License: base.License, Location: base.Location, TXT: base.TXT}
 	if f.Title == "" {
 		problems = append(problems, "The title is missing.")
 	}

@@ -245,6 +245,9 @@ type item struct {
 	Alternates   []alternate      `xml:"podcast:alternateEnclosure"`
 	Soundbites   []soundbite      `xml:"podcast:soundbite"`
 	Social       []socialInteract `xml:"podcast:socialInteract"`
+	TXT          []txt            `xml:"podcast:txt"`
+	License      *license         `xml:"podcast:license,omitempty"`
+	Location     *location        `xml:"podcast:location,omitempty"`
 }
 
 type soundbite struct {
@@ -470,6 +473,15 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 	for _, a := range m.Alternates {
 		it.Alternates = append(it.Alternates, alternate{Type: a.ContentType, Length: a.Bytes, Bitrate: a.Bitrate,
 			Title: formatTitle(a.ContentType), Source: source{URI: mediaURL(show, a.Key)}})
+	}
+	for _, t := range m.Meta.TXT {
+		it.TXT = append(it.TXT, txt{Purpose: t.Purpose, Value: clean(t.Value)})
+	}
+	if l := m.Meta.License; l != nil {
+		it.License = &license{URL: l.URL, Name: clean(l.Name)}
+	}
+	if l := m.Meta.Location; l != nil {
+		it.Location = &location{Geo: l.Geo, OSM: l.OSM, Name: clean(l.Name)}
 	}
 	for _, so := range m.Meta.Social {
 		it.Social = append(it.Social, socialInteract{Protocol: so.Protocol, URI: so.URI, AccountID: so.AccountID})

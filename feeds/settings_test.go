@@ -42,6 +42,9 @@ func TestBuildSettings(t *testing.T) {
 	ep.Meta.Soundbites = []pipeline.Soundbite{{Start: 65.5, Duration: 30, Title: "Why <not> Kubernetes"}}
 	ep.Meta.Guests[0].Img = "https://example.com/ada.jpg"
 	ep.Meta.Social = []pipeline.Social{{Protocol: "activitypub", URI: "https://mastodon.example/@show/1234", AccountID: "@show@mastodon.example"}}
+	ep.Meta.License = &pipeline.License{Name: "CC-BY-SA-4.0"}
+	ep.Meta.Location = &pipeline.Location{Name: "PyCon DE, Darmstadt", Geo: "geo:49.8728,8.6512"}
+	ep.Meta.TXT = []pipeline.TXT{{Purpose: "ai-content", Value: "true"}}
 	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep, trailer}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -86,6 +89,7 @@ func TestValidateSettings(t *testing.T) {
 	ep.Meta.Soundbites = []pipeline.Soundbite{{Start: 65.5, Duration: 30, Title: "Why"}}
 	ep.Meta.Guests[0].Img = "https://example.com/ada.jpg"
 	ep.Meta.Social = []pipeline.Social{{Protocol: "activitypub", URI: "https://mastodon.example/@show/1234"}}
+	ep.Meta.Location = &pipeline.Location{Name: "Darmstadt", Geo: "geo:49.8728,8.6512"}
 	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +106,7 @@ func TestValidateSettings(t *testing.T) {
 		"item-podcast-person-img":         {`img="https://example.com/ada.jpg"`, `img="ada.jpg"`},
 		"channel-podcast-value":           {`split="95"`, `split="ninety"`},
 		"item-podcast-socialinteract":     {`protocol="activitypub"`, `protocol="myspace"`},
+		"item-podcast-location":           {`geo="geo:49.8728,8.6512"`, `geo="geo:149.8728,8.6512"`},
 	} {
 		broken := strings.Replace(string(xml), edit[0], edit[1], 1)
 		if broken == string(xml) {

@@ -25,17 +25,10 @@ var tagRules = []rule{
 		return ""
 	}},
 	{id: "channel-podcast-location", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
-		for _, e := range podcastTags(f, "location") {
-			if strings.TrimSpace(e.Value) == "" || len(e.Value) > 128 {
-				return "<podcast:location> needs a name of 1 to 128 characters"
-			}
-			if g := e.Attrs["geo"]; g != "" {
-				if err := pipeline.CheckGeo(g); err != nil {
-					return "<podcast:location geo>: " + err.Error()
-				}
-			}
-		}
-		return ""
+		return checkLocations(podcastTags(f, "location"))
+	}},
+	{id: "item-podcast-location", source: "podcast namespace", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
+		return checkLocations(i.Extensions["podcast"]["location"])
 	}},
 	{id: "channel-podcast-updatefrequency", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
 		for _, e := range podcastTags(f, "updateFrequency") {
@@ -69,15 +62,10 @@ var tagRules = []rule{
 		return ""
 	}},
 	{id: "channel-podcast-txt", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
-		for _, e := range podcastTags(f, "txt") {
-			if v := strings.TrimSpace(e.Value); v == "" || len(v) > 4000 {
-				return "<podcast:txt> needs a value of 1 to 4,000 characters"
-			}
-			if len(e.Attrs["purpose"]) > 128 {
-				return "<podcast:txt purpose> is longer than 128 characters"
-			}
-		}
-		return ""
+		return checkTXT(podcastTags(f, "txt"))
+	}},
+	{id: "item-podcast-txt", source: "podcast namespace", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
+		return checkTXT(i.Extensions["podcast"]["txt"])
 	}},
 	{id: "channel-podcast-txt-purpose", source: "podcast namespace", sev: Warning, channel: func(f *gorss.Feed) string {
 		for _, e := range podcastTags(f, "txt") {
@@ -88,15 +76,10 @@ var tagRules = []rule{
 		return ""
 	}},
 	{id: "channel-podcast-license", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
-		for _, e := range podcastTags(f, "license") {
-			if strings.TrimSpace(e.Value) == "" || len(e.Value) > 128 {
-				return "<podcast:license> needs a name (an SPDX identifier, or your own with a url) of 1 to 128 characters"
-			}
-			if u := e.Attrs["url"]; u != "" && !isHTTPURL(u) {
-				return fmt.Sprintf("<podcast:license url> %q is not an http(s) URL", u)
-			}
-		}
-		return ""
+		return checkLicenses(podcastTags(f, "license"))
+	}},
+	{id: "item-podcast-license", source: "podcast namespace", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
+		return checkLicenses(i.Extensions["podcast"]["license"])
 	}},
 	{id: "channel-podcast-block", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
 		for _, e := range podcastTags(f, "block") {
@@ -171,6 +154,44 @@ var tagRules = []rule{
 		}
 		return ""
 	}},
+}
+
+func checkLocations(es []ext.Extension) string {
+	for _, e := range es {
+		if strings.TrimSpace(e.Value) == "" || len(e.Value) > 128 {
+			return "<podcast:location> needs a name of 1 to 128 characters"
+		}
+		if g := e.Attrs["geo"]; g != "" {
+			if err := pipeline.CheckGeo(g); err != nil {
+				return "<podcast:location geo>: " + err.Error()
+			}
+		}
+	}
+	return ""
+}
+
+func checkTXT(es []ext.Extension) string {
+	for _, e := range es {
+		if v := strings.TrimSpace(e.Value); v == "" || len(v) > 4000 {
+			return "<podcast:txt> needs a value of 1 to 4,000 characters"
+		}
+		if len(e.Attrs["purpose"]) > 128 {
+			return "<podcast:txt purpose> is longer than 128 characters"
+		}
+	}
+	return ""
+}
+
+func checkLicenses(es []ext.Extension) string {
+	for _, e := range es {
+		if strings.TrimSpace(e.Value) == "" || len(e.Value) > 128 {
+			return "<podcast:license> needs a name (an SPDX identifier, or your own with a url) of 1 to 128 characters"
+		}
+		if u := e.Attrs["url"]; u != "" && !isHTTPURL(u) {
+			return fmt.Sprintf("<podcast:license url> %q is not an http(s) URL", u)
+		}
+	}
+	return ""
 }
 
 // podcastTags are the channel's <podcast:NAME> elements.

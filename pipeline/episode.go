@@ -48,6 +48,10 @@ type Meta struct {
 	// Social are where listeners comment on the episode, for
 	// podcast:socialInteract.
 	Social []Social `yaml:"social" json:"social,omitempty"`
+	// License, Location and TXT override the show's for this episode.
+	License  *License  `yaml:"license" json:"license,omitempty"`
+	Location *Location `yaml:"location" json:"location,omitempty"`
+	TXT      []TXT     `yaml:"txt" json:"txt,omitempty"`
 }
 
 // Social is one podcast:socialInteract: the post where an episode is

@@ -137,7 +137,7 @@ func ParseNotes(data []byte) (pipeline.Meta, string, error) {
 	if err := dec.Decode(&meta); err != nil && !errors.Is(err, io.EOF) {
 		return meta, "", &pipeline.InputError{
 			Problem: "the front matter of episode.md is not valid YAML",
-			Fix:     "fix the YAML between the two --- lines (keys are title, slug, guests, publish_at, season, episode, type, explicit, summary, tags, soundbites, social)",
+			Fix:     "fix the YAML between the two --- lines (keys are title, slug, guests, publish_at, season, episode, type, explicit, summary, tags, soundbites, social, license, location, txt)",
 			Err:     err,
 		}
 	}
@@ -201,6 +201,24 @@ func checkMeta(m *pipeline.Meta) error {
 		if g.Img != "" && !isHTTPURL(g.Img) {
 			return pipeline.Inputf("give img as a full web address, such as https://example.com/ada.jpg",
 				"the img of guest %d (%q) is not an http(s) address", i+1, g.Img)
+		}
+	}
+	if l := m.License; l != nil && (strings.TrimSpace(l.Name) == "" || (l.URL != "" && !isHTTPURL(l.URL))) {
+		return pipeline.Inputf("give license a name (an SPDX id such as CC-BY-4.0) and, if you like, an http(s) url", "the episode's license is incomplete")
+	}
+	if l := m.Location; l != nil {
+		if strings.TrimSpace(l.Name) == "" {
+			return pipeline.Inputf("give location a name, such as Berlin", "the episode's location has no name")
+		}
+		if l.Geo != "" {
+			if err := pipeline.CheckGeo(l.Geo); err != nil {
+				return pipeline.Inputf("write geo as geo:LATITUDE,LONGITUDE", "the episode's location: %v", err)
+			}
+		}
+	}
+	for i, t := range m.TXT {
+		if strings.TrimSpace(t.Value) == "" || len(t.Value) > 4000 || len(t.Purpose) > 128 {
+			return pipeline.Inputf("give each txt a value of 1 to 4,000 characters", "txt %d of the episode is empty or too long", i+1)
 		}
 	}
 	for i, so := range m.Social {

@@ -51,3 +51,15 @@ func TestSoundbitesFrontMatter(t *testing.T) {
 		}
 	}
 }
+
+func TestEpisodeOverrides(t *testing.T) {
+	meta, _, err := ParseNotes([]byte("---\ntitle: T\nlicense: {name: CC-BY-4.0}\nlocation: {name: Darmstadt, geo: 'geo:49.87,8.65'}\ntxt: [{purpose: ai-content, value: 'false'}]\n---\n"))
+	if err != nil || meta.License.Name != "CC-BY-4.0" || meta.Location.Geo != "geo:49.87,8.65" || meta.TXT[0].Value != "false" {
+		t.Fatalf("%v %+v", err, meta)
+	}
+	for _, front := range []string{"location: {name: X, geo: 'geo:200,1'}", "license: {url: 'https://x.example/l'}", "txt: [{purpose: x, value: ''}]"} {
+		if _, _, err := ParseNotes([]byte("---\ntitle: T\n" + front + "\n---\n")); err == nil {
+			t.Errorf("%s: taken", front)
+		}
+	}
+}
