@@ -17,8 +17,11 @@ var lastBuildDate = regexp.MustCompile(`<lastBuildDate>[^<]*</lastBuildDate>`)
 
 // intended are the changes to the pages that this release makes on
 // purpose, each removed from its answers before they are compared: the
-// "Be a guest" link of the desk issue.
-var intended = []*regexp.Regexp{regexp.MustCompile(` <a href="[^"]*/pitch/">Be a guest</a>`)}
+// "Be a guest" link of the desk issue, and the JSON-LD of the blog issue.
+var intended = []*regexp.Regexp{
+	regexp.MustCompile(` <a href="[^"]*/pitch/">Be a guest</a>`),
+	regexp.MustCompile(`(?s)<script type="application/ld\+json">.*?</script>\n`),
+}
 
 // TestUpgrade starts this release on a data folder (with its embedded S3)
 // that the last release wrote (testdata/upgrade, made by

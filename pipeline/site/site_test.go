@@ -1,6 +1,7 @@
 package site_test
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -349,5 +350,48 @@ func TestSoundbites(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
+	}
+}
+
+// TestJSONLD: the home page says PodcastSeries and an episode's page
+// PodcastEpisode, with name, datePublished, duration, associatedMedia and
+// partOfSeries, as JSON that parses; a title with </script> in it cannot
+// end the script.
+func TestJSONLD(t *testing.T) {
+	ep := episode(1)
+	ep.Meta.Title = `Flask </script><script>alert(1)</script> & "async"`
+	files, err := site.Render(testShow(), []*pipeline.Manifest{ep}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ld := func(path string) map[string]any {
+		t.Helper()
+		page := string(files[path].Body)
+		start := strings.Index(page, `<script type="application/ld+json">`)
+		if start < 0 {
+			t.Fatalf("%s has no JSON-LD", path)
+		}
+		body := page[start+len(`<script type="application/ld+json">`):]
+		body = body[:strings.Index(body, "</script>")]
+		var v map[string]any
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("%s: the JSON-LD does not parse: %v\n%s", path, err, body)
+		}
+		return v
+	}
+	series := ld("index.html")
+	if series["@type"] != "PodcastSeries" || series["name"] != "Python in Production" || series["webFeed"] != "https://pod.example.com/feed.xml" {
+		t.Errorf("series: %v", series)
+	}
+	e := ld("episodes/ep-1/index.html")
+	media, _ := e["associatedMedia"].(map[string]any)
+	part, _ := e["partOfSeries"].(map[string]any)
+	if e["@type"] != "PodcastEpisode" || e["name"] != ep.Meta.Title || e["datePublished"] != ep.PubDate().UTC().Format(time.RFC3339) ||
+		e["duration"] != "PT0H30M0S" || media["contentUrl"] != "https://pod.example.com/media/ep-1/abc.mp3" ||
+		part["@type"] != "PodcastSeries" || part["url"] != "https://pod.example.com/" {
+		t.Errorf("episode: %v", e)
+	}
+	if strings.Count(string(files["episodes/ep-1/index.html"].Body), "<script>alert(1)") != 0 {
+		t.Errorf("the title's markup got out of the JSON-LD")
 	}
 }
