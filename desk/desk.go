@@ -79,6 +79,7 @@ type Desk struct {
 	users    Users
 	tmpl     map[string]*template.Template
 	uploads  *uploads
+	insp     *asynq.Inspector // the encodes' progress; nil without Redis
 
 	topicsMu sync.Mutex
 	topics   map[string]cachedTopics
@@ -118,12 +119,23 @@ func New(cfg Config) (*Desk, error) {
 	if err := d.parseTemplates(); err != nil {
 		return nil, err
 	}
+	if cfg.Redis != nil {
+		d.insp = asynq.NewInspector(cfg.Redis)
+	}
 	up, err := newUploads(d)
 	if err != nil {
 		return nil, err
 	}
 	d.uploads = up
 	return d, nil
+}
+
+// Close releases the connection the desk reads progress with.
+func (d *Desk) Close() error {
+	if d.insp != nil {
+		return d.insp.Close()
+	}
+	return nil
 }
 
 // DefaultUploadMaxSize is the largest upload unless configured: a
@@ -147,7 +159,7 @@ func (d *Desk) Admin(extra map[string]http.Handler) http.Handler {
 	open("GET /admin/static/", d.static)
 
 	priv := http.NewServeMux()
-	mux.Handle("/admin/", d.requireUser(d.checkCSRF(priv)))
+	mux.Handle("/admin/", d.requireUser(d.checkCSRF(withShows(priv))))
 	priv.HandleFunc("POST /admin/logout", d.logout)
 	priv.HandleFunc("GET /admin/{$}", d.home)
 	priv.HandleFunc("GET /admin/shows/{show}/{$}", d.episodes)
@@ -242,15 +254,45 @@ func (d *Desk) page(r *http.Request, title string) page {
 	ctx := r.Context()
 	p := page{Title: title, User: d.sessions.GetString(ctx, sessUser), CSRF: d.csrfToken(r), Note: d.sessions.PopString(ctx, sessNote)}
 	if p.User != "" {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		if shows, err := catalog.Shows(cctx, d.cfg.Store); err == nil {
+		if shows, err := d.shows(r); err == nil {
 			for _, s := range shows {
 				p.Shows = append(p.Shows, linkFor(s))
 			}
 		}
 	}
 	return p
+}
+
+type showsKey struct{}
+
+// showsMemo keeps the list of shows for the rest of one request.
+type showsMemo struct {
+	shows []string
+	err   error
+	done  bool
+}
+
+// withShows gives each request a place to keep the list of shows, which
+// both the page's navigation and showOf need.
+func withShows(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), showsKey{}, &showsMemo{})))
+	})
+}
+
+// shows lists the shows, once per request.
+func (d *Desk) shows(r *http.Request) ([]string, error) {
+	m, _ := r.Context().Value(showsKey{}).(*showsMemo)
+	if m != nil && m.done {
+		return m.shows, m.err
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	shows, err := catalog.Shows(ctx, d.cfg.Store)
+	if m != nil {
+		m.shows, m.err, m.done = shows, err, true
+	}
+	return shows, err
 }
 
 // showOf reads the {show} of a desk URL: "_" is the root show. It answers
@@ -264,9 +306,7 @@ func (d *Desk) showOf(w http.ResponseWriter, r *http.Request) (string, bool) {
 		d.fail(w, r, http.StatusNotFound, "There is no such show.")
 		return "", false
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-	defer cancel()
-	shows, err := catalog.Shows(ctx, d.cfg.Store)
+	shows, err := d.shows(r)
 	if err != nil {
 		d.fail(w, r, http.StatusBadGateway, "Cannot list the shows: "+err.Error())
 		return "", false

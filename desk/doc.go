@@ -5,6 +5,7 @@
 // reach a show's drop/ only once whole, and the pitches guests send.
 //
 //	d, err := desk.New(desk.Config{Data: dir, Store: st, Queue: q, Client: rdb})
+//	defer d.Close()
 //	go d.Run(ctx) // sweeps uploads abandoned for a day
 //	mux.Handle("/admin/", d.Admin(nil))
 //	mux.Handle("/pitch/", d.Pitch())

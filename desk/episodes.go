@@ -11,8 +11,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
@@ -172,13 +170,11 @@ func (d *Desk) progress(w http.ResponseWriter, r *http.Request) {
 // workers store their progress as the task's result.
 func (d *Desk) encodeProgress(show string) map[string]progressJSON {
 	out := map[string]progressJSON{}
-	if d.cfg.Redis == nil {
+	if d.insp == nil {
 		return out
 	}
-	insp := asynq.NewInspector(d.cfg.Redis)
-	defer insp.Close()
 	for _, q := range []string{workers.EncodeQueue(show), workers.QueueDefault} {
-		tasks, err := insp.ListActiveTasks(q)
+		tasks, err := d.insp.ListActiveTasks(q)
 		if err != nil {
 			continue
 		}

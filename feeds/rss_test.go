@@ -48,6 +48,25 @@ func testEpisode(slug, guid string, pub time.Time) *pipeline.Manifest {
 	}
 }
 
+// MustMatchGolden compares a built feed with testdata/NAME, and rewrites
+// the file under -update.
+func MustMatchGolden(tb testing.TB, name string, xml []byte) {
+	tb.Helper()
+	golden := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(golden, xml, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(xml)); diff != "" {
+		tb.Errorf("feed differs from %s (-want +got; run go test ./feeds -update if intended):\n%s", golden, diff)
+	}
+}
+
 func TestBuild(t *testing.T) {
 	eps := []*pipeline.Manifest{
 		testEpisode("ep-2", "guid-2", now.Add(-time.Hour)),
@@ -61,19 +80,7 @@ func TestBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "feed.golden.xml")
-	if *update {
-		if err := os.WriteFile(golden, xml, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(xml)); diff != "" {
-		t.Errorf("feed differs from %s (-want +got; run go test ./feeds -update if intended):\n%s", golden, diff)
-	}
+	MustMatchGolden(t, "feed.golden.xml", xml)
 	if ps := feeds.Validate(xml); len(ps) != 0 {
 		t.Errorf("our own feed breaks rules: %v", ps)
 	}

@@ -1,8 +1,6 @@
 package feeds_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,19 +47,7 @@ func TestBuildSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "feed-settings.golden.xml")
-	if *update {
-		if err := os.WriteFile(golden, xml, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), string(xml)); diff != "" {
-		t.Errorf("feed differs from %s (-want +got; run go test ./feeds -update if intended):\n%s", golden, diff)
-	}
+	MustMatchGolden(t, "feed-settings.golden.xml", xml)
 	if ps := append(feeds.CheckXML(xml), feeds.Validate(xml)...); len(ps) != 0 {
 		t.Errorf("the feed breaks rules: %v", ps)
 	}

@@ -153,7 +153,7 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s.cfg.Log.Error("cannot read from the bucket", "key", key, "err", err)
 		}
-		requests.WithLabelValues(route(p), strconv.Itoa(code)).Inc()
+		counter(route(p), code).Inc()
 		http.Error(w, http.StatusText(code), code)
 		return
 	}
@@ -188,22 +188,17 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodHead {
 			_, _ = io.Copy(w, content)
 		}
-		requests.WithLabelValues(route(p), strconv.Itoa(info.Status)).Inc()
+		counter(route(p), info.Status).Inc()
 		return
 	}
 	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 	if compressible(info.ContentType) {
+		// Ranges and text too big to keep go as they are; whole kept
+		// text went compressed from memory above.
 		h.Add("Vary", "Accept-Encoding")
-		// Text is kept in memory up to cacheMaxText, with its compressed
-		// forms; bigger text goes as it is.
-		if enc := encoding(r); enc != "" && kept != nil {
-			h.Set("Content-Encoding", enc)
-			h.Set("ETag", `"`+info.ETag+`-`+map[string]string{"gzip": "gz", "br": "br"}[enc]+`"`)
-			content = bytes.NewReader(s.cache.variant(kept, enc))
-		}
 	}
 	http.ServeContent(rec, r, path.Base(key), info.LastModified, content)
-	requests.WithLabelValues(route(p), strconv.Itoa(rec.code)).Inc()
+	counter(route(p), rec.code).Inc()
 	s.count(r, key, info, rec.code, rec.n)
 }
 
@@ -235,7 +230,10 @@ func (s *server) fromMemory(w http.ResponseWriter, r *http.Request, route string
 		if enc := encoding(r); enc != "" {
 			body = s.cache.variant(e, enc)
 			h["Content-Encoding"] = encodings[enc]
-			etag = map[string][]string{"gzip": e.etagGz, "br": e.etagBr}[enc]
+			etag = e.etagGz
+			if enc == "br" {
+				etag = e.etagBr
+			}
 		}
 	}
 	if etag != nil {

@@ -240,6 +240,7 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 	if err != nil {
 		return err
 	}
+	defer dk.Close()
 	go dk.Run(ctx)
 	srv := &http.Server{
 		Handler: web.New(web.Config{
