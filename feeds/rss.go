@@ -60,7 +60,6 @@ type channel struct {
 	PBlock     string      `xml:"podcast:block,omitempty"`
 	Trailers   []trailer   `xml:"podcast:trailer"`
 	Value      *value      `xml:"podcast:value,omitempty"`
-	Items      []*item     `xml:"item"`
 }
 
 type txt struct {
@@ -312,18 +311,29 @@ type cdata struct {
 
 // Build renders the podcast RSS for the episodes that are live at now.
 func Build(show *pipeline.Show, episodes []*pipeline.Manifest, now time.Time) ([]byte, error) {
-	var live []*pipeline.Manifest
+	xml, _, err := new(Builder).Build(show, episodes, now)
+	return xml, err
+}
+
+// live is the episodes of the feed at now, newest first as given.
+func live(episodes []*pipeline.Manifest, now time.Time) []*pipeline.Manifest {
+	var out []*pipeline.Manifest
 	for _, m := range episodes {
 		if m.Live(now) && m.MP3 != nil {
-			live = append(live, m)
+			out = append(out, m)
 		}
 	}
+	return out
+}
+
+// buildChannel renders the feed without its items, and returns the
+// library's podcast that items are added to.
+func buildChannel(show *pipeline.Show, live []*pipeline.Manifest, now time.Time) ([]byte, *podcast.Podcast, error) {
 	updated := now
 	if len(live) > 0 {
 		updated = live[0].PubDate()
 	}
 	p := podcast.New(clean(show.Title), show.URL("/"), clean(show.Description), &updated, &now)
-	pp := &p
 	p.Language = show.Language
 	p.Generator = Generator
 	p.AddAtomLink(show.FeedURL())
@@ -353,7 +363,7 @@ func Build(show *pipeline.Show, episodes []*pipeline.Manifest, now time.Time) ([
 	targets := show.Targets()
 	hubs, err := hubLinks(targets.WebSubHubs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ch.Hubs = hubs
 	if targets.PodpingToken != "" {
@@ -363,14 +373,6 @@ func Build(show *pipeline.Show, episodes []*pipeline.Manifest, now time.Time) ([
 		ch.Fund = &funding{URL: show.Funding.URL, Text: clean(show.Funding.Text)}
 	}
 	ch.settings(show, live)
-	for _, m := range live {
-		it, err := buildItem(pp, show, m)
-		if err != nil {
-			return nil, err
-		}
-		ch.Items = append(ch.Items, it)
-	}
-	ch.Podcast.Items = nil
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
@@ -385,9 +387,22 @@ func Build(show *pipeline.Show, episodes []*pipeline.Manifest, now time.Time) ([
 		Channel: ch,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("cannot encode the feed: %w", err)
+		return nil, nil, fmt.Errorf("cannot encode the feed: %w", err)
 	}
 	buf.WriteByte('\n')
+	return buf.Bytes(), &p, nil
+}
+
+// encodeItem renders one item as it sits in the feed: on a new line,
+// indented under <channel>.
+func encodeItem(it *item) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('\n')
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("    ", "  ")
+	if err := enc.Encode(it); err != nil {
+		return nil, fmt.Errorf("cannot encode episode %q: %w", it.Title, err)
+	}
 	return buf.Bytes(), nil
 }
 

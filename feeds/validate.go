@@ -161,9 +161,18 @@ func isHTTPURL(s string) bool {
 func Validate(data []byte) []Problem {
 	f, err := (&gorss.Parser{}).Parse(bytes.NewReader(data))
 	if err != nil {
-		return []Problem{{Rule: "parse", Source: "XML, RSS 2.0", Severity: Error, Where: "feed",
-			Message: "gofeed cannot parse the feed: " + err.Error()}}
+		return []Problem{parseProblem(err)}
 	}
+	return check(f)
+}
+
+func parseProblem(err error) Problem {
+	return Problem{Rule: "parse", Source: "XML, RSS 2.0", Severity: Error, Where: "feed",
+		Message: "gofeed cannot parse the feed: " + err.Error()}
+}
+
+// check runs the rule table on a parsed feed.
+func check(f *gorss.Feed) []Problem {
 	var out []Problem
 	for _, r := range append(rules[:len(rules):len(rules)], tagRules...) {
 		if r.channel != nil {

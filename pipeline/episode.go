@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -353,4 +354,17 @@ type TranscriptRef struct {
 	SHA256   string   `json:"sha256"` // of the file as dropped
 	Cues     int      `json:"cues"`
 	Speakers []string `json:"speakers,omitempty"`
+}
+
+// ContentKey identifies a manifest's content. The catalog stamps every
+// change with UpdatedAt (and leaves it when it only notes that a bundle's
+// outcome was reported); a manifest never written (in tests, in the bench)
+// is hashed whole.
+func (m *Manifest) ContentKey() string {
+	if !m.UpdatedAt.IsZero() {
+		return m.Slug + "@" + strconv.FormatInt(m.UpdatedAt.UnixNano(), 36)
+	}
+	data, _ := json.Marshal(m)
+	sum := sha256.Sum256(data)
+	return m.Slug + "#" + hex.EncodeToString(sum[:16])
 }

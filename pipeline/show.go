@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -204,4 +207,12 @@ func (s *Show) ArtURL() string {
 		return ""
 	}
 	return s.PublicURL(s.Art)
+}
+
+// Fingerprint identifies the show's settings: whatever is rendered from
+// them (pages, feed items) is rendered again when it changes.
+func (s *Show) Fingerprint() string {
+	data, _ := json.Marshal(s)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/prodcast/prodcast/feeds"
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
@@ -46,6 +47,7 @@ type Handlers struct {
 	mu    sync.Mutex
 	cats  map[string]*catalog.Catalog // by show
 	sites map[string]*site.Renderer   // by show
+	feeds feeds.Builder               // keeps each show's items between rebuilds
 	slots slots                       // the encode slots all shows share
 	lanes *lanes                      // the encode queues this worker serves
 }

@@ -149,11 +149,11 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 // feed that breaks a rule is refused: the last good one stays, and the
 // problems are kept for `prodcast status`.
 func (h *Handlers) buildFeed(ctx context.Context, keys catalog.Layout, show *pipeline.Show, eps []*pipeline.Manifest, now time.Time) ([]byte, error) {
-	xml, err := feeds.Build(show, eps, now)
+	xml, problems, err := h.feeds.Build(show, eps, now)
 	if err != nil {
 		return nil, err
 	}
-	if problems := feeds.Validate(xml); feeds.HasErrors(problems) {
+	if feeds.HasErrors(problems) {
 		data, _ := json.MarshalIndent(problems, "", "  ")
 		if err := h.fence(ctx); err != nil {
 			return nil, err

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -104,7 +103,7 @@ func (rr *Renderer) Render(show *pipeline.Show, manifests []*pipeline.Manifest, 
 	if r.theme == nil {
 		r.theme = builtin
 	}
-	r.showKey = fingerprint(show) + r.theme.key
+	r.showKey = show.Fingerprint() + r.theme.key
 	eps := episodes(show, manifests, now)
 	r.home(eps)
 	for _, e := range eps {
@@ -249,7 +248,7 @@ func episodes(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time
 			MediaURL: show.PublicURL(m.MP3.Key),
 			Notes:    template.HTML(notes), // sanitised by bluemonday
 			Summary:  summary,
-			key:      manifestKey(m),
+			key:      m.ContentKey(),
 		}
 		if m.Art != "" {
 			e.ArtURL = show.PublicURL(m.Art)
@@ -360,26 +359,6 @@ func (r *renderer) html(path, tmpl string, p page, inputs ...string) {
 		err := r.theme.html.ExecuteTemplate(&buf, tmpl, p)
 		return buf.Bytes(), err
 	})
-}
-
-// fingerprint identifies the show as the pages see it.
-func fingerprint(show *pipeline.Show) string {
-	data, _ := json.Marshal(show)
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
-}
-
-// manifestKey identifies a manifest's content. The catalog stamps every
-// change with UpdatedAt (and leaves it when it only notes that a bundle's
-// outcome was reported); a manifest never written (in tests, in the bench)
-// is hashed whole.
-func manifestKey(m *pipeline.Manifest) string {
-	if !m.UpdatedAt.IsZero() {
-		return m.Slug + "@" + strconv.FormatInt(m.UpdatedAt.UnixNano(), 36)
-	}
-	data, _ := json.Marshal(m)
-	sum := sha256.Sum256(data)
-	return m.Slug + "#" + hex.EncodeToString(sum[:16])
 }
 
 func joinKeys(inputs []string) string { return strings.Join(inputs, "\x01") }
