@@ -49,6 +49,7 @@ type channel struct {
 	PGUID   string   `xml:"podcast:guid,omitempty"`
 	Locked  *locked  `xml:"podcast:locked,omitempty"`
 	Fund    *funding `xml:"podcast:funding,omitempty"`
+	Images  []image  `xml:"podcast:image"`
 	// The settings of show.yaml, each only when set.
 	TXT        []txt       `xml:"podcast:txt"`
 	License    *license    `xml:"podcast:license,omitempty"`
@@ -60,6 +61,41 @@ type channel struct {
 	PBlock     string      `xml:"podcast:block,omitempty"`
 	Trailers   []trailer   `xml:"podcast:trailer"`
 	Value      *value      `xml:"podcast:value,omitempty"`
+}
+
+// image is podcast:image: one size of the show's or an episode's art.
+type image struct {
+	Href   string `xml:"href,attr"`
+	Alt    string `xml:"alt,attr,omitempty"`
+	Aspect string `xml:"aspect-ratio,attr,omitempty"`
+	Width  int    `xml:"width,attr,omitempty"`
+	Height int    `xml:"height,attr,omitempty"`
+	Type   string `xml:"type,attr,omitempty"`
+}
+
+// images are the podcast:image tags of art's sizes: those apps read
+// (JPEG, PNG), largest first.
+func images(show *pipeline.Show, sizes []pipeline.Image, alt string) []image {
+	var out []image
+	for _, s := range sizes {
+		if s.Type != "image/jpeg" && s.Type != "image/png" {
+			continue
+		}
+		im := image{Href: show.PublicURL(s.Key), Alt: clean(alt), Width: s.Width, Height: s.Height, Type: s.Type}
+		if s.Width > 0 && s.Height > 0 {
+			g := gcd(s.Width, s.Height)
+			im.Aspect = strconv.Itoa(s.Width/g) + "/" + strconv.Itoa(s.Height/g)
+		}
+		out = append(out, im)
+	}
+	return out
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 type txt struct {
@@ -237,6 +273,7 @@ type item struct {
 	IEpisodeType string           `xml:"itunes:episodeType,omitempty"`
 	PSeason      int              `xml:"podcast:season,omitempty"`
 	PEpisode     int              `xml:"podcast:episode,omitempty"`
+	Images       []image          `xml:"podcast:image"`
 	Persons      []person         `xml:"podcast:person"`
 	Chapters     *chaptersRef     `xml:"podcast:chapters,omitempty"`
 	Transcripts  []transcriptRef  `xml:"podcast:transcript"`
@@ -372,6 +409,7 @@ func buildChannel(show *pipeline.Show, live []*pipeline.Manifest, now time.Time)
 	if show.Funding.URL != "" {
 		ch.Fund = &funding{URL: show.Funding.URL, Text: clean(show.Funding.Text)}
 	}
+	ch.Images = images(show, show.ArtSizes, show.Title)
 	ch.settings(show, live)
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
@@ -463,6 +501,7 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 		PSeason:      m.Meta.Season,
 		PEpisode:     m.Meta.Episode,
 	}
+	it.Images = images(show, m.ArtSizes, m.Meta.Title)
 	if show.Author != "" {
 		it.Persons = append(it.Persons, person{Role: "host", Name: clean(show.Author)})
 	}

@@ -1,6 +1,9 @@
 package feeds_test
 
 import (
+	"fmt"
+	"mime"
+	"path"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +31,22 @@ func settingsShow() *pipeline.Show {
 			{Name: "Jo Host", Type: "node", Address: "02d5c1bf8b940dc9cadca86d1b0a3c37fbe39cee4c7e839e33bef9174531d27f52", Split: 95},
 			{Name: "Podcast Index", Type: "node", Address: "03ae9f91a0cb8ff43840e3c322c4c61f019d8c1c3cea15a25cfc425ac605e61a4a", Split: 5, Fee: true}}},
 	}
+	s.ArtSizes = artSizes(s.Art, 3000)
 	return s
+}
+
+// artSizes are the sizes a worker makes of square art of side px.
+func artSizes(art string, px int) []pipeline.Image {
+	base := strings.TrimSuffix(art, path.Ext(art))
+	out := []pipeline.Image{{Key: art, Width: px, Height: px, Type: mime.TypeByExtension(path.Ext(art))}}
+	for _, w := range []int{1400, 600, 300, 150} {
+		if w >= px {
+			continue
+		}
+		out = append(out, pipeline.Image{Key: fmt.Sprintf("%s-%d.jpg", base, w), Width: w, Height: w, Type: "image/jpeg"},
+			pipeline.Image{Key: fmt.Sprintf("%s-%d.webp", base, w), Width: w, Height: w, Type: "image/webp"})
+	}
+	return out
 }
 
 // TestBuildSettings pins the channel tags show.yaml sets, each only when
@@ -43,6 +61,7 @@ func TestBuildSettings(t *testing.T) {
 	ep.Meta.License = &pipeline.License{Name: "CC-BY-SA-4.0"}
 	ep.Meta.Location = &pipeline.Location{Name: "PyCon DE, Darmstadt", Geo: "geo:49.8728,8.6512"}
 	ep.Meta.TXT = []pipeline.TXT{{Purpose: "ai-content", Value: "true"}}
+	ep.ArtSizes = artSizes(ep.Art, 1400)
 	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep, trailer}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +71,7 @@ func TestBuildSettings(t *testing.T) {
 		t.Errorf("the feed breaks rules: %v", ps)
 	}
 	for _, tag := range []string{"podcast:txt", "podcast:license", "podcast:location", "podcast:medium", "podcast:updateFrequency",
-		"podcast:podroll", "podcast:remoteItem", "podcast:publisher", "podcast:block", "podcast:trailer", "podcast:soundbite", "podcast:value", "podcast:valueRecipient", "podcast:socialInteract", "itunes:block",
+		"podcast:podroll", "podcast:remoteItem", "podcast:publisher", "podcast:block", "podcast:trailer", "podcast:soundbite", "podcast:value", "podcast:valueRecipient", "podcast:socialInteract", "podcast:image", "itunes:block",
 		"itunes:complete", "itunes:new-feed-url"} {
 		if !strings.Contains(string(xml), "<"+tag) {
 			t.Errorf("no <%s>", tag)
@@ -62,7 +81,7 @@ func TestBuildSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tag := range []string{"podcast:txt", "podcast:license", "podcast:medium", "itunes:block", "podcast:trailer"} {
+	for _, tag := range []string{"podcast:txt", "podcast:license", "podcast:medium", "itunes:block", "podcast:trailer", "podcast:image"} {
 		if strings.Contains(string(plain), "<"+tag) {
 			t.Errorf("<%s> written without a value", tag)
 		}
@@ -76,6 +95,7 @@ func TestValidateSettings(t *testing.T) {
 	ep.Meta.Guests[0].Img = "https://example.com/ada.jpg"
 	ep.Meta.Social = []pipeline.Social{{Protocol: "activitypub", URI: "https://mastodon.example/@show/1234"}}
 	ep.Meta.Location = &pipeline.Location{Name: "Darmstadt", Geo: "geo:49.8728,8.6512"}
+	ep.ArtSizes = artSizes(ep.Art, 1400)
 	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +113,8 @@ func TestValidateSettings(t *testing.T) {
 		"channel-podcast-value":           {`split="95"`, `split="ninety"`},
 		"item-podcast-socialinteract":     {`protocol="activitypub"`, `protocol="myspace"`},
 		"item-podcast-location":           {`geo="geo:49.8728,8.6512"`, `geo="geo:149.8728,8.6512"`},
+		"channel-podcast-image":           {`aspect-ratio="1/1" width="3000"`, `aspect-ratio="16/9" width="3000"`},
+		"item-podcast-image":              {`href="https://pod.example.com/media/art/ep-600.jpg"`, `href="ep-600.jpg"`},
 	} {
 		broken := strings.Replace(string(xml), edit[0], edit[1], 1)
 		if broken == string(xml) {

@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -142,6 +143,12 @@ var tagRules = []rule{
 		}
 		return ""
 	}},
+	{id: "channel-podcast-image", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
+		return checkImages(podcastTags(f, "image"))
+	}},
+	{id: "item-podcast-image", source: "podcast namespace", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
+		return checkImages(i.Extensions["podcast"]["image"])
+	}},
 	{id: "item-podcast-socialinteract", source: "podcast namespace", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
 		for _, e := range i.Extensions["podcast"]["socialInteract"] {
 			p := e.Attrs["protocol"]
@@ -165,6 +172,47 @@ func checkLocations(es []ext.Extension) string {
 			if err := pipeline.CheckGeo(g); err != nil {
 				return "<podcast:location geo>: " + err.Error()
 			}
+		}
+	}
+	return ""
+}
+
+// checkImages checks podcast:image: an http(s) href, sizes in whole
+// pixels, an aspect ratio such as 1/1 that the sizes agree with, and an
+// image MIME type.
+func checkImages(es []ext.Extension) string {
+	for _, e := range es {
+		a := e.Attrs
+		if !isHTTPURL(a["href"]) {
+			return fmt.Sprintf("<podcast:image href=%q> needs the image's http(s) URL", a["href"])
+		}
+		var w, h int
+		for _, d := range []struct {
+			name string
+			n    *int
+		}{{"width", &w}, {"height", &h}} {
+			name, n := d.name, d.n
+			if v, ok := a[name]; ok {
+				x, err := strconv.Atoi(v)
+				if err != nil || x <= 0 {
+					return fmt.Sprintf("<podcast:image %s=%q> must be the image's %s in pixels, a whole number above 0", name, v, name)
+				}
+				*n = x
+			}
+		}
+		if r, ok := a["aspect-ratio"]; ok {
+			num, den, found := strings.Cut(r, "/")
+			rw, err1 := strconv.ParseFloat(num, 64)
+			rh, err2 := strconv.ParseFloat(den, 64)
+			if !found || err1 != nil || err2 != nil || rw <= 0 || rh <= 0 {
+				return fmt.Sprintf("<podcast:image aspect-ratio=%q> must be width/height, such as 1/1 or 16/9", r)
+			}
+			if w > 0 && h > 0 && math.Abs(float64(w)/float64(h)-rw/rh) > 0.02*rw/rh {
+				return fmt.Sprintf("<podcast:image aspect-ratio=%q> does not match its size %dx%d", r, w, h)
+			}
+		}
+		if t, ok := a["type"]; ok && !strings.HasPrefix(t, "image/") {
+			return fmt.Sprintf("<podcast:image type=%q> is not an image MIME type (image/jpeg, image/png...)", t)
 		}
 	}
 	return ""

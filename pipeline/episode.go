@@ -162,6 +162,7 @@ type Manifest struct {
 	Alternates []Media         `json:"alternates,omitempty"` // extra encodings (AAC, Opus)
 	Art        string          `json:"art,omitempty"`        // key of the episode art under public/
 	Cover      string          `json:"cover,omitempty"`      // key of the bundle's cover, as dropped
+	ArtSizes   []Image         `json:"art_sizes,omitempty"`  // the art's published sizes, its own first
 	Loudness   *LoudnessReport `json:"loudness,omitempty"`
 	Chapters   []Chapter       `json:"chapters,omitempty"`
 	Transcript *TranscriptRef  `json:"transcript,omitempty"`

@@ -29,3 +29,25 @@ type Put struct {
 type Reader interface {
 	io.ReadSeekCloser
 }
+
+// Image is one published size of a piece of art.
+type Image struct {
+	Key    string `json:"key"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Type   string `json:"type"` // image/jpeg, image/png or image/webp
+}
+
+// ArtKeys are the keys of all sizes of a piece of art, the art's own first.
+func ArtKeys(art string, sizes []Image) []string {
+	if art == "" {
+		return nil
+	}
+	keys := []string{art}
+	for _, s := range sizes {
+		if s.Key != art {
+			keys = append(keys, s.Key)
+		}
+	}
+	return keys
+}

@@ -47,6 +47,9 @@ type Show struct {
 	// Art is the published show art: an object key under public/ or a URL.
 	// The watcher fills it in when it uploads the image; empty until then.
 	Art string `yaml:"-" json:"art,omitempty"`
+	// ArtSizes are the published sizes of the show art, its own first;
+	// empty while they are being made, or for art at a URL.
+	ArtSizes []Image `yaml:"-" json:"art_sizes,omitempty"`
 }
 
 // Analytics is the analytics: block of show.yaml.

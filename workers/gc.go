@@ -2,6 +2,8 @@ package workers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -42,12 +44,16 @@ func Garbage(ctx context.Context, st Store, show string, now time.Time, grace ti
 		for _, media := range m.Media() {
 			used[media.Key], used[cat.Keys.StagedKey(media.Key)] = true, true
 		}
-		if m.Art != "" {
-			used[m.Art], used[cat.Keys.StagedKey(m.Art)] = true, true
+		for _, k := range pipeline.ArtKeys(m.Art, m.ArtSizes) {
+			used[k], used[cat.Keys.StagedKey(k)] = true, true
 		}
 	}
-	if s, err := cat.Show(ctx, "http://placeholder.invalid"); err == nil && s.Art != "" {
-		used[s.Art] = true
+	if s, err := cat.Show(ctx, "http://placeholder.invalid"); err == nil {
+		for _, k := range pipeline.ArtKeys(s.Art, s.ArtSizes) {
+			used[k] = true
+		}
+	} else if !errors.Is(err, pipeline.ErrNotFound) {
+		return nil, fmt.Errorf("cannot tell the show's art from garbage: %w", err)
 	}
 	var out []pipeline.Object
 	for _, prefix := range []string{cat.Keys.MediaPrefix(), cat.Keys.StagedKey(cat.Keys.MediaPrefix())} {

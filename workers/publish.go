@@ -89,9 +89,7 @@ func (h *Handlers) release(ctx context.Context, layout catalog.Layout, m *pipeli
 	for _, a := range m.Alternates {
 		keys = append(keys, a.Key)
 	}
-	if m.Art != "" {
-		keys = append(keys, m.Art)
-	}
+	keys = append(keys, pipeline.ArtKeys(m.Art, m.ArtSizes)...)
 	for _, key := range keys {
 		if !layout.IsPublic(key) {
 			continue // an imported episode's media, linked where it is

@@ -74,6 +74,9 @@ func (h *Handlers) Rebuild(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	if err := h.showArtSizes(ctx, cat, show); err != nil {
+		return err
+	}
 	eps, err := cat.Manifests(ctx)
 	if err != nil {
 		return err

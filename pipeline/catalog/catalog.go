@@ -256,7 +256,35 @@ func (c *Catalog) Show(ctx context.Context, baseURL string) (*pipeline.Show, err
 	if err := c.getJSON(ctx, c.Keys.ShowStateKey(), &state); err == nil {
 		show.Art = state.Art
 	}
+	if show.Art != "" {
+		if sizes, err := c.ShowArtSizes(ctx); err == nil && sizes.Of == show.Art {
+			show.ArtSizes = sizes.Sizes
+		}
+	}
 	return show, nil
+}
+
+// ArtSizes records the sizes a worker made of the show's art. They are the
+// show's only while Of is still its art.
+type ArtSizes struct {
+	Of    string           `json:"of"`
+	Sizes []pipeline.Image `json:"sizes,omitempty"`
+	Error string           `json:"error,omitempty"` // why none could be made
+}
+
+// ShowArtSizes reads what was made of the show's art; pipeline.ErrNotFound
+// before anything was.
+func (c *Catalog) ShowArtSizes(ctx context.Context) (*ArtSizes, error) {
+	var s ArtSizes
+	if err := c.getJSON(ctx, c.Keys.ArtSizesKey(), &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// PutShowArtSizes records what was made of the show's art.
+func (c *Catalog) PutShowArtSizes(ctx context.Context, s *ArtSizes) error {
+	return c.putJSON(ctx, c.Keys.ArtSizesKey(), s)
 }
 
 // PutShow stores show.yaml's bytes as the watcher read them.

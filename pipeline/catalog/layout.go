@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -80,6 +81,14 @@ func (l Layout) MediaKey(slug, sha256, ext string) string {
 func (l Layout) ArtKey(sha256, ext string) string {
 	return l.MediaPrefix() + "art/" + sha256[:16] + ext
 }
+
+// ArtSizeKey is the key of art scaled to width, in the format of ext.
+func (l Layout) ArtSizeKey(art string, width int, ext string) string {
+	return strings.TrimSuffix(art, path.Ext(art)) + "-" + strconv.Itoa(width) + ext
+}
+
+// ArtSizesKey records the sizes made of the show's art.
+func (l Layout) ArtSizesKey() string { return l.Private() + "show-art-sizes.json" }
 
 // CatalogPrefix is the prefix of the manifests.
 func (l Layout) CatalogPrefix() string { return l.Private() + "catalog/" }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -101,4 +103,61 @@ func PrepareArt(ctx context.Context, in, fixed, name string) (string, error) {
 		return "", err
 	}
 	return fixed, nil
+}
+
+// ArtWidths are the widths, in pixels, that art is published at besides
+// its own: for apps' lists and players (podcast:image) and the blog's
+// srcset. Widths at or above the art's own are left out.
+var ArtWidths = []int{1400, 600, 300, 150}
+
+// ArtVariant is one generated size of a piece of art.
+type ArtVariant struct {
+	Path          string
+	Width, Height int
+	Type          string // image/jpeg or image/webp
+}
+
+// ArtVariants writes the art at each of ArtWidths below its own width, as
+// JPEG and as WebP, into dir, in one ffmpeg run. It returns them largest
+// first, JPEG before WebP.
+func ArtVariants(ctx context.Context, in, dir, name string) ([]ArtVariant, error) {
+	info, err := ProbeImage(ctx, in, name)
+	if err != nil {
+		return nil, err
+	}
+	var widths []int
+	for _, w := range ArtWidths {
+		if w < info.Width {
+			widths = append(widths, w)
+		}
+	}
+	if len(widths) == 0 {
+		return nil, nil
+	}
+	var filter strings.Builder
+	fmt.Fprintf(&filter, "[0:v]format=yuvj420p,split=%d", len(widths))
+	for i := range widths {
+		fmt.Fprintf(&filter, "[s%d]", i)
+	}
+	args := []string{"-hide_banner", "-nostdin", "-v", "error", "-y", "-i", in}
+	var out []ArtVariant
+	for i, w := range widths {
+		h := (info.Height*w + info.Width/2) / info.Width
+		fmt.Fprintf(&filter, ";[s%d]scale=%d:%d:flags=lanczos,split[j%d][w%d]", i, w, h, i, i)
+		jpg := filepath.Join(dir, fmt.Sprintf("art-%d.jpg", w))
+		webp := filepath.Join(dir, fmt.Sprintf("art-%d.webp", w))
+		args = append(args,
+			"-map", fmt.Sprintf("[j%d]", i), "-frames:v", "1", "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", jpg,
+			"-map", fmt.Sprintf("[w%d]", i), "-frames:v", "1", "-f", "image2", "-c:v", "libwebp", "-quality", "80", webp)
+		out = append(out, ArtVariant{Path: jpg, Width: w, Height: h, Type: "image/jpeg"},
+			ArtVariant{Path: webp, Width: w, Height: h, Type: "image/webp"})
+	}
+	args = slices.Insert(args, 7, "-filter_complex", filter.String())
+	cmd := command(ctx, "ffmpeg", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("cannot scale the art %q: %w: %s", name, err, lastLine(stderr.String()))
+	}
+	return out, nil
 }

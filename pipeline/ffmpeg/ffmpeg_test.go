@@ -6,6 +6,7 @@ import (
 	"math"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,4 +171,32 @@ func TestTruePeak(t *testing.T) {
 		t.Errorf("true peak %.2f dBTP, want %.2f (-0.1, +0.3); ebur128 says %.2f", fast.TruePeak, exact, ref)
 	}
 	t.Logf("sample peak %.2f dBFS, true peak %.2f (ebur128 %.2f) dBTP", fast.SamplePeak, fast.TruePeak, ref)
+}
+
+// TestArtVariants: art is scaled to each width below its own, as JPEG and
+// WebP, each the size it says it is.
+func TestArtVariants(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "cover.jpg")
+	MustFFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s=1400x1400", "-frames:v", "1", in)
+	got, err := ffmpeg.ArtVariants(context.Background(), in, dir, "cover.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sizes []string
+	for _, v := range got {
+		info, err := ffmpeg.ProbeImage(context.Background(), v.Path, filepath.Base(v.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		codec := map[string]string{"image/jpeg": "mjpeg", "image/webp": "webp"}[v.Type]
+		if info.Width != v.Width || info.Height != v.Height || info.Codec != codec {
+			t.Errorf("%s: %+v, want %dx%d %s", v.Path, info, v.Width, v.Height, codec)
+		}
+		sizes = append(sizes, fmt.Sprintf("%d %s", v.Width, v.Type))
+	}
+	want := []string{"600 image/jpeg", "600 image/webp", "300 image/jpeg", "300 image/webp", "150 image/jpeg", "150 image/webp"}
+	if !slices.Equal(sizes, want) {
+		t.Errorf("variants %v, want %v", sizes, want)
+	}
 }
