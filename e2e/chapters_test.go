@@ -29,6 +29,8 @@ func TestChaptersAndTranscript(t *testing.T) {
 	MustWrite(t, filepath.Join(good, "transcript.vtt"), "WEBVTT\n\n00:00.000 --> 00:04.000\n<v Jo Host>Welcome &amp; hello.\n\n"+
 		"00:04.000 --> 00:10.000\nToday: OAuth in Flask.\n\n00:10.000 --> 00:21.500\n<v Ada Lovelace>Tokens expire; refresh them.\n\n"+
 		"00:21.500 --> 00:33.000\n<v Jo Host>Thanks, Ada.\n") // runs 3 s past the end: a warning only
+	MustWrite(t, filepath.Join(good, "transcript.de.srt"), "1\n00:00:00,000 --> 00:00:04,000\nJo Host: Willkommen & hallo.\n\n"+
+		"2\n00:00:04,000 --> 00:00:10,000\nHeute: OAuth in Flask.\n")
 	badTranscript := filepath.Join(staging, "bad-transcript")
 	MustFFmpeg(t, "-f", "lavfi", "-i", "sine=d=30", filepath.Join(badTranscript, "talk.wav"))
 	MustWrite(t, filepath.Join(badTranscript, "episode.md"), "---\ntitle: Bad transcript\n---\n")
@@ -132,13 +134,23 @@ func TestChaptersAndTranscript(t *testing.T) {
 	if len(pc) != 1 || len(pc[0].Chapters) != 3 || pc[0].Chapters[1][1] != "OAuth 2.0 in Flask" || pc[0].Chapters[2][0] != 21.0 { // podcastparser keeps whole seconds
 		t.Errorf("podcastparser's chapters: %s", pout)
 	}
-	// The transcript, in the feed and in its three forms.
+	// The transcript, in the feed and in its three forms, in English and
+	// in German.
 	trs := it.Extensions["podcast"]["transcript"]
-	if len(trs) != 3 {
-		t.Fatalf("gofeed finds %d podcast:transcript, want 3: %+v", len(trs), trs)
+	if len(trs) != 6 {
+		t.Fatalf("gofeed finds %d podcast:transcript, want 3 in English and 3 in German: %+v", len(trs), trs)
 	}
 	types := map[string]string{}
-	for _, tr := range trs {
+	for _, tr := range trs[3:] {
+		if tr.Attrs["language"] != "de" || !strings.Contains(tr.Attrs["url"], "/transcript.de.") {
+			t.Errorf("podcast:transcript %s %s has language %q; want de", tr.Attrs["type"], tr.Attrs["url"], tr.Attrs["language"])
+		}
+	}
+	resp, body := Get(t, trs[3].Attrs["url"])
+	if !strings.Contains(string(body), "00:00:00.000 --> 00:00:04.000\n<v Jo Host>Willkommen &amp; hallo.\n") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/vtt") {
+		t.Errorf("the German VTT at %s:\n%s", trs[3].Attrs["url"], body)
+	}
+	for _, tr := range trs[:3] {
 		types[tr.Attrs["type"]] = tr.Attrs["url"]
 		if tr.Attrs["language"] != "en" {
 			t.Errorf("podcast:transcript %s has language %q", tr.Attrs["type"], tr.Attrs["language"])
@@ -168,7 +180,8 @@ func TestChaptersAndTranscript(t *testing.T) {
 	// The page lists the chapters and the transcript, as links that seek.
 	_, page := Get(t, it.Link)
 	for _, want := range []string{`data-start="10"`, `data-start="21.5"`, "00:00:21.500", "Wrap-up", `href="https://oauth.net/2/"`,
-		`<b class="speaker">Ada Lovelace</b>`, "Welcome &amp; hello. Today: OAuth in Flask.", `href="/episodes/chapters-and-oauth/transcript.srt"`} {
+		`<b class="speaker">Ada Lovelace</b>`, "Welcome &amp; hello. Today: OAuth in Flask.", `href="/episodes/chapters-and-oauth/transcript.srt"`,
+		`In <span lang="de">Deutsch</span>: <a href="/episodes/chapters-and-oauth/transcript.de.vtt" download type="text/vtt" hreflang="de">VTT</a>`} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -33,6 +33,18 @@ type Imported struct {
 	// ChaptersURL is the item's podcast:chapters JSON, to be fetched; the
 	// manifest already holds the PSC chapters when the feed has them.
 	ChaptersURL string
+	// ArtURL is the episode's own art, when it is not the show's.
+	ArtURL string
+	// Transcripts are the item's podcast:transcript files that prodcast
+	// reads (WebVTT, else SubRip), one per language, the feed's first.
+	Transcripts []ImportedTranscript
+}
+
+// ImportedTranscript is a transcript file of an old feed, to be fetched.
+type ImportedTranscript struct {
+	URL      string
+	Name     string // transcript.vtt or transcript.srt, as the type says
+	Language string // as the feed gives it, else the channel's
 }
 
 // Skipped is an item of the old feed that Import did not take, and why.
@@ -120,11 +132,24 @@ func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, e
 		m.Meta.Soundbites = soundbites(it)
 		m.Meta.Social = social(it)
 		m.Chapters = pscChapters(it)
+		if list := chapterList(m.Chapters); list != nil {
+			// The chapter list a feed like prodcast's ends its notes with
+			// is made again from the chapters: kept, it would be there twice.
+			m.NotesHTML = strings.TrimSuffix(strings.TrimSuffix(m.NotesHTML, chapterHTML(list)), chapterText(list))
+		}
+		pod := it.Extensions["podcast"]
+		m.Meta.License, m.Meta.Location, m.Meta.TXT = licenseOf(pod["license"]), locationOf(pod["location"]), txtOf(pod["txt"])
 		length, _ := strconv.ParseInt(strings.TrimSpace(enc.Length), 10, 64)
 		imp := Imported{Manifest: m, MediaURL: media, Type: mediaType(enc.Type, media), Length: length}
 		for _, c := range it.Extensions["podcast"]["chapters"] {
 			if u, err := resolve(base, c.Attrs["url"]); err == nil {
 				imp.ChaptersURL = u
+			}
+		}
+		imp.Transcripts = transcripts(base, it, f.Language)
+		if art := itemArt(it); art != "" && art != channelArt(f) {
+			if u, err := resolve(base, art); err == nil {
+				imp.ArtURL = u
 			}
 		}
 		if x := it.ITunesExt; x != nil {
@@ -145,6 +170,62 @@ func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, e
 		out = append(out, imp)
 	}
 	return f, out, skipped, nil
+}
+
+func itemArt(it *gofeed.Item) string {
+	if it.ITunesExt != nil && strings.TrimSpace(it.ITunesExt.Image) != "" {
+		return strings.TrimSpace(it.ITunesExt.Image)
+	}
+	if it.Image != nil {
+		return strings.TrimSpace(it.Image.URL)
+	}
+	return ""
+}
+
+func channelArt(f *gofeed.Feed) string {
+	if f.ITunesExt != nil && strings.TrimSpace(f.ITunesExt.Image) != "" {
+		return strings.TrimSpace(f.ITunesExt.Image)
+	}
+	if f.Image != nil {
+		return strings.TrimSpace(f.Image.URL)
+	}
+	return ""
+}
+
+// transcripts picks, for each language of an item's podcast:transcript
+// elements, the file prodcast can read: WebVTT, else SubRip.
+func transcripts(base *url.URL, it *gofeed.Item, channelLang string) []ImportedTranscript {
+	var out []ImportedTranscript
+	at := map[string]int{} // by language, the index in out
+	for _, e := range it.Extensions["podcast"]["transcript"] {
+		var name string
+		switch strings.ToLower(strings.TrimSpace(e.Attrs["type"])) {
+		case "text/vtt":
+			name = "transcript.vtt"
+		case "application/x-subrip", "application/srt", "text/srt":
+			name = "transcript.srt"
+		default:
+			continue
+		}
+		u, err := resolve(base, e.Attrs["url"])
+		if err != nil {
+			continue
+		}
+		lang := strings.TrimSpace(e.Attrs["language"])
+		if lang == "" {
+			lang = strings.TrimSpace(channelLang)
+		}
+		t := ImportedTranscript{URL: u, Name: name, Language: lang}
+		if i, ok := at[strings.ToLower(lang)]; ok {
+			if out[i].Name == "transcript.srt" && name == "transcript.vtt" {
+				out[i] = t
+			}
+			continue
+		}
+		at[strings.ToLower(lang)] = len(out)
+		out = append(out, t)
+	}
+	return out
 }
 
 // guests are an item's podcast:person elements of role guest (the role

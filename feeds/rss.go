@@ -460,15 +460,8 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 	if list := chapterList(m.Chapters); list != nil {
 		// Apple (iOS 26.2), Spotify and YouTube read chapters from the
 		// description's timestamps, not from podcast:chapters.
-		desc += "\n\n" + strings.Join(list, "\n")
-		var b strings.Builder
-		for i, l := range list {
-			if i > 0 {
-				b.WriteString("<br>\n")
-			}
-			b.WriteString(html.EscapeString(l))
-		}
-		notes += "\n<p>" + b.String() + "</p>"
+		desc += chapterText(list)
+		notes += chapterHTML(list)
 	}
 	pi := podcast.Item{
 		Title:       clean(m.Meta.Title),
@@ -515,9 +508,14 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 			it.PSC.Chapters = append(it.PSC.Chapters, pscChapter{Start: chapters.Format(c.Start), Title: clean(c.Title), Href: c.URL})
 		}
 	}
+	refs := m.Translations
 	if m.Transcript != nil {
-		for _, f := range transcript.Published {
-			t := transcriptRef{URL: show.EpisodeURL(m.Slug) + f.Name, Type: f.Type, Language: show.Language}
+		refs = append([]pipeline.TranscriptRef{*m.Transcript}, refs...)
+	}
+	for _, ref := range refs {
+		lang := m.TranscriptLanguage(&ref, show.Language)
+		for _, f := range transcript.PublishedAs(ref.Language) {
+			t := transcriptRef{URL: show.EpisodeURL(m.Slug) + f.Name, Type: f.Type, Language: lang}
 			if f.Type == transcript.TypeVTT {
 				t.Rel = "captions"
 			}
@@ -566,6 +564,23 @@ func chapterList(cs []pipeline.Chapter) []string {
 		out = append(out, fmt.Sprintf("(%02d:%02d:%02d) %s", s/3600, s/60%60, s%60, clean(c.Title)))
 	}
 	return out
+}
+
+// chapterText is the chapter list as it ends the description.
+func chapterText(list []string) string { return "\n\n" + strings.Join(list, "\n") }
+
+// chapterHTML is the chapter list as it ends content:encoded.
+func chapterHTML(list []string) string {
+	var b strings.Builder
+	b.WriteString("\n<p>")
+	for i, l := range list {
+		if i > 0 {
+			b.WriteString("<br>\n")
+		}
+		b.WriteString(html.EscapeString(l))
+	}
+	b.WriteString("</p>")
+	return b.String()
 }
 
 func formatTitle(contentType string) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prodcast/prodcast/feeds"
 	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/bundle"
 )
 
 func settingsShow() *pipeline.Show {
@@ -62,6 +63,8 @@ func TestBuildSettings(t *testing.T) {
 	ep.Meta.Location = &pipeline.Location{Name: "PyCon DE, Darmstadt", Geo: "geo:49.8728,8.6512"}
 	ep.Meta.TXT = []pipeline.TXT{{Purpose: "ai-content", Value: "true"}}
 	ep.ArtSizes = artSizes(ep.Art, 1400)
+	ep.Meta.TranscriptLanguage = "en-GB"
+	ep.Translations = []pipeline.TranscriptRef{{Key: "private/transcripts/ep-1/de.json", Name: "transcript.de.vtt", SHA256: "de", Cues: 9, Language: "de"}}
 	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep, trailer}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +99,7 @@ func TestValidateSettings(t *testing.T) {
 	ep.Meta.Social = []pipeline.Social{{Protocol: "activitypub", URI: "https://mastodon.example/@show/1234"}}
 	ep.Meta.Location = &pipeline.Location{Name: "Darmstadt", Geo: "geo:49.8728,8.6512"}
 	ep.ArtSizes = artSizes(ep.Art, 1400)
+	ep.Translations = []pipeline.TranscriptRef{{Key: "private/transcripts/ep-1/de.json", Name: "transcript.de.vtt", SHA256: "de", Cues: 9, Language: "de"}}
 	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep}, now)
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +118,7 @@ func TestValidateSettings(t *testing.T) {
 		"item-podcast-socialinteract":     {`protocol="activitypub"`, `protocol="myspace"`},
 		"item-podcast-location":           {`geo="geo:49.8728,8.6512"`, `geo="geo:149.8728,8.6512"`},
 		"channel-podcast-image":           {`aspect-ratio="1/1" width="3000"`, `aspect-ratio="16/9" width="3000"`},
+		"item-podcast-transcript":         {`language="de"`, `language="deutsch!"`},
 		"item-podcast-image":              {`href="https://pod.example.com/media/art/ep-600.jpg"`, `href="ep-600.jpg"`},
 	} {
 		broken := strings.Replace(string(xml), edit[0], edit[1], 1)
@@ -197,5 +202,80 @@ func TestImportOwnFeed(t *testing.T) {
 	}
 	if got[0].ChaptersURL != "https://pod.example.com/episodes/ep-1/chapters.json" {
 		t.Errorf("chapters URL %q", got[0].ChaptersURL)
+	}
+}
+
+// TestImportShowSettings: the channel of prodcast's own feed reads back
+// into the show.yaml it came from, but for what belongs to the old host
+// (itunes:new-feed-url), and items keep their license, location, txt,
+// transcripts by language and own art.
+func TestImportShowSettings(t *testing.T) {
+	show := settingsShow()
+	show.Subcategory = "Software How-To"
+	show.Explicit = true
+	show.UpdateFrequency.Complete = true
+	show.Audio.Formats = []string{"aac"}
+	ep := testEpisode("ep-1", "guid-1", now.Add(-time.Hour))
+	ep.Meta.License = &pipeline.License{Name: "CC-BY-SA-4.0", URL: "https://creativecommons.org/licenses/by-sa/4.0/"}
+	ep.Meta.Location = &pipeline.Location{Name: "PyCon DE, Darmstadt", Geo: "geo:49.8728,8.6512", OSM: "W123"}
+	ep.Meta.TXT = []pipeline.TXT{{Purpose: "ai-content", Value: "true"}}
+	ep.Meta.TranscriptLanguage = "en-GB"
+	ep.Translations = []pipeline.TranscriptRef{{Key: "k", Name: "transcript.de.vtt", SHA256: "de", Language: "de"}}
+	ep.Chapters = append(ep.Chapters, pipeline.Chapter{Start: 120, Title: "Wrap-up"})
+	xml, err := feeds.Build(show, []*pipeline.Manifest{ep}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, got, _, err := feeds.Import(xml, show.FeedURL())
+	if err != nil || len(got) != 1 {
+		t.Fatal(err, len(got))
+	}
+	imported := feeds.ImportShow(f)
+	want := *show
+	want.BaseURL, want.Art, want.ArtSizes, want.NewFeedURL = "", "", nil, ""
+	if diff := cmp.Diff(want, imported.Show); diff != "" {
+		t.Errorf("show.yaml from the feed (-want +got):\n%s", diff)
+	}
+	if imported.ImageURL != "https://pod.example.com/media/art/abc.png" {
+		t.Errorf("show art %q", imported.ImageURL)
+	}
+	m, it := got[0].Manifest, got[0]
+	if strings.Contains(m.NotesHTML, "(00:00:00)") || !strings.Contains(string(xml), "(00:00:00) Intro") {
+		t.Errorf("the chapter list the feed adds to the notes is imported as notes: %q", m.NotesHTML)
+	}
+	if diff := cmp.Diff(ep.Meta.License, m.Meta.License); diff != "" {
+		t.Errorf("license (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(ep.Meta.Location, m.Meta.Location); diff != "" {
+		t.Errorf("location (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(ep.Meta.TXT, m.Meta.TXT); diff != "" {
+		t.Errorf("txt (-want +got):\n%s", diff)
+	}
+	wantTr := []feeds.ImportedTranscript{
+		{URL: "https://pod.example.com/episodes/ep-1/transcript.vtt", Name: "transcript.vtt", Language: "en-GB"},
+		{URL: "https://pod.example.com/episodes/ep-1/transcript.de.vtt", Name: "transcript.vtt", Language: "de"}}
+	if diff := cmp.Diff(wantTr, it.Transcripts); diff != "" {
+		t.Errorf("transcripts (-want +got):\n%s", diff)
+	}
+	if it.ArtURL != "https://pod.example.com/media/art/ep.jpg" {
+		t.Errorf("episode art %q", it.ArtURL)
+	}
+	// And as a show.yaml that prodcast reads back to the same show.
+	data, err := imported.YAML("imported from the test", "cover.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := bundle.ParseShow(data, "https://pod.example.com")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	want.Image, want.BaseURL = "cover.png", "https://pod.example.com"
+	back.Audio.LoudnessMono, back.Audio.LoudnessStereo, back.Audio.TruePeak, back.Audio.MP3MonoKbps, back.Audio.MP3StereoKbps = 0, 0, 0, 0, 0
+	if diff := cmp.Diff(want, *back); diff != "" {
+		t.Errorf("show.yaml read back (-want +got):\n%s\n%s", diff, data)
+	}
+	if strings.Contains(string(data), `""`) || strings.Contains(string(data), "new_feed_url") {
+		t.Errorf("show.yaml has empty or old-host keys:\n%s", data)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 	gorss "github.com/mmcdole/gofeed/rss"
+	"github.com/prodcast/prodcast/pipeline"
 )
 
 // Severity says whether a problem stops a feed from going out.
@@ -135,6 +136,9 @@ func podcastLinks(i *gorss.Item, name string) string {
 	for _, e := range i.Extensions["podcast"][name] {
 		if !isHTTPURL(e.Attrs["url"]) {
 			return fmt.Sprintf("<podcast:%s> has url %q; it needs an http(s) URL", name, e.Attrs["url"])
+		}
+		if l, ok := e.Attrs["language"]; ok && name == "transcript" && !pipeline.IsLanguageTag(l) {
+			return fmt.Sprintf("<podcast:transcript language=%q> is not a language tag such as en, de or pt-BR", l)
 		}
 		if !strings.Contains(e.Attrs["type"], "/") {
 			return fmt.Sprintf("<podcast:%s> has type %q; it needs a MIME type such as %s", name, e.Attrs["type"],

@@ -53,6 +53,9 @@ type Meta struct {
 	License  *License  `yaml:"license" json:"license,omitempty"`
 	Location *Location `yaml:"location" json:"location,omitempty"`
 	TXT      []TXT     `yaml:"txt" json:"txt,omitempty"`
+	// TranscriptLanguage is the language of transcript.vtt (or .srt) when
+	// it is not the show's, a BCP 47 tag such as de or pt-BR.
+	TranscriptLanguage string `yaml:"transcript_language" json:"transcript_language,omitempty"`
 }
 
 // Social is one podcast:socialInteract: the post where an episode is
@@ -166,6 +169,9 @@ type Manifest struct {
 	Loudness   *LoudnessReport `json:"loudness,omitempty"`
 	Chapters   []Chapter       `json:"chapters,omitempty"`
 	Transcript *TranscriptRef  `json:"transcript,omitempty"`
+	// Translations are the transcripts in other languages than the main
+	// one: transcript.<lang>.vtt (or .srt) in the bundle.
+	Translations []TranscriptRef `json:"translations,omitempty"`
 	// Warnings are what the last bundle had worth a look that did not stop
 	// the episode: a very short chapter, a transcript past the end.
 	Warnings    []string  `json:"warnings,omitempty"`
@@ -355,6 +361,21 @@ type TranscriptRef struct {
 	SHA256   string   `json:"sha256"` // of the file as dropped
 	Cues     int      `json:"cues"`
 	Speakers []string `json:"speakers,omitempty"`
+	// Language is the transcript's BCP 47 tag; "" for the main transcript
+	// in the show's language.
+	Language string `json:"language,omitempty"`
+}
+
+// TranscriptLanguage is the language of a transcript of m, for a show in
+// language showLang.
+func (m *Manifest) TranscriptLanguage(ref *TranscriptRef, showLang string) string {
+	switch {
+	case ref.Language != "":
+		return ref.Language
+	case m.Meta.TranscriptLanguage != "":
+		return m.Meta.TranscriptLanguage
+	}
+	return showLang
 }
 
 // ContentKey identifies a manifest's content. The catalog stamps every

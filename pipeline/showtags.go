@@ -250,3 +250,9 @@ func (s *Settings) validate() error {
 	}
 	return nil
 }
+
+var languageTag = regexp.MustCompile(`^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$`)
+
+// IsLanguageTag reports whether s has the form of a BCP 47 language tag:
+// en, de, pt-BR, zh-Hant.
+func IsLanguageTag(s string) bool { return languageTag.MatchString(s) }

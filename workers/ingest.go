@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -196,7 +197,7 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	if m.Chapters, chapterWarnings, err = h.bundleChapters(ctx, b, p, info.Duration); err != nil {
 		return nil, err
 	}
-	if m.Transcript, transcriptWarnings, err = h.bundleTranscript(ctx, b, p, m.Slug, info.Duration); err != nil {
+	if m.Transcript, m.Translations, transcriptWarnings, err = h.bundleTranscripts(ctx, b, p, m.Slug, info.Duration); err != nil {
 		return nil, err
 	}
 	m.Warnings = append(chapterWarnings, transcriptWarnings...)
@@ -238,7 +239,7 @@ func (h *Handlers) update(ctx context.Context, cat *catalog.Catalog, b *bundle.B
 	if err != nil {
 		return nil, err
 	}
-	transcriptRef, transcriptWarnings, err := h.bundleTranscript(ctx, b, p, m.Slug, duration)
+	transcriptRef, translations, transcriptWarnings, err := h.bundleTranscripts(ctx, b, p, m.Slug, duration)
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +249,9 @@ func (h *Handlers) update(ctx context.Context, cat *catalog.Catalog, b *bundle.B
 	}
 	if transcriptRef != nil {
 		m.Transcript = transcriptRef
+	}
+	if translations != nil {
+		m.Translations = translations
 	}
 	m.Warnings = append(chapterWarnings, transcriptWarnings...)
 	if cover := coverKey(cat.Keys, b, p.BundleID); cover != "" {
@@ -437,39 +441,81 @@ func (h *Handlers) bundleChapters(ctx context.Context, b *bundle.Bundle, p Inges
 	return nil, nil, nil
 }
 
-// bundleTranscript reads and checks the bundle's transcript, if it has one,
-// and keeps its cues in the catalog until the episode is published. It says
-// what is worth a look but does not stop the episode.
-func (h *Handlers) bundleTranscript(ctx context.Context, b *bundle.Bundle, p IngestPayload, slug string, duration float64) (*pipeline.TranscriptRef, []string, error) {
-	var found []string
+// bundleTranscripts reads and checks the bundle's transcripts, if it has
+// any: transcript.vtt (or .srt) in the episode's language, and
+// transcript.<lang>.vtt (or .srt) in others. It keeps their cues in the
+// catalog until the episode is published, and says what is worth a look
+// without stopping the episode. A transcript.<lang>.vtt in the episode's
+// own language, without a transcript.vtt, is its main transcript.
+func (h *Handlers) bundleTranscripts(ctx context.Context, b *bundle.Bundle, p IngestPayload, slug string, duration float64) (*pipeline.TranscriptRef, []pipeline.TranscriptRef, []string, error) {
+	byLang := map[string][]string{}
+	var langs []string
 	for _, x := range b.Extras {
-		if transcript.IsFile(x) {
-			found = append(found, x)
+		lang, ok := transcript.FileLanguage(x)
+		if !ok {
+			continue
+		}
+		if byLang[lang] == nil {
+			langs = append(langs, lang)
+		}
+		byLang[lang] = append(byLang[lang], x)
+	}
+	if len(langs) == 0 {
+		return nil, nil, nil, nil
+	}
+	for _, lang := range langs {
+		if files := byLang[lang]; len(files) > 1 {
+			return nil, nil, nil, pipeline.Inputf("keep one transcript per language in the bundle, the .vtt or the .srt",
+				"bundle %q has %d transcripts in one language (%s)", p.Bundle, len(files), strings.Join(files, ", "))
 		}
 	}
-	switch len(found) {
-	case 0:
-		return nil, nil, nil
-	case 1:
-	default:
-		return nil, nil, pipeline.Inputf("keep one transcript in the bundle, the .vtt or the .srt",
-			"bundle %q has %d transcripts (%s)", p.Bundle, len(found), strings.Join(found, ", "))
+	if byLang[""] == nil {
+		own := b.Meta.TranscriptLanguage
+		if own == "" {
+			show, err := h.Show(ctx, p.Show)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			own = show.Language
+		}
+		for i, lang := range langs {
+			if strings.EqualFold(lang, own) {
+				byLang[""], langs[i] = byLang[lang], ""
+				break
+			}
+		}
 	}
+	sort.Strings(langs)
 	cat := h.Catalog(p.Show)
-	data, err := h.Store.Get(ctx, cat.Keys.BundleFileKey(p.BundleID, found[0]))
-	if err != nil {
-		return nil, nil, err
+	var main *pipeline.TranscriptRef
+	var others []pipeline.TranscriptRef
+	var warnings []string
+	for _, lang := range langs {
+		name := byLang[lang][0]
+		data, err := h.Store.Get(ctx, cat.Keys.BundleFileKey(p.BundleID, name))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		cues, warned, err := transcript.Parse(name, data, duration)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		sum := sha256.Sum256(data)
+		hexSum := hex.EncodeToString(sum[:])
+		ref := pipeline.TranscriptRef{Key: cat.Keys.TranscriptKey(slug, hexSum), Name: name, SHA256: hexSum,
+			Cues: len(cues), Speakers: transcript.Speakers(cues), Language: lang}
+		if err := cat.PutTranscript(ctx, &ref, cues); err != nil {
+			return nil, nil, nil, err
+		}
+		if lang == "" {
+			main = &ref
+		} else {
+			others = append(others, ref)
+			for i, w := range warned {
+				warned[i] = name + ": " + w
+			}
+		}
+		warnings = append(warnings, warned...)
 	}
-	cues, warnings, err := transcript.Parse(found[0], data, duration)
-	if err != nil {
-		return nil, nil, err
-	}
-	sum := sha256.Sum256(data)
-	hexSum := hex.EncodeToString(sum[:])
-	ref := &pipeline.TranscriptRef{Key: cat.Keys.TranscriptKey(slug, hexSum), Name: found[0], SHA256: hexSum,
-		Cues: len(cues), Speakers: transcript.Speakers(cues)}
-	if err := cat.PutTranscript(ctx, ref, cues); err != nil {
-		return nil, nil, err
-	}
-	return ref, warnings, nil
+	return main, others, warnings, nil
 }

@@ -62,6 +62,9 @@ func (h *Handlers) Delete(ctx context.Context, t *asynq.Task) error {
 		if m.Transcript != nil {
 			keys = append(keys, m.Transcript.Key)
 		}
+		for _, t := range m.Translations {
+			keys = append(keys, t.Key)
+		}
 		for _, media := range m.Media() {
 			if cat.Keys.IsPublic(media.Key) {
 				keys = append(keys, media.Key, cat.Keys.StagedKey(media.Key))

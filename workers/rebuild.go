@@ -414,15 +414,15 @@ func (h *Handlers) siteRenderer(cat *catalog.Catalog) *site.Renderer {
 		return r
 	}
 	cache := newCueCache(64)
-	r := &site.Renderer{Transcript: func(m *pipeline.Manifest) ([]pipeline.Cue, error) {
-		if cues, ok := cache.get(m.Transcript.Key); ok {
+	r := &site.Renderer{Transcript: func(ref *pipeline.TranscriptRef) ([]pipeline.Cue, error) {
+		if cues, ok := cache.get(ref.Key); ok {
 			return cues, nil
 		}
-		cues, err := cat.Transcript(context.Background(), m.Transcript)
+		cues, err := cat.Transcript(context.Background(), ref)
 		if err != nil {
 			return nil, err
 		}
-		cache.put(m.Transcript.Key, cues)
+		cache.put(ref.Key, cues)
 		return cues, nil
 	}}
 	h.sites[cat.ShowName()] = r

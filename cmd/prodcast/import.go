@@ -61,6 +61,10 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 		byGUID[e.GUID], slugs[e.Slug] = e.Slug, true
 	}
 	fmt.Fprintf(m.Stdout, "importing %d episodes of %q into %s\n", len(items), f.Title, showLabel(show))
+	imported := feeds.ImportShow(f)
+	if err := m.importShowYAML(ctx, show, src, imported); err != nil {
+		return err
+	}
 	n, already := 0, 0
 	for _, it := range items {
 		mf := it.Manifest
@@ -80,9 +84,13 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 				mf.Chapters = cs
 			}
 		}
-		if m.keepMediaURLs {
+		err := m.importArt(ctx, svc.store, cat, it)
+		if err == nil {
+			err = m.importTranscripts(ctx, cat, it, imported.Show.Language)
+		}
+		if err == nil && m.keepMediaURLs {
 			err = m.linkMedia(ctx, cat, it)
-		} else {
+		} else if err == nil {
 			err = m.copyMedia(ctx, svc.store, cat, q, it)
 		}
 		if err != nil {
@@ -134,19 +142,7 @@ To move the show here without apps downloading episodes again:
 
 // fetchChapters downloads an episode's podcast:chapters JSON.
 func fetchChapters(ctx context.Context, u string) ([]pipeline.Chapter, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := feedClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%s answers %s", u, resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	data, _, err := fetch(ctx, u, 1<<20)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -105,7 +104,7 @@ func (m *Main) prepareData(ctx context.Context) error {
 		}
 	}
 	if _, err := os.Stat(cover); err == nil {
-		starter = strings.Replace(starter, "# image: cover.png", "image: cover.png", 1)
+		starter = bundle.StarterShowWithArt()
 	}
 	if err := os.WriteFile(show, []byte(starter), 0o644); err != nil {
 		return fmt.Errorf("cannot write a starter show.yaml: %w", err)

@@ -191,6 +191,10 @@ func checkMeta(m *pipeline.Meta) error {
 	default:
 		return pipeline.Inputf(`set type to full, trailer or bonus`, "type %q is not an episode type", m.Type)
 	}
+	if l := m.TranscriptLanguage; l != "" && !pipeline.IsLanguageTag(l) {
+		return pipeline.Inputf("set transcript_language to a language tag such as en, de or pt-BR",
+			"transcript_language %q is not a language tag", l)
+	}
 	if m.Season < 0 || m.Episode < 0 {
 		return pipeline.Inputf("use positive numbers", "season and episode must not be negative")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -56,3 +57,17 @@ topics: [python-3-migration, no-kubernetes, docker, async, openapi, graphql, fla
 # templates: theme      # a folder of your own episode.html, index.html, base.html,
 #                       # tag.html, about.html or style.css, replacing the built-in ones
 `
+
+// IsStarterShow reports whether a show.yaml is the starter one, as `up`
+// wrote it (with or without its placeholder art): nobody's work is lost
+// when it is replaced.
+func IsStarterShow(data []byte) bool {
+	s := string(data)
+	return s == StarterShow || s == StarterShowWithArt()
+}
+
+// StarterShowWithArt is the starter show.yaml that names the placeholder
+// cover.png `up` makes beside it.
+func StarterShowWithArt() string {
+	return strings.Replace(StarterShow, "# image: cover.png", "image: cover.png", 1)
+}

@@ -20,6 +20,8 @@ import (
 	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/markdown"
 	"github.com/prodcast/prodcast/pipeline/transcript"
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 )
 
 //go:embed templates/*.html templates/*.css
@@ -55,8 +57,28 @@ type Episode struct {
 	Older           *Episode
 	Turns           []transcript.Turn // the transcript, as paragraphs
 	TranscriptFiles []TranscriptFile
+	Translations    []Translation // the transcript in other languages
 
 	key string // identifies the manifest's content
+}
+
+// Translation is the transcript in another language, to download.
+type Translation struct {
+	Language string // BCP 47: de, pt-BR
+	Name     string // in its own language: Deutsch, português
+	Files    []TranscriptFile
+}
+
+// languageName is a language's name in itself, or its tag when unknown.
+func languageName(tag string) string {
+	t, err := language.Parse(tag)
+	if err != nil {
+		return tag
+	}
+	if n := display.Self.Name(t); n != "" {
+		return n
+	}
+	return tag
 }
 
 // TranscriptFile is one published form of an episode's transcript.
@@ -139,6 +161,23 @@ func (r *renderer) episode(e *Episode) {
 		})
 	}
 	key := []string{e.key, neighbour(e.Newer), neighbour(e.Older)}
+	if r.Transcript != nil {
+		for i := range e.Manifest.Translations {
+			ref := &e.Manifest.Translations[i]
+			t := Translation{Language: ref.Language, Name: languageName(ref.Language)}
+			for _, f := range transcript.PublishedAs(ref.Language) {
+				t.Files = append(t.Files, TranscriptFile{Format: f, URL: show.Path("/" + dir + f.Name)})
+				r.file(dir+f.Name, f.Type+"; charset=utf-8", ref.SHA256, func() ([]byte, error) {
+					cues, err := r.Transcript(ref)
+					if err != nil {
+						return nil, err
+					}
+					return f.Render(cues)
+				})
+			}
+			e.Translations = append(e.Translations, t)
+		}
+	}
 	if e.Transcript != nil && r.Transcript != nil {
 		for _, f := range transcript.Published {
 			e.TranscriptFiles = append(e.TranscriptFiles, TranscriptFile{Format: f, URL: show.Path("/" + dir + f.Name)})
@@ -150,7 +189,7 @@ func (r *renderer) episode(e *Episode) {
 				return cues, nil
 			}
 			var err error
-			if cues, err = r.Transcript(e.Manifest); err != nil {
+			if cues, err = r.Transcript(e.Manifest.Transcript); err != nil {
 				return nil, err
 			}
 			turns = transcript.Turns(cues)
@@ -273,7 +312,7 @@ func episodes(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time
 type Renderer struct {
 	// Transcript reads the cues of an episode's transcript. When nil,
 	// pages show no transcript and none is published.
-	Transcript func(*pipeline.Manifest) ([]pipeline.Cue, error)
+	Transcript func(*pipeline.TranscriptRef) ([]pipeline.Cue, error)
 
 	mu    sync.Mutex
 	theme *theme          // nil for the built-in one

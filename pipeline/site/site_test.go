@@ -125,10 +125,10 @@ func TestRenderTranscript(t *testing.T) {
 	ep := episode(3, "oauth2")
 	ep.Transcript = &pipeline.TranscriptRef{Key: "private/transcripts/ep-3/abc.json", Name: "transcript.vtt", SHA256: "abc", Cues: 3}
 	loads := 0
-	r := &site.Renderer{Transcript: func(m *pipeline.Manifest) ([]pipeline.Cue, error) {
+	r := &site.Renderer{Transcript: func(ref *pipeline.TranscriptRef) ([]pipeline.Cue, error) {
 		loads++
-		if m.Transcript.Key != "private/transcripts/ep-3/abc.json" {
-			t.Errorf("loads %q", m.Transcript.Key)
+		if ref.Key != "private/transcripts/ep-3/abc.json" {
+			t.Errorf("loads %q", ref.Key)
 		}
 		return testCues, nil
 	}}
@@ -152,6 +152,39 @@ func TestRenderTranscript(t *testing.T) {
 	_, stats, err := r.Render(testShow(), []*pipeline.Manifest{episode(1), ep}, now)
 	if err != nil || stats.Rendered != 0 || loads != 1 {
 		t.Errorf("second render: %v, %+v, %d loads", err, stats, loads)
+	}
+}
+
+// TestRenderTranslations: transcripts in other languages are published as
+// transcript.<lang>.vtt, .srt and .json, and the page offers them by the
+// language's own name, also when the episode has no main transcript.
+func TestRenderTranslations(t *testing.T) {
+	ep := episode(3, "oauth2")
+	ep.Translations = []pipeline.TranscriptRef{
+		{Key: "private/transcripts/ep-3/de.json", Name: "transcript.de.vtt", SHA256: "de", Cues: 3, Language: "de"},
+		{Key: "private/transcripts/ep-3/pt.json", Name: "transcript.pt-BR.srt", SHA256: "pt", Cues: 3, Language: "pt-BR"}}
+	r := &site.Renderer{Transcript: func(ref *pipeline.TranscriptRef) ([]pipeline.Cue, error) {
+		return []pipeline.Cue{{Start: 0, End: 2, Text: "Text in " + ref.Language}}, nil
+	}}
+	files, _, err := r.Render(testShow(), []*pipeline.Manifest{ep}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(files["episodes/ep-3/transcript.de.vtt"].Body); !strings.Contains(got, "Text in de") {
+		t.Errorf("transcript.de.vtt: %q", got)
+	}
+	if got := string(files["episodes/ep-3/transcript.pt-BR.srt"].Body); !strings.Contains(got, "Text in pt-BR") {
+		t.Errorf("transcript.pt-BR.srt: %q", got)
+	}
+	if _, ok := files["episodes/ep-3/transcript.vtt"]; ok {
+		t.Error("a main transcript was published without one")
+	}
+	page := string(files["episodes/ep-3/index.html"].Body)
+	for _, want := range []string{`In <span lang="de">Deutsch</span>:`, `href="/episodes/ep-3/transcript.de.vtt" download type="text/vtt" hreflang="de"`,
+		`<span lang="pt-BR">português</span>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
 	}
 }
 
@@ -326,7 +359,7 @@ func BenchmarkTranscriptPage(b *testing.B) {
 	ep.Transcript = &pipeline.TranscriptRef{Key: "k", SHA256: "s", Cues: len(cues)}
 	var size int
 	for b.Loop() {
-		r := &site.Renderer{Transcript: func(*pipeline.Manifest) ([]pipeline.Cue, error) { return cues, nil }}
+		r := &site.Renderer{Transcript: func(*pipeline.TranscriptRef) ([]pipeline.Cue, error) { return cues, nil }}
 		files, _, err := r.Render(testShow(), []*pipeline.Manifest{ep}, now)
 		if err != nil {
 			b.Fatal(err)

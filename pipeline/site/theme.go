@@ -110,17 +110,18 @@ func Check(overrides map[string][]byte) error {
 	if err != nil {
 		return err
 	}
-	r := &Renderer{theme: t, Transcript: func(*pipeline.Manifest) ([]pipeline.Cue, error) {
+	r := &Renderer{theme: t, Transcript: func(*pipeline.TranscriptRef) ([]pipeline.Cue, error) {
 		return []pipeline.Cue{{Start: 0, End: 5, Speaker: "Host", Text: "Welcome."}}, nil
 	}}
 	show := &pipeline.Show{Title: "Sample", Description: "Sample show", Author: "Host", Language: "en", BaseURL: "http://localhost"}
 	pub := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	ep := &pipeline.Manifest{Slug: "sample", GUID: "sample", State: pipeline.StatePublished, PublishedAt: pub,
-		Meta:       pipeline.Meta{Title: "Sample", Guests: []pipeline.Guest{{Name: "Guest", Role: "SRE"}}, Tags: []string{"flask"}, Episode: 1},
-		NotesMD:    "Notes.",
-		MP3:        &pipeline.Media{Key: "public/media/sample/x.mp3", ContentType: "audio/mpeg", Bytes: 1, Duration: 60},
-		Chapters:   []pipeline.Chapter{{Start: 0, Title: "Intro"}},
-		Transcript: &pipeline.TranscriptRef{Key: "sample", SHA256: "sample"},
+		Meta:         pipeline.Meta{Title: "Sample", Guests: []pipeline.Guest{{Name: "Guest", Role: "SRE"}}, Tags: []string{"flask"}, Episode: 1},
+		NotesMD:      "Notes.",
+		MP3:          &pipeline.Media{Key: "public/media/sample/x.mp3", ContentType: "audio/mpeg", Bytes: 1, Duration: 60},
+		Chapters:     []pipeline.Chapter{{Start: 0, Title: "Intro"}},
+		Transcript:   &pipeline.TranscriptRef{Key: "sample", SHA256: "sample"},
+		Translations: []pipeline.TranscriptRef{{Key: "sample-de", SHA256: "sample-de", Language: "de"}},
 	}
 	if _, _, err := r.Render(show, []*pipeline.Manifest{ep}, pub.Add(time.Hour)); err != nil {
 		return &pipeline.InputError{Problem: "the show's templates do not render", Fix: "fix the template the error names", Err: err}

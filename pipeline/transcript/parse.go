@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,14 +15,34 @@ import (
 // Files are the names a bundle's transcript may have.
 var Files = []string{"transcript.vtt", "transcript.srt"}
 
-// IsFile reports whether name is one of Files, in any case.
+// IsFile reports whether name is one of Files, in any case, or a
+// transcript in another language: transcript.<lang>.vtt or .srt.
 func IsFile(name string) bool {
-	for _, f := range Files {
-		if strings.EqualFold(name, f) {
-			return true
-		}
+	_, ok := FileLanguage(name)
+	return ok
+}
+
+// FileLanguage reads the language of a transcript's file name: "" for
+// transcript.vtt and transcript.srt, "de" for transcript.de.vtt; ok is
+// false for any other name.
+func FileLanguage(name string) (lang string, ok bool) {
+	ext := strings.ToLower(path.Ext(name))
+	if ext != ".vtt" && ext != ".srt" {
+		return "", false
 	}
-	return false
+	stem := name[:len(name)-len(ext)]
+	const base = "transcript"
+	if len(stem) < len(base) || !strings.EqualFold(stem[:len(base)], base) {
+		return "", false
+	}
+	if stem == stem[:len(base)] {
+		return "", true
+	}
+	lang, found := strings.CutPrefix(stem[len(base):], ".")
+	if !found || !pipeline.IsLanguageTag(lang) {
+		return "", false
+	}
+	return lang, true
 }
 
 // Slack is how far past the end of the audio a cue may run before it is

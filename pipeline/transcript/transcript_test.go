@@ -184,3 +184,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestFileLanguage(t *testing.T) {
+	for name, want := range map[string]string{
+		"transcript.vtt": "", "Transcript.SRT": "", "transcript.de.vtt": "de", "transcript.pt-BR.srt": "pt-BR",
+		"transcript.zh-Hant.vtt": "zh-Hant",
+	} {
+		if got, ok := FileLanguage(name); !ok || got != want {
+			t.Errorf("%s: %q %v, want %q", name, got, ok, want)
+		}
+	}
+	for _, name := range []string{"transcript.txt", "transcript.de.txt", "transcripts.vtt", "transcript.d.vtt", "transcript..vtt",
+		"transcript.de_DE.vtt", "notes.vtt", "transcript.de.en.x.vtt.bak", "trans.vtt"} {
+		if lang, ok := FileLanguage(name); ok {
+			t.Errorf("%s: read as a transcript in %q", name, lang)
+		}
+	}
+	if got := PublishedAs("de")[1].Name; got != "transcript.de.srt" {
+		t.Errorf("PublishedAs(de) names %q", got)
+	}
+}

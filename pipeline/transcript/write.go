@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -26,6 +27,19 @@ type Format struct {
 
 // Published are the forms of every published transcript, WebVTT first.
 var Published = []Format{{"transcript.vtt", TypeVTT}, {"transcript.srt", TypeSRT}, {"transcript.json", TypeJSON}}
+
+// PublishedAs are the forms of a transcript in another language than the
+// episode's main one: transcript.<lang>.vtt and so on. "" is Published.
+func PublishedAs(lang string) []Format {
+	if lang == "" {
+		return Published
+	}
+	out := make([]Format, len(Published))
+	for i, f := range Published {
+		out[i] = Format{Name: "transcript." + lang + path.Ext(f.Name), Type: f.Type}
+	}
+	return out
+}
 
 // Render writes cues in the form f.
 func (f Format) Render(cues []pipeline.Cue) ([]byte, error) {
