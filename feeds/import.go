@@ -21,6 +21,7 @@ import (
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/chapters"
+	"github.com/prodcast/prodcast/pipeline/markdown"
 )
 
 // Imported is one episode of an existing feed, ready to become a manifest.
@@ -132,10 +133,18 @@ func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, e
 		m.Meta.Soundbites = soundbites(it)
 		m.Meta.Social = social(it)
 		m.Chapters = pscChapters(it)
+		desc := strings.TrimSpace(it.Description)
 		if list := chapterList(m.Chapters); list != nil {
 			// The chapter list a feed like prodcast's ends its notes with
 			// is made again from the chapters: kept, it would be there twice.
 			m.NotesHTML = strings.TrimSuffix(strings.TrimSuffix(m.NotesHTML, chapterHTML(list)), chapterText(list))
+			desc = strings.TrimSuffix(desc, chapterText(list))
+		}
+		// A plain description that is not the start of the notes is the
+		// episode's summary, as prodcast writes it.
+		if desc != "" && !strings.Contains(desc, "<") && it.Content != "" &&
+			desc != markdown.PlainFromHTML(markdown.Notes("", m.NotesHTML), 600) {
+			m.Meta.Summary = desc
 		}
 		pod := it.Extensions["podcast"]
 		m.Meta.License, m.Meta.Location, m.Meta.TXT = licenseOf(pod["license"]), locationOf(pod["location"]), txtOf(pod["txt"])
@@ -153,7 +162,9 @@ func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, e
 			}
 		}
 		if x := it.ITunesExt; x != nil {
-			m.Meta.Summary = strings.TrimSpace(x.Summary)
+			if s := strings.TrimSpace(x.Summary); s != "" {
+				m.Meta.Summary = s
+			}
 			m.Meta.Season, _ = strconv.Atoi(x.Season)
 			m.Meta.Episode, _ = strconv.Atoi(x.Episode)
 			if t := strings.ToLower(x.EpisodeType); t == "trailer" || t == "bonus" {

@@ -171,8 +171,11 @@ func (j Job) withArt(args []string) []string {
 		"-metadata:s:v", "title=Cover", "-metadata:s:v", "comment=Cover (front)")
 }
 
+// metadata are an output's tags: only those the job sets. The input's own
+// tags and chapters (a recording that is another podcast's MP3, as an
+// import brings) are not carried over; AddChapters writes the episode's.
 func (j Job) metadata() []string {
-	var args []string
+	args := []string{"-map_metadata", "-1", "-map_chapters", "-1"}
 	for _, k := range []string{"title", "artist", "album", "album_artist", "track", "date", "comment", "genre"} {
 		if v := j.Tags[k]; v != "" {
 			args = append(args, "-metadata", k+"="+v)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"html"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -70,12 +71,20 @@ func render(src string) string {
 	return addNoopener(policy.Sanitize(buf.String()))
 }
 
-var externalLink = regexp.MustCompile(`<a href="(https?://[^"]*)"`)
+var externalLink = regexp.MustCompile(`<a href="(https?://[^"]*)"(?: rel="([^"]*)")?`)
 
-// addNoopener marks links to other sites rel="noopener". It runs after
-// sanitising, on bluemonday's normalised output.
+// addNoopener marks links to other sites rel="noopener", once: notes that
+// are HTML already (imported, perhaps from prodcast's own feed) may have
+// it. It runs after sanitising, on bluemonday's normalised output.
 func addNoopener(s string) string {
-	return externalLink.ReplaceAllString(s, `<a href="$1" rel="noopener"`)
+	return externalLink.ReplaceAllStringFunc(s, func(a string) string {
+		m := externalLink.FindStringSubmatch(a)
+		rel := strings.Fields(m[2])
+		if !slices.Contains(rel, "noopener") {
+			rel = append(rel, "noopener")
+		}
+		return `<a href="` + m[1] + `" rel="` + strings.Join(rel, " ") + `"`
+	})
 }
 
 var (

@@ -51,3 +51,15 @@ func TestPlain(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestNotesHTMLOnce: HTML notes that went through prodcast once (its own
+// feed, imported) come out the same, links marked rel="noopener" once.
+func TestNotesHTMLOnce(t *testing.T) {
+	once := markdown.Notes("We talk about [Flask](https://flask.palletsprojects.com/).", "")
+	if twice := markdown.Notes("", once); twice != once {
+		t.Errorf("notes changed when rendered again:\n%s\n%s", once, twice)
+	}
+	if got := markdown.Notes("", `<a href="https://x.example" rel="nofollow">x</a>`); !strings.Contains(got, `rel="nofollow noopener"`) {
+		t.Errorf("a link's own rel is lost: %s", got)
+	}
+}
