@@ -279,3 +279,23 @@ func TestImportShowSettings(t *testing.T) {
 		t.Errorf("show.yaml has empty or old-host keys:\n%s", data)
 	}
 }
+
+// TestRules: `prodcast validate --rules` lists every rule once, and each
+// tag prodcast writes from a setting has one.
+func TestRules(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range feeds.Rules() {
+		if seen[r.ID] || r.Source == "" || (r.Severity != feeds.Error && r.Severity != feeds.Warning) {
+			t.Errorf("rule %+v is listed twice or without source and severity", r)
+		}
+		seen[r.ID] = true
+	}
+	for _, id := range []string{"channel-podcast-txt", "channel-podcast-license", "channel-podcast-location", "channel-podcast-medium",
+		"channel-podcast-updatefrequency", "channel-podcast-remoteitem", "channel-podcast-block", "channel-podcast-trailer",
+		"channel-podcast-value", "channel-podcast-image", "item-podcast-image", "item-podcast-soundbite", "item-podcast-socialinteract",
+		"item-podcast-person-img", "item-podcast-transcript", "item-podcast-license", "item-podcast-location", "item-podcast-txt"} {
+		if !seen[id] {
+			t.Errorf("no rule %s", id)
+		}
+	}
+}

@@ -170,6 +170,22 @@ func Validate(data []byte) []Problem {
 	return check(f)
 }
 
+// Rule names one rule of the table, for `prodcast validate --rules`.
+type Rule struct {
+	ID, Source string
+	Severity   Severity
+}
+
+// Rules lists the rules every feed is checked against: first how strict
+// XML parsers read it, then the table.
+func Rules() []Rule {
+	out := []Rule{{"xml-well-formed", "XML 1.0, RSS 2.0", Error}, {"rss-root", "XML 1.0, RSS 2.0", Error}, {"parse", "XML, RSS 2.0", Error}}
+	for _, r := range append(rules[:len(rules):len(rules)], tagRules...) {
+		out = append(out, Rule{r.id, r.source, r.sev})
+	}
+	return out
+}
+
 func parseProblem(err error) Problem {
 	return Problem{Rule: "parse", Source: "XML, RSS 2.0", Severity: Error, Where: "feed",
 		Message: "gofeed cannot parse the feed: " + err.Error()}

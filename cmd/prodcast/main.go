@@ -38,6 +38,7 @@ type Main struct {
 	closers        []func() error
 
 	keepMediaURLs bool   // import --keep-media-urls
+	listRules     bool   // validate --rules
 	jsonOut       bool   // episodes --json
 	yes           bool   // delete --yes
 	dryRun        bool   // gc --dry-run
@@ -137,6 +138,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		fs.SetOutput(m.Stderr)
 		m.Config.Flags(fs, c.flags...)
 		switch c.name {
+		case "validate":
+			fs.BoolVar(&m.listRules, "rules", false, "list the rules a feed is checked against, and check nothing")
 		case "import":
 			fs.BoolVar(&m.keepMediaURLs, "keep-media-urls", false, "link the media where it is, instead of downloading and publishing it here")
 		case "episodes":
@@ -193,7 +196,7 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 func argsHint(name string) string {
 	switch name {
 	case "validate":
-		return " FEED"
+		return " FEED | --rules"
 	case "user":
 		return " add|remove NAME"
 	case "import":

@@ -117,6 +117,12 @@ func (m *Main) resolveServices() error {
 
 // runValidate checks a feed from a URL or a file.
 func (m *Main) runValidate(ctx context.Context, args []string) error {
+	if m.listRules {
+		for _, r := range feeds.Rules() {
+			fmt.Fprintf(m.Stdout, "%-34s %-8s %s\n", r.ID, r.Severity, r.Source)
+		}
+		return nil
+	}
 	if len(args) != 1 {
 		return errors.New("usage: prodcast validate FEED (a URL or a file)")
 	}
