@@ -100,7 +100,11 @@ func TestValidateSettings(t *testing.T) {
 	ep.Meta.Location = &pipeline.Location{Name: "Darmstadt", Geo: "geo:49.8728,8.6512"}
 	ep.ArtSizes = artSizes(ep.Art, 1400)
 	ep.Translations = []pipeline.TranscriptRef{{Key: "private/transcripts/ep-1/de.json", Name: "transcript.de.vtt", SHA256: "de", Cues: 9, Language: "de"}}
-	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep}, now)
+	ep.Meta.License = &pipeline.License{Name: "CC-BY-SA-4.0"}
+	ep.Meta.TXT = []pipeline.TXT{{Purpose: "ai-content", Value: "true"}}
+	trailer := testEpisode("trailer", "guid-t", now.Add(-72*time.Hour))
+	trailer.Meta.Type = "trailer"
+	xml, err := feeds.Build(settingsShow(), []*pipeline.Manifest{ep, trailer}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +123,10 @@ func TestValidateSettings(t *testing.T) {
 		"item-podcast-location":           {`geo="geo:49.8728,8.6512"`, `geo="geo:149.8728,8.6512"`},
 		"channel-podcast-image":           {`aspect-ratio="1/1" width="3000"`, `aspect-ratio="16/9" width="3000"`},
 		"item-podcast-transcript":         {`language="de"`, `language="deutsch!"`},
+		"channel-podcast-trailer":         {`length="123456" type="audio/mpeg" season="1"`, `length="0" type="audio/mpeg" season="1"`},
+		"channel-podcast-txt":             {`<podcast:txt purpose="applepodcastsverify">d9d9a3c1-2f6e-4f5e-9a51-7c6a1b0f3e22<`, `<podcast:txt purpose="applepodcastsverify"> <`},
+		"item-podcast-txt":                {`<podcast:txt purpose="ai-content">true<`, `<podcast:txt purpose="ai-content"><`},
+		"item-podcast-license":            {`<podcast:license>CC-BY-SA-4.0<`, `<podcast:license url="not a url">CC-BY-SA-4.0<`},
 		"item-podcast-image":              {`href="https://pod.example.com/media/art/ep-600.jpg"`, `href="ep-600.jpg"`},
 	} {
 		broken := strings.Replace(string(xml), edit[0], edit[1], 1)
