@@ -69,8 +69,10 @@ func MustBrowser(t *testing.T, browser string) (ctx context.Context, problems fu
 
 // TestEpisodePageInChromium opens an episode page served by `prodcast up`
 // in headless Chromium: no console errors, the player loads its metadata, a
-// chapter link and a transcript timestamp move the player, and the page is
-// photographed at phone and desktop widths.
+// chapter link and a transcript timestamp move the player, the paragraph
+// and the chapter being played are marked and move on as it plays, ?t=
+// starts it there, and the episode, home and embed pages are photographed
+// at phone and desktop widths.
 func TestEpisodePageInChromium(t *testing.T) {
 	browser, err := exec.LookPath("chromium")
 	if err != nil {
@@ -126,14 +128,52 @@ func TestEpisodePageInChromium(t *testing.T) {
 	step("seek to the transcript's time", err)
 	speakers, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll(".transcript .speaker")].map(e => e.textContent).join(",")`))
 	step("read the transcript's speakers", err)
-	_, err = chromedp.Run(ctx, chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile))
+	// Follow along: the paragraph being said is marked, and moves on as
+	// the audio plays past the next one's start; so does the chapter.
+	now := `(document.querySelector(".transcript p.now a.seek") || {dataset: {}}).dataset.start`
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](now+` === "30"`, chromedp.WithPollingTimeout(10*time.Second)))
+	step("mark the paragraph at 30 s after its timestamp was clicked", err)
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[any](`(p => { p.currentTime = 10.5; return p.play().then(() => true); })(document.getElementById("player"))`,
+		chromedp.EvalAwaitPromise))
+	step("play from 10.5 s", err)
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](now+` === "0"`, chromedp.WithPollingTimeout(10*time.Second)))
+	step("mark the first paragraph while it plays", err)
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](now+` === "12" && document.querySelector(".chapters li.now a.seek").dataset.start === "12"`,
+		chromedp.WithPollingTimeout(15*time.Second)))
+	step("move the mark to the paragraph and the chapter at 12 s as the audio plays on", err)
+	marked, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(".transcript p.now, .chapters li.now").length`))
+	step("count the marks", err)
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[any](`document.getElementById("player").pause()`))
+	step("pause", err)
+	// ?t= starts the player there.
+	_, err = chromedp.Run(ctx, chromedp.Navigate(page+"?t=0m25s"))
+	step("open the page at ?t=0m25s", err)
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`Math.abs(document.getElementById("player").currentTime - 25) < 0.5`, chromedp.WithPollingTimeout(15*time.Second)))
+	step("start the player at 25 s", err)
+	_, err = chromedp.Run(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	step("phone viewport", err)
 	_, err = chromedp.Run(ctx, chromedp.Navigate(page))
 	step("open the page on a phone", err)
 	_, err = chromedp.Run(ctx, chromedp.WaitVisible(player))
 	step("find the player on a phone", err)
-	shot360, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	step("screenshot at 360 px", err)
+	shot390, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	step("screenshot at 390 px", err)
+	shots := map[string][]byte{"episode-390.png": shot390, "episode-1280.png": shot1280}
+	// The home page (art, subscribe links) and the embed player, at both widths.
+	for _, width := range []int64{390, 1280} {
+		for name, path := range map[string]string{"index": "/", "embed": "/episodes/running-falcon-without-kubernetes/embed/"} {
+			_, err = chromedp.Run(ctx, chromedp.EmulateViewport(width, 844))
+			step("viewport", err)
+			_, err = chromedp.Run(ctx, chromedp.Navigate(url(path)))
+			step("open "+path, err)
+			_, err = chromedp.Run(ctx, chromedp.Poll[bool](`[...document.images].every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(10*time.Second)))
+			step("load the images of "+path, err)
+			shots[fmt.Sprintf("%s-%d.png", name, width)], err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			step("screenshot "+path, err)
+		}
+	}
+	images, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.images.length`))
+	step("count the images", err)
 	if math.Abs(duration-40) > 0.5 {
 		t.Errorf("the player's duration is %.2f s, want 40", duration)
 	}
@@ -143,11 +183,17 @@ func TestEpisodePageInChromium(t *testing.T) {
 	if math.Abs(at-12) > 1 {
 		t.Errorf("after the chapter link the player is at %.2f s, want 12", at)
 	}
+	if marked != 2 {
+		t.Errorf("%d elements are marked as playing, want the paragraph and the chapter", marked)
+	}
+	if images < 1 {
+		t.Errorf("the embed player shows no art")
+	}
 	if p := problems(); len(p) > 0 {
 		t.Errorf("the page logged problems:\n%s", strings.Join(p, "\n"))
 	}
 	out := artifacts(t)
-	for name, img := range map[string][]byte{"episode-360.png": shot360, "episode-1280.png": shot1280} {
+	for name, img := range shots {
 		if len(img) < 1000 {
 			t.Errorf("%s: screenshot of %d bytes", name, len(img))
 		}

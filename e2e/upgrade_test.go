@@ -11,28 +11,52 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 var lastBuildDate = regexp.MustCompile(`<lastBuildDate>[^<]*</lastBuildDate>`)
 
-// intended are the changes to the pages that this release makes on
-// purpose, each removed from its answers before they are compared: the
-// "Be a guest" link of the desk issue, the JSON-LD of the blog issue, and
-// the podcast:image sizes the first rebuild makes of the show's art.
+// intended are the changes this release makes on purpose to what the last
+// one served, each removed from both answers before they are compared: the
+// "Be a guest" link of the desk issue; of the blog issue, the JSON-LD, the
+// art in its sizes (picture, and the hero block around the title), the
+// subscribe links, the embed snippet and player.js, which replaced the
+// pages' inline script, and their styles; the podcast:image sizes the first
+// rebuild makes of the show's art.
 var intended = []*regexp.Regexp{
 	regexp.MustCompile(` <a href="[^"]*/pitch/">Be a guest</a>`),
 	regexp.MustCompile(`(?s)<script type="application/ld\+json">.*?</script>\n`),
 	regexp.MustCompile(`\n *<podcast:image [^>]*></podcast:image>`),
+	regexp.MustCompile(`<picture>.*?</picture>\n?`),
+	regexp.MustCompile(`<div class="hero">(.*?)</div>`),
+	regexp.MustCompile(`(?s)<section class="subscribe".*?</section>\n?`),
+	regexp.MustCompile(`(?s)<details class="share">.*?</details>\n`),
+	regexp.MustCompile(`<script src="[^"]*/player\.js" defer></script>\n`),
+	regexp.MustCompile(`(?s)<script>\n[^<]*?document\.addEventListener\("click".*?</script>`),
+	regexp.MustCompile(`(?s)picture img \{.*$`),
+}
+
+// withoutIntended removes the intended changes from an answer (keeping
+// what they wrap: $1).
+func withoutIntended(body []byte) []byte {
+	for _, re := range intended {
+		body = re.ReplaceAll(body, []byte("$1"))
+	}
+	return body
 }
 
 // TestUpgrade starts this release on a data folder (with its embedded S3)
 // that the last release wrote (testdata/upgrade, made by
 // scripts/upgrade-fixture.sh), and checks that every URL the last release
 // served answers the same bytes. Only the feed's lastBuildDate, the time of
-// the last rebuild, and the intended changes below may differ.
+// the last rebuild, and the intended changes above may differ: they are
+// taken out of both the old answer (the object the last release left in
+// the bucket, checked against the fixture's hash) and the new one.
 func TestUpgrade(t *testing.T) {
+	fixture := "testdata/upgrade/prodcast-data"
 	data := filepath.Join(t.TempDir(), "prodcast-data")
-	if out, err := exec.Command("cp", "-a", "testdata/upgrade/prodcast-data", data).CombinedOutput(); err != nil {
+	if out, err := exec.Command("cp", "-a", fixture, data).CombinedOutput(); err != nil {
 		t.Fatalf("cp: %v\n%s", err, out)
 	}
 	var want map[string]string
@@ -51,15 +75,24 @@ func TestUpgrade(t *testing.T) {
 	time.Sleep(3 * time.Second) // a rebuild the show upload asked for
 	for url, sum := range want {
 		resp, body := Get(t, "http://"+listen+url)
+		if resp.StatusCode != 200 {
+			t.Errorf("%s: %s", url, resp.Status)
+			continue
+		}
+		key := strings.TrimPrefix(url, "/")
+		if key == "" || strings.HasSuffix(key, "/") {
+			key += "index.html"
+		}
+		old, err := os.ReadFile(filepath.Join(fixture, "s3/prodcast/public", key))
 		if url == "/feed.xml" {
-			body = lastBuildDate.ReplaceAll(body, nil)
+			body, old = lastBuildDate.ReplaceAll(body, nil), lastBuildDate.ReplaceAll(old, nil)
 		}
-		for _, re := range intended {
-			body = re.ReplaceAll(body, nil)
+		if got := sha256.Sum256(old); err != nil || hex.EncodeToString(got[:]) != sum {
+			t.Errorf("%s: the fixture's object is not what the last release served (%v); make the fixture again", url, err)
+			continue
 		}
-		got := sha256.Sum256(body)
-		if resp.StatusCode != 200 || hex.EncodeToString(got[:]) != sum {
-			t.Errorf("%s: %s, %d bytes that differ from what the last release served", url, resp.Status, len(body))
+		if diff := cmp.Diff(string(withoutIntended(old)), string(withoutIntended(body))); diff != "" {
+			t.Errorf("%s differs from what the last release served (-old +new):\n%s", url, diff)
 		}
 	}
 	if t.Failed() {

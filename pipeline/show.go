@@ -40,6 +40,10 @@ type Show struct {
 	Topics []string `yaml:"topics" json:"topics,omitempty"`
 	// Analytics: op3 prefixes every enclosure with OP3's counting prefix.
 	Analytics Analytics `yaml:"analytics" json:"analytics,omitempty"`
+	// AppleID is the show's Apple Podcasts id (the digits after "id" in
+	// its podcasts.apple.com address): the blog links Apple Podcasts, and
+	// apps that look shows up by it (Overcast, Pocket Casts, Castro).
+	AppleID string `yaml:"apple_id" json:"apple_id,omitempty"`
 
 	// Settings are the channel tags of the feed that show.yaml sets.
 	Settings `yaml:",inline"`
@@ -147,6 +151,10 @@ func (s *Show) Validate() error {
 		if err := s.Notify.validate(); err != nil {
 			return err
 		}
+	}
+	if s.AppleID != "" && strings.Trim(s.AppleID, "0123456789") != "" {
+		return Inputf(fix+": apple_id is the number after \"id\" in the show's podcasts.apple.com address",
+			"show.yaml apple_id %q is not a number", s.AppleID)
 	}
 	if s.Owner.Email != "" {
 		if _, err := mail.ParseAddress(s.Owner.Email); err != nil {

@@ -20,7 +20,7 @@ func ParseShow(data []byte, baseURL string) (*pipeline.Show, error) {
 	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
 		return nil, &pipeline.InputError{
 			Problem: "show.yaml is not valid",
-			Fix:     "fix the YAML; the keys are title, description, author, owner, language, category, subcategory, explicit, image, base_url, funding, audio, templates, notify, analytics, topics, txt, license, location, medium, update_frequency, podroll, publisher, block, complete, new_feed_url",
+			Fix:     "fix the YAML; the keys are title, description, author, owner, language, category, subcategory, explicit, image, base_url, funding, audio, templates, notify, analytics, topics, txt, license, location, medium, update_frequency, podroll, publisher, block, complete, new_feed_url, apple_id",
 			Err:     err,
 		}
 	}

@@ -1,6 +1,10 @@
 package bundle
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/prodcast/prodcast/pipeline"
+)
 
 // TestParseShowSettings reads the channel settings of show.yaml, which sit
 // at its top level beside title and description.
@@ -27,6 +31,12 @@ new_feed_url: https://new.example.com/feed.xml
 	}
 	if _, err := ParseShow([]byte("title: T\ndescription: D\nmedium: radio\n"), "https://pod.example.com"); err == nil {
 		t.Errorf("medium: radio was taken")
+	}
+	if s, err := ParseShow([]byte("title: T\ndescription: D\napple_id: 1234567\n"), "https://pod.example.com"); err != nil || s.AppleID != "1234567" {
+		t.Errorf("apple_id: %v %+v", err, s)
+	}
+	if _, err := ParseShow([]byte("title: T\ndescription: D\napple_id: id1234567\n"), "https://pod.example.com"); !pipeline.IsInput(err) {
+		t.Errorf("apple_id: id1234567 was taken")
 	}
 }
 

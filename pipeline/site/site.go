@@ -24,7 +24,7 @@ import (
 	"golang.org/x/text/language/display"
 )
 
-//go:embed templates/*.html templates/*.css
+//go:embed templates/*.html templates/*.css templates/*.js
 var templatesFS embed.FS
 
 // PerPage is how many episodes a home page lists.
@@ -51,6 +51,7 @@ type Episode struct {
 	Path            string // the page's link from the show's other pages
 	MediaURL        string
 	ArtURL          string
+	Art             *Art // the episode's art, else the show's
 	Notes           template.HTML
 	Summary         string
 	Newer           *Episode
@@ -100,6 +101,11 @@ type page struct {
 	Page      int
 	Prev      string // URL of the newer page
 	Next      string // URL of the older page
+}
+
+// ShowArt is the show's art.
+func (p page) ShowArt() *Art {
+	return newArt(p.Show, p.Show.Art, p.Show.ArtSizes, "Art of "+p.Show.Title)
 }
 
 type tagCount struct {
@@ -211,6 +217,8 @@ func (r *renderer) episode(e *Episode) {
 		}
 		e.Turns = turns
 	}
+	r.html(dir+"embed/index.html", "embed.html", page{Show: show,
+		Title: e.Meta.Title + " · " + show.Title, Canonical: e.URL, Episode: e}, e.key)
 	r.html(dir+"index.html", "episode.html", page{Show: show,
 		Title: e.Meta.Title + " · " + show.Title, Canonical: e.URL, Desc: e.Summary, Image: img, Episode: e}, key...)
 }
@@ -240,6 +248,9 @@ func (r *renderer) static(eps []*Episode, tags []tagCount, now time.Time) {
 	show := r.show
 	r.file("style.css", "text/css; charset=utf-8", "", func() ([]byte, error) {
 		return r.theme.css, nil
+	})
+	r.file("player.js", "text/javascript; charset=utf-8", string(r.theme.js), func() ([]byte, error) {
+		return r.theme.js, nil
 	})
 	r.file("atom.xml", "application/atom+xml; charset=utf-8", joinKeys(keys(eps[:min(atomEntries, len(eps))])),
 		func() ([]byte, error) { return atom(show, eps, now) })
@@ -291,6 +302,9 @@ func episodes(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time
 		}
 		if m.Art != "" {
 			e.ArtURL = show.PublicURL(m.Art)
+			e.Art = newArt(show, m.Art, m.ArtSizes, "Art of "+m.Meta.Title)
+		} else {
+			e.Art = newArt(show, show.Art, show.ArtSizes, "Art of "+show.Title)
 		}
 		eps = append(eps, e)
 	}

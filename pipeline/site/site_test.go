@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"html"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -26,7 +28,12 @@ func testShow() *pipeline.Show {
 	return &pipeline.Show{Title: "Python in Production", Description: "Interviews & war stories.",
 		Author: "Jo Host", Owner: pipeline.Owner{Name: "Jo Host", Email: "jo@example.com"}, Language: "en",
 		BaseURL: "https://pod.example.com", Art: "public/media/art/show.jpg",
-		Funding: pipeline.Funding{URL: "https://example.com/support", Text: "Support us"}}
+		Funding: pipeline.Funding{URL: "https://example.com/support", Text: "Support us"},
+		ArtSizes: []pipeline.Image{{Key: "public/media/art/show.jpg", Width: 1400, Height: 1400, Type: "image/jpeg"},
+			{Key: "public/media/art/show-600.jpg", Width: 600, Height: 600, Type: "image/jpeg"},
+			{Key: "public/media/art/show-600.webp", Width: 600, Height: 600, Type: "image/webp"},
+			{Key: "public/media/art/show-150.jpg", Width: 150, Height: 150, Type: "image/jpeg"},
+			{Key: "public/media/art/show-150.webp", Width: 150, Height: 150, Type: "image/webp"}}}
 }
 
 func episode(i int, tags ...string) *pipeline.Manifest {
@@ -253,9 +260,9 @@ func TestRenderIncremental(t *testing.T) {
 			t.Errorf("%s is unchanged, but comes with %d bytes and MD5 %s (was %s)", path, len(f.Body), f.MD5, first[path].MD5)
 		}
 	}
-	// The new page, its older neighbour, the 3 home pages, its new tag
+	// The new page and its embed, its older neighbour, the 3 home pages, its new tag
 	// page, the about page (a new topic), the Atom feed and the sitemap.
-	want := []string{"about/index.html", "atom.xml", "episodes/ep-1/index.html", "episodes/ep-2/index.html",
+	want := []string{"about/index.html", "atom.xml", "episodes/ep-1/embed/index.html", "episodes/ep-1/index.html", "episodes/ep-2/index.html",
 		"index.html", "page/2/index.html", "page/3/index.html", "sitemap.xml", "tags/oauth2/index.html"}
 	sort.Strings(rendered)
 	if diff := cmp.Diff(want, rendered); diff != "" {
@@ -379,7 +386,7 @@ func TestSoundbites(t *testing.T) {
 	}
 	page := string(files["episodes/ep-1/index.html"].Body)
 	for _, want := range []string{`data-start="65.5"><time>00:01:05.500</time> Play from here</a>: Why &lt;not&gt; Kubernetes`,
-		`href="https://pod.example.com/media/ep-1/abc.mp3#t=3600" data-start="3600"`, "<script>"} {
+		`href="https://pod.example.com/media/ep-1/abc.mp3#t=3600" data-start="3600"`, `<script src="/player.js" defer></script>`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
@@ -426,5 +433,79 @@ func TestJSONLD(t *testing.T) {
 	}
 	if strings.Count(string(files["episodes/ep-1/index.html"].Body), "<script>alert(1)") != 0 {
 		t.Errorf("the title's markup got out of the JSON-LD")
+	}
+}
+
+// TestImagesHaveAltAndSize: every image of every page says what it is
+// (or alt="" beside its title) and how big it is, so nothing shifts as it
+// loads; art comes in sizes for srcset, with WebP first.
+func TestImagesHaveAltAndSize(t *testing.T) {
+	ep := episode(2, "flask")
+	ep.Art = "public/media/art/ep2.jpg"
+	ep.ArtSizes = []pipeline.Image{{Key: ep.Art, Width: 1400, Height: 1400, Type: "image/jpeg"},
+		{Key: "public/media/art/ep2-300.jpg", Width: 300, Height: 300, Type: "image/jpeg"},
+		{Key: "public/media/art/ep2-300.webp", Width: 300, Height: 300, Type: "image/webp"}}
+	files, err := site.Render(testShow(), []*pipeline.Manifest{episode(1, "flask"), ep}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := regexp.MustCompile(`<img [^>]*>`)
+	n := 0
+	for path, f := range files {
+		if !strings.HasSuffix(path, ".html") {
+			continue
+		}
+		for _, tag := range img.FindAllString(string(f.Body), -1) {
+			n++
+			for _, attr := range []string{` alt="`, ` width="`, ` height="`} {
+				if !strings.Contains(tag, attr) {
+					t.Errorf("%s: %s has no%s", path, tag, attr)
+				}
+			}
+		}
+	}
+	if n < 6 {
+		t.Errorf("%d images in all pages; the header, index and episode pages show art", n)
+	}
+	page := string(files["episodes/ep-2/index.html"].Body)
+	if !strings.Contains(page, `<source type="image/webp" srcset="https://pod.example.com/media/art/ep2-300.webp 300w" sizes="240px">`) ||
+		!strings.Contains(page, `alt="Art of `+html.EscapeString(ep.Meta.Title)+`"`) {
+		t.Errorf("the episode page does not show the episode's art in its sizes:\n%s", page)
+	}
+}
+
+// TestSubscribeAndEmbed: the home page and every episode page offer the
+// show in listeners' apps (by its Apple id when show.yaml has one) and the
+// feed to copy; every episode has a bare player page to embed.
+func TestSubscribeAndEmbed(t *testing.T) {
+	show := testShow()
+	show.AppleID = "1234567"
+	files, err := site.Render(show, []*pipeline.Manifest{episode(1)}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"index.html", "episodes/ep-1/index.html"} {
+		page := string(files[path].Body)
+		for _, want := range []string{`<a href="https://podcasts.apple.com/podcast/id1234567">Apple Podcasts</a>`,
+			`<a href="https://overcast.fm/itunes1234567">Overcast</a>`, `<a href="https://pca.st/itunes/1234567">Pocket Casts</a>`,
+			`<a href="https://antennapod.org/deeplink/subscribe?url=https%3A%2F%2Fpod.example.com%2Ffeed.xml">AntennaPod</a>`,
+			`<a href="podcast://pod.example.com/feed.xml">`, `<input id="feed-url" readonly value="https://pod.example.com/feed.xml">`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s lacks %s", path, want)
+			}
+		}
+	}
+	embed := string(files["episodes/ep-1/embed/index.html"].Body)
+	for _, want := range []string{`<meta name="robots" content="noindex">`, `<audio id="player" controls preload="none" src="https://pod.example.com/media/ep-1/abc.mp3">`,
+		`target="_top">Episode 1: Flask &amp; &lt;async&gt;</a>`, `<script src="/player.js" defer></script>`} {
+		if !strings.Contains(embed, want) {
+			t.Errorf("the embed page lacks %s:\n%s", want, embed)
+		}
+	}
+	if len(embed) > 4096 {
+		t.Errorf("the embed page has %d bytes; it is a player, not a page", len(embed))
+	}
+	if page := string(files["episodes/ep-1/index.html"].Body); !strings.Contains(page, `&lt;iframe src="https://pod.example.com/episodes/ep-1/embed/"`) {
+		t.Errorf("the episode page does not offer the embed snippet")
 	}
 }

@@ -50,6 +50,7 @@ var builtin = mustTheme(nil)
 type theme struct {
 	html *template.Template
 	css  []byte
+	js   []byte // player.js: not a template, not overridable
 	key  string // identifies the overrides; "" for the built-in theme
 }
 
@@ -71,7 +72,11 @@ func newTheme(overrides map[string][]byte) (*theme, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &theme{html: html, css: css, key: TemplatesKey(overrides)}
+	js, err := templatesFS.ReadFile("templates/player.js")
+	if err != nil {
+		return nil, err
+	}
+	t := &theme{html: html, css: css, js: js, key: TemplatesKey(overrides)}
 	for _, name := range slices.Sorted(maps.Keys(overrides)) {
 		data := overrides[name]
 		switch {
