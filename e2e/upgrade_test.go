@@ -22,26 +22,33 @@ var lastBuildDate = regexp.MustCompile(`<lastBuildDate>[^<]*</lastBuildDate>`)
 // "Be a guest" link of the desk issue; of the blog issue, the JSON-LD, the
 // art in its sizes (picture, and the hero block around the title), the
 // subscribe links, the embed snippet and player.js, which replaced the
-// pages' inline script, and their styles; the podcast:image sizes the first
-// rebuild makes of the show's art.
-var intended = []*regexp.Regexp{
-	regexp.MustCompile(` <a href="[^"]*/pitch/">Be a guest</a>`),
-	regexp.MustCompile(`(?s)<script type="application/ld\+json">.*?</script>\n`),
-	regexp.MustCompile(`\n *<podcast:image [^>]*></podcast:image>`),
-	regexp.MustCompile(`<picture>.*?</picture>\n?`),
-	regexp.MustCompile(`<div class="hero">(.*?)</div>`),
-	regexp.MustCompile(`(?s)<section class="subscribe".*?</section>\n?`),
-	regexp.MustCompile(`(?s)<details class="share">.*?</details>\n`),
-	regexp.MustCompile(`<script src="[^"]*/player\.js" defer></script>\n`),
-	regexp.MustCompile(`(?s)<script>\n[^<]*?document\.addEventListener\("click".*?</script>`),
-	regexp.MustCompile(`(?s)picture img \{.*$`),
+// pages' inline script, and their styles, the guest pages and the links to
+// them; the podcast:image sizes the first rebuild makes of the show's art.
+var intended = []struct {
+	re   *regexp.Regexp
+	with string // what it is replaced with, in both: the old form, or nothing
+}{
+	{regexp.MustCompile(` <a href="[^"]*/pitch/">Be a guest</a>`), ""},
+	{regexp.MustCompile(`(?s)<script type="application/ld\+json">.*?</script>\n`), ""},
+	{regexp.MustCompile(`\n *<podcast:image [^>]*></podcast:image>`), ""},
+	{regexp.MustCompile(`<picture>.*?</picture>\n?`), ""},
+	{regexp.MustCompile(`<div class="hero">(.*?)</div>`), "$1"},
+	{regexp.MustCompile(`(?s)<section class="subscribe".*?</section>\n?`), ""},
+	{regexp.MustCompile(`(?s)<details class="share">.*?</details>\n`), ""},
+	{regexp.MustCompile(`<script src="[^"]*/player\.js" defer></script>\n`), ""},
+	{regexp.MustCompile(`(?s)<script>\n[^<]*?document\.addEventListener\("click".*?</script>`), ""},
+	{regexp.MustCompile(`(?s)picture img \{.*$`), ""},
+	// A guest's name links their page now, and their own site moved beside it.
+	{regexp.MustCompile(`<li><a href="[^"]*/guests/[^"]*/">([^<]*)</a>((?:, [^<·]*)?) · <a href="([^"]*)" rel="noopener">website</a></li>`),
+		`<li><a href="$3" rel="noopener">$1</a>$2</li>`},
+	{regexp.MustCompile(`<li><a href="[^"]*/guests/[^"]*/">([^<]*)</a>`), "<li>$1"},
+	{regexp.MustCompile(`\n  <url>\n    <loc>[^<]*/guests/[^<]*</loc>\n  </url>`), ""},
 }
 
-// withoutIntended removes the intended changes from an answer (keeping
-// what they wrap: $1).
+// withoutIntended removes the intended changes from an answer.
 func withoutIntended(body []byte) []byte {
-	for _, re := range intended {
-		body = re.ReplaceAll(body, []byte("$1"))
+	for _, c := range intended {
+		body = c.re.ReplaceAll(body, []byte(c.with))
 	}
 	return body
 }

@@ -86,13 +86,16 @@ type sitemapURL struct {
 }
 
 // sitemap lists every page.
-func sitemap(show *pipeline.Show, eps []*Episode, tags []tagCount) ([]byte, error) {
+func sitemap(show *pipeline.Show, eps []*Episode, tags []tagCount, guests []string) ([]byte, error) {
 	s := urlset{URLs: []sitemapURL{{Loc: show.URL("/")}, {Loc: show.URL("/about/")}}}
 	for _, e := range eps {
 		s.URLs = append(s.URLs, sitemapURL{Loc: e.URL, LastMod: e.UpdatedAt.UTC().Format("2006-01-02")})
 	}
 	for _, t := range tags {
 		s.URLs = append(s.URLs, sitemapURL{Loc: show.URL("/tags/" + t.Tag + "/")})
+	}
+	for _, g := range guests {
+		s.URLs = append(s.URLs, sitemapURL{Loc: show.URL("/guests/" + g + "/")})
 	}
 	return encodeXML(s)
 }

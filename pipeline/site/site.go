@@ -52,6 +52,7 @@ type Episode struct {
 	MediaURL        string
 	ArtURL          string
 	Art             *Art // the episode's art, else the show's
+	Guests          []GuestLink
 	Notes           template.HTML
 	Summary         string
 	Newer           *Episode
@@ -98,6 +99,7 @@ type page struct {
 	Episode   *Episode
 	Tag       string
 	Tags      []tagCount
+	Guest     *guest
 	Page      int
 	Prev      string // URL of the newer page
 	Next      string // URL of the older page
@@ -133,10 +135,12 @@ func (rr *Renderer) Render(show *pipeline.Show, manifests []*pipeline.Manifest, 
 	}
 	r.showKey = show.Fingerprint() + r.theme.key
 	eps := episodes(show, manifests, now)
+	guests := r.findGuests(eps)
 	r.home(eps)
 	for _, e := range eps {
 		r.episode(e)
 	}
+	r.guestPages(guests)
 	tags := r.tags(eps)
 	for _, m := range manifests {
 		if m.Withdrawn() {
@@ -145,7 +149,7 @@ func (rr *Renderer) Render(show *pipeline.Show, manifests []*pipeline.Manifest, 
 	}
 	r.html("about/index.html", "about.html", page{Show: show, Title: "About · " + show.Title,
 		Canonical: show.URL("/about/"), Desc: show.Description, Image: show.ArtURL(), Tags: tags}, tagsKey(tags))
-	r.static(eps, tags, now)
+	r.static(eps, tags, guests, now)
 	if r.err != nil {
 		return nil, Stats{}, r.err
 	}
@@ -166,7 +170,7 @@ func (r *renderer) episode(e *Episode) {
 			return chapters.JSON(e.Chapters)
 		})
 	}
-	key := []string{e.key, neighbour(e.Newer), neighbour(e.Older)}
+	key := []string{e.key, neighbour(e.Newer), neighbour(e.Older), guestsKey(e)}
 	if r.Transcript != nil {
 		for i := range e.Manifest.Translations {
 			ref := &e.Manifest.Translations[i]
@@ -244,7 +248,7 @@ func (r *renderer) tags(eps []*Episode) []tagCount {
 }
 
 // static renders the stylesheet, the Atom feed, the sitemap and robots.txt.
-func (r *renderer) static(eps []*Episode, tags []tagCount, now time.Time) {
+func (r *renderer) static(eps []*Episode, tags []tagCount, guests []*guest, now time.Time) {
 	show := r.show
 	r.file("style.css", "text/css; charset=utf-8", "", func() ([]byte, error) {
 		return r.theme.css, nil
@@ -254,8 +258,12 @@ func (r *renderer) static(eps []*Episode, tags []tagCount, now time.Time) {
 	})
 	r.file("atom.xml", "application/atom+xml; charset=utf-8", joinKeys(keys(eps[:min(atomEntries, len(eps))])),
 		func() ([]byte, error) { return atom(show, eps, now) })
-	r.file("sitemap.xml", "application/xml; charset=utf-8", joinKeys(keys(eps))+tagsKey(tags),
-		func() ([]byte, error) { return sitemap(show, eps, tags) })
+	var guestSlugs []string
+	for _, g := range guests {
+		guestSlugs = append(guestSlugs, g.Slug)
+	}
+	r.file("sitemap.xml", "application/xml; charset=utf-8", joinKeys(keys(eps))+tagsKey(tags)+strings.Join(guestSlugs, ","),
+		func() ([]byte, error) { return sitemap(show, eps, tags, guestSlugs) })
 	r.file("robots.txt", "text/plain; charset=utf-8", "", func() ([]byte, error) {
 		return []byte("User-agent: *\nDisallow: /media/\n\nSitemap: " + show.URL("/sitemap.xml") + "\n"), nil
 	})

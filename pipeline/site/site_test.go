@@ -260,10 +260,10 @@ func TestRenderIncremental(t *testing.T) {
 			t.Errorf("%s is unchanged, but comes with %d bytes and MD5 %s (was %s)", path, len(f.Body), f.MD5, first[path].MD5)
 		}
 	}
-	// The new page and its embed, its older neighbour, the 3 home pages, its new tag
+	// The new page and its embed, its older neighbour, its guest's page, the 3 home pages, its new tag
 	// page, the about page (a new topic), the Atom feed and the sitemap.
 	want := []string{"about/index.html", "atom.xml", "episodes/ep-1/embed/index.html", "episodes/ep-1/index.html", "episodes/ep-2/index.html",
-		"index.html", "page/2/index.html", "page/3/index.html", "sitemap.xml", "tags/oauth2/index.html"}
+		"guests/ada/index.html", "index.html", "page/2/index.html", "page/3/index.html", "sitemap.xml", "tags/oauth2/index.html"}
 	sort.Strings(rendered)
 	if diff := cmp.Diff(want, rendered); diff != "" {
 		t.Errorf("changed files (-want +got):\n%s", diff)
@@ -507,5 +507,42 @@ func TestSubscribeAndEmbed(t *testing.T) {
 	}
 	if page := string(files["episodes/ep-1/index.html"].Body); !strings.Contains(page, `&lt;iframe src="https://pod.example.com/episodes/ep-1/embed/"`) {
 		t.Errorf("the episode page does not offer the embed snippet")
+	}
+}
+
+// TestGuests: a guest who appears in several episodes (by the same name,
+// in any case, or the same url) has one page listing them all, newest
+// first, and each episode page links it; two people whose names make the
+// same slug get two pages.
+func TestGuests(t *testing.T) {
+	e1, e2, e3, e4 := episode(1), episode(2), episode(3), episode(4)
+	e1.Meta.Guests = []pipeline.Guest{{Name: "Ada-Lovelace"}}
+	e2.Meta.Guests = []pipeline.Guest{{Name: "A. Lovelace", Role: "Author", URL: "https://example.com/ada"}}
+	e3.Meta.Guests = []pipeline.Guest{{Name: "ada  lovelace"}, {Name: "Grace Hopper", Role: "Admiral"}}
+	e4.Meta.Guests = []pipeline.Guest{{Name: "Ada Lovelace", Role: "SRE", URL: "https://example.com/ada"}}
+	files, err := site.Render(testShow(), []*pipeline.Manifest{e1, e2, e3, e4}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ada := string(files["guests/ada-lovelace/index.html"].Body)
+	cards := regexp.MustCompile(`<h2><a href="/episodes/(ep-\d)/">`).FindAllStringSubmatch(ada, -1)
+	var got []string
+	for _, c := range cards {
+		got = append(got, c[1])
+	}
+	if diff := cmp.Diff([]string{"ep-2", "ep-3", "ep-4"}, got); diff != "" {
+		t.Errorf("Ada's page lists (-want +got):\n%s", diff)
+	}
+	for _, want := range []string{"<h1>Ada Lovelace</h1>", "SRE, Author", `<a href="https://example.com/ada" rel="noopener">`, "3 episodes of Python in Production"} {
+		if !strings.Contains(ada, want) {
+			t.Errorf("Ada's page lacks %s", want)
+		}
+	}
+	if _, ok := files["guests/ada-lovelace-2/index.html"]; !ok {
+		t.Errorf("Ada-Lovelace, another person with Ada's slug, has no page of her own")
+	}
+	if p := string(files["episodes/ep-3/index.html"].Body); !strings.Contains(p, `<a href="/guests/ada-lovelace/">ada  lovelace</a>`) ||
+		!strings.Contains(p, `<a href="/guests/grace-hopper/">Grace Hopper</a>, Admiral`) {
+		t.Errorf("episode 3 does not link its guests' pages")
 	}
 }

@@ -20,7 +20,7 @@ import (
 // Overridable are the files a show's own templates may replace: show.yaml's
 // "templates" names a folder holding any of them. base.html defines the
 // blocks "head", "foot" and "card" that the pages use.
-var Overridable = []string{"base.html", "index.html", "episode.html", "tag.html", "about.html", "style.css"}
+var Overridable = []string{"base.html", "index.html", "episode.html", "tag.html", "guest.html", "about.html", "style.css"}
 
 var funcs = template.FuncMap{
 	"duration": formatDuration,
