@@ -43,6 +43,7 @@ var intended = []struct {
 		`<li><a href="$3" rel="noopener">$1</a>$2</li>`},
 	{regexp.MustCompile(`<li><a href="[^"]*/guests/[^"]*/">([^<]*)</a>`), "<li>$1"},
 	{regexp.MustCompile(`\n  <url>\n    <loc>[^<]*/guests/[^<]*</loc>\n  </url>`), ""},
+	{regexp.MustCompile(`\n<form class="search" [^>]*>.*?</form>`), ""},
 }
 
 // withoutIntended removes the intended changes from an answer.

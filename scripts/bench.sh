@@ -4,7 +4,8 @@
 #   audio: bundle taken -> MP3 published, vs a bare ffmpeg MP3 encode
 #   site:  a full render of 1,000 episodes, vs Hugo on the same corpus
 #   blog:  go test -bench for publishing one episode into a show of 1,000
-#          (incremental render) and for a page with a two-hour transcript
+#          (incremental render), for a page with a two-hour transcript, and
+#          for /search over 1,000 hours of transcript vs grep -ci
 #   feed:  go test -bench for the feed build of a 1,000-episode show, first and
 #          after one publish, vs gofeed parsing the same feed
 #   serving: prodcast serve vs nginx on the same bytes (feed 200, gzip, 304,
@@ -105,6 +106,19 @@ if want blog; then
 echo
 echo "== blog: one episode published into a show of 1,000 (render only; goal <= 50 ms), and a two-hour transcript page"
 go test ./pipeline/site -run '^$' -bench 'PublishOneInThousand|TranscriptPage' -benchtime 20x -benchmem | grep -E '^Benchmark'
+echo "-- /search: a word said once in 1,000 hours of transcript (goal < 50 ms), vs grep -ci on the same text"
+SEARCH_CORPUS="$work/search-corpus.txt" go test ./pipeline/site -run '^$' -bench 'Search1000' -benchtime 20x | grep -E '^Benchmark' | tee "$work/search.txt"
+grep_ns=$(/usr/bin/python3 - "$work/search-corpus.txt" <<'PY'
+import subprocess, sys, time
+runs = []
+for _ in range(10):
+    t = time.perf_counter()
+    subprocess.run(["grep", "-ci", "zeppelin", sys.argv[1]], stdout=subprocess.DEVNULL, check=True)
+    runs.append(time.perf_counter() - t)
+print(int(sorted(runs)[len(runs) // 2] * 1e9))
+PY
+)
+awk -v g="$grep_ns" -v mb="$(du -m "$work/search-corpus.txt" | cut -f1)" '/^BenchmarkSearch1000/ {printf "search: %.1f ms over %d MB of transcript = %.2fx grep -ci (%.1f ms)\n", $3/1e6, mb, $3/g, g/1e6}' "$work/search.txt"
 fi
 
 if want feed; then

@@ -73,11 +73,12 @@ func New(cfg Config) http.Handler {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &server{cfg: cfg, cache: newCache(cfg.Store)}
+	s := &server{cfg: cfg, cache: newCache(cfg.Store), search: newSearcher(cfg.Store, cfg.Log)}
 	if cfg.Changes != nil {
 		go func() {
 			for range cfg.Changes {
 				s.cache.expire()
+				s.search.expire()
 			}
 		}()
 	}
@@ -101,9 +102,10 @@ func New(cfg Config) http.Handler {
 }
 
 type server struct {
-	cfg   Config
-	pitch http.Handler // nil without a desk
-	cache *cache       // the feed, pages and small objects, in memory
+	cfg    Config
+	pitch  http.Handler // nil without a desk
+	cache  *cache       // the feed, pages and small objects, in memory
+	search *searcher    // /search
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
@@ -123,6 +125,12 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 	if show, ok := pitchPath(r.URL.Path); ok && s.pitch != nil {
 		r.SetPathValue("show", show)
 		s.pitch.ServeHTTP(w, r)
+		return
+	}
+	if show, ok := searchPath(r.URL.Path); ok {
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		s.search.serve(rec, r, show, ClientIP(r, s.cfg.TrustedProxies))
+		counter("search", rec.code).Inc()
 		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {

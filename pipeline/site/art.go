@@ -1,6 +1,8 @@
 package site
 
 import (
+	"html"
+	"html/template"
 	"strconv"
 	"strings"
 
@@ -76,4 +78,30 @@ func (a *Art) Decorative() *Art {
 	c := *a
 	c.Alt = ""
 	return &c
+}
+
+// Tag is the art as a <picture>. It is written here, not by a template:
+// html/template checks every URL of a srcset character by character, and a
+// page lists a thousand cards. Every value is escaped; the URLs are the
+// show's own (its base_url is an http(s) URL).
+func (a *Art) Tag() template.HTML {
+	if a == nil {
+		return ""
+	}
+	esc := html.EscapeString
+	var b strings.Builder
+	b.WriteString("<picture>")
+	if a.WebP != "" {
+		b.WriteString(`<source type="image/webp" srcset="` + esc(a.WebP) + `" sizes="` + esc(a.Sizes) + `">`)
+	}
+	b.WriteString(`<img src="` + esc(a.Src) + `"`)
+	if a.Srcset != "" {
+		b.WriteString(` srcset="` + esc(a.Srcset) + `" sizes="` + esc(a.Sizes) + `"`)
+	}
+	b.WriteString(` width="` + strconv.Itoa(a.Width) + `" height="` + strconv.Itoa(a.Height) + `" alt="` + esc(a.Alt) + `"`)
+	if a.Lazy {
+		b.WriteString(` loading="lazy"`)
+	}
+	b.WriteString(` decoding="async"></picture>`)
+	return template.HTML(b.String())
 }

@@ -62,11 +62,14 @@ func (r *renderer) findGuests(eps []*Episode) []*guest {
 			if g.Role != "" && !slices.Contains(p.Roles, g.Role) {
 				p.Roles = append(p.Roles, g.Role)
 			}
-			if !slices.Contains(p.Episodes, e) {
-				p.Episodes = append([]*Episode{e}, p.Episodes...)
+			if n := len(p.Episodes); n == 0 || p.Episodes[n-1] != e {
+				p.Episodes = append(p.Episodes, e) // oldest first, until the end
 			}
 			e.Guests = append(e.Guests, GuestLink{Guest: g, Path: r.show.Path("/guests/" + p.Slug + "/")})
 		}
+	}
+	for _, p := range out {
+		slices.Reverse(p.Episodes) // newest first
 	}
 	return out
 }

@@ -51,7 +51,10 @@ type Episode struct {
 	Path            string // the page's link from the show's other pages
 	MediaURL        string
 	ArtURL          string
-	Art             *Art // the episode's art, else the show's
+	Art             *Art          // the episode's art, else the show's
+	CardArt         template.HTML // Art as the lists show it, made once
+	Date, ISODate   string        // the publication date, to read and for <time>
+	Length          string        // the duration, to read
 	Guests          []GuestLink
 	Notes           template.HTML
 	Summary         string
@@ -100,6 +103,8 @@ type page struct {
 	Tag       string
 	Tags      []tagCount
 	Guest     *guest
+	Query     string // the search page's
+	Hits      []Hit
 	Page      int
 	Prev      string // URL of the newer page
 	Next      string // URL of the older page
@@ -129,7 +134,8 @@ func Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) 
 func (rr *Renderer) Render(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time) (map[string]File, Stats, error) {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
-	r := &renderer{Renderer: rr, show: show, out: map[string]File{}, last: rr.memo, memo: map[string]memo{}, theme: rr.theme}
+	r := &renderer{Renderer: rr, show: show, out: map[string]File{}, last: rr.memo, memo: map[string]memo{}, theme: rr.theme,
+		nextSearch: map[string]searchMemo{}}
 	if r.theme == nil {
 		r.theme = builtin
 	}
@@ -150,10 +156,11 @@ func (rr *Renderer) Render(show *pipeline.Show, manifests []*pipeline.Manifest, 
 	r.html("about/index.html", "about.html", page{Show: show, Title: "About · " + show.Title,
 		Canonical: show.URL("/about/"), Desc: show.Description, Image: show.ArtURL(), Tags: tags}, tagsKey(tags))
 	r.static(eps, tags, guests, now)
+	r.searchIndex(eps)
 	if r.err != nil {
 		return nil, Stats{}, r.err
 	}
-	rr.memo = r.memo
+	rr.memo, rr.search = r.memo, r.nextSearch
 	return r.out, r.stats, nil
 }
 
@@ -314,6 +321,9 @@ func episodes(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time
 		} else {
 			e.Art = newArt(show, show.Art, show.ArtSizes, "Art of "+show.Title)
 		}
+		e.CardArt = e.Art.Sized(96, true).Decorative().Tag()
+		pub := m.PubDate().UTC()
+		e.Date, e.ISODate, e.Length = pub.Format("2 January 2006"), pub.Format(time.RFC3339), formatDuration(m.MP3.Duration)
 		eps = append(eps, e)
 	}
 	for i, e := range eps { // newest first
@@ -336,9 +346,10 @@ type Renderer struct {
 	// pages show no transcript and none is published.
 	Transcript func(*pipeline.TranscriptRef) ([]pipeline.Cue, error)
 
-	mu    sync.Mutex
-	theme *theme          // nil for the built-in one
-	memo  map[string]memo // by path: what the last run rendered
+	mu     sync.Mutex
+	theme  *theme                // nil for the built-in one
+	memo   map[string]memo       // by path: what the last run rendered
+	search map[string]searchMemo // by slug: each live episode in the search index
 }
 
 // Forget drops what the renderer remembers, so that its next run renders
@@ -346,7 +357,7 @@ type Renderer struct {
 func (rr *Renderer) Forget() {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
-	rr.memo = nil
+	rr.memo, rr.search = nil, nil
 }
 
 // Stats says how much work a render did.
@@ -371,6 +382,8 @@ type renderer struct {
 	memo    map[string]memo
 	stats   Stats
 	err     error
+
+	nextSearch map[string]searchMemo
 }
 
 // fresh reports whether the last run rendered path from the same input.

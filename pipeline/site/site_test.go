@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -260,10 +261,11 @@ func TestRenderIncremental(t *testing.T) {
 			t.Errorf("%s is unchanged, but comes with %d bytes and MD5 %s (was %s)", path, len(f.Body), f.MD5, first[path].MD5)
 		}
 	}
-	// The new page and its embed, its older neighbour, its guest's page, the 3 home pages, its new tag
+	// The new page and its embed, its older neighbour, its guest's page, the search index, the 3 home pages, its new tag
 	// page, the about page (a new topic), the Atom feed and the sitemap.
 	want := []string{"about/index.html", "atom.xml", "episodes/ep-1/embed/index.html", "episodes/ep-1/index.html", "episodes/ep-2/index.html",
-		"guests/ada/index.html", "index.html", "page/2/index.html", "page/3/index.html", "sitemap.xml", "tags/oauth2/index.html"}
+		"guests/ada/index.html", "index.html", "page/2/index.html", "page/3/index.html", "search/index.json", "sitemap.xml",
+		"tags/oauth2/index.html"}
 	sort.Strings(rendered)
 	if diff := cmp.Diff(want, rendered); diff != "" {
 		t.Errorf("changed files (-want +got):\n%s", diff)
@@ -292,6 +294,7 @@ func BenchmarkPublishOneInThousand(b *testing.B) {
 		if _, _, err := r.Render(testShow(), eps, now); err != nil {
 			b.Fatal(err)
 		}
+		runtime.GC() // the full render's garbage is not the publish's
 		b.StartTimer()
 		if _, _, err := r.Render(testShow(), added, now); err != nil {
 			b.Fatal(err)
@@ -525,7 +528,7 @@ func TestGuests(t *testing.T) {
 		t.Fatal(err)
 	}
 	ada := string(files["guests/ada-lovelace/index.html"].Body)
-	cards := regexp.MustCompile(`<h2><a href="/episodes/(ep-\d)/">`).FindAllStringSubmatch(ada, -1)
+	cards := regexp.MustCompile(`<li><a href="/episodes/(ep-\d)/">`).FindAllStringSubmatch(ada, -1)
 	var got []string
 	for _, c := range cards {
 		got = append(got, c[1])
@@ -544,5 +547,43 @@ func TestGuests(t *testing.T) {
 	if p := string(files["episodes/ep-3/index.html"].Body); !strings.Contains(p, `<a href="/guests/ada-lovelace/">ada  lovelace</a>`) ||
 		!strings.Contains(p, `<a href="/guests/grace-hopper/">Grace Hopper</a>, Admiral`) {
 		t.Errorf("episode 3 does not link its guests' pages")
+	}
+}
+
+// TestSearchIndex: the index holds each live episode's title, guests,
+// notes and transcript; a render after a new episode reads no transcript
+// of the others again.
+func TestSearchIndex(t *testing.T) {
+	e1, e2, e3 := episode(1), episode(2), episode(3)
+	e3.Transcript = &pipeline.TranscriptRef{Key: "private/transcripts/ep-3/abc.json", SHA256: "abc"}
+	loads := 0
+	r := &site.Renderer{Transcript: func(*pipeline.TranscriptRef) ([]pipeline.Cue, error) { loads++; return testCues, nil }}
+	if _, _, err := r.Render(testShow(), []*pipeline.Manifest{e2, e3}, now); err != nil {
+		t.Fatal(err)
+	}
+	files, _, err := r.Render(testShow(), []*pipeline.Manifest{e1, e2, e3}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loads != 1 {
+		t.Errorf("transcripts read %d times, want once", loads)
+	}
+	var idx site.SearchIndex
+	if err := json.Unmarshal(files[site.SearchIndexPath].Body, &idx); err != nil {
+		t.Fatal(err)
+	}
+	if len(idx.Episodes) != 3 || idx.Episodes[0].Path != "/episodes/ep-1/" || idx.Episodes[2].Guests[0] != "Ada" ||
+		len(idx.Episodes[2].Transcript) == 0 || !strings.Contains(idx.Episodes[2].Notes, "We talk Flask") {
+		t.Fatalf("index: %+v", idx.Episodes)
+	}
+	hits := idx.Search("kubernetes GUEST", 10)
+	if len(hits) != 1 || hits[0].Path != "/episodes/ep-3/" || hits[0].At != 0 || !strings.Contains(string(hits[0].Snippet), "without <mark>Kubernetes</mark>") {
+		t.Errorf("a search of the transcript: %+v", hits)
+	}
+	if hits := idx.Search("flask", 10); len(hits) != 3 || hits[0].Where != "the title" {
+		t.Errorf("a word of both titles: %+v", hits)
+	}
+	if hits := idx.Search("flask nowhere", 10); len(hits) != 0 {
+		t.Errorf("every word must match: %+v", hits)
 	}
 }
