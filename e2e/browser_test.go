@@ -67,6 +67,31 @@ func MustBrowser(t *testing.T, browser string) (ctx context.Context, problems fu
 	}
 }
 
+// axeProblems runs axe-core (scripts/axe.sh) on the page open in ctx and
+// returns its serious and critical violations, one line each.
+func axeProblems(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	path := os.Getenv("PRODCAST_TEST_AXE")
+	if path == "" {
+		t.Fatal("PRODCAST_TEST_AXE is not set: run the tests with scripts/test.sh, which installs axe-core (npm) with scripts/axe.sh")
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("axe-core: %v (scripts/axe.sh installs it)", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](string(src)+";true")); err != nil {
+		t.Fatalf("cannot load axe-core into the page: %v", err)
+	}
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ["violations"]}).then(r =>
+		r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+		 .map(v => v.impact + " " + v.id + ": " + v.help + " (" + v.nodes.map(n => n.target.join(" ")).join(", ") + ")"))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("axe-core did not run: %v", err)
+	}
+	return found
+}
+
 // TestEpisodePageInChromium opens an episode page served by `prodcast up`
 // in headless Chromium: no console errors, the player loads its metadata, a
 // chapter link and a transcript timestamp move the player, the paragraph
@@ -94,6 +119,11 @@ func TestEpisodePageInChromium(t *testing.T) {
 		"00:12.000 --> 00:30.000\n<v Sam>We run Falcon on plain VMs with systemd.\n\n00:30.000 --> 00:40.000\n<v Jo>Thanks.\n")
 	MoveIn(t, data, dir)
 	WaitFor(t, 60*time.Second, "the episode in the feed", func() bool { return FeedItems(url("/feed.xml")) == 1 })
+	again := filepath.Join(t.TempDir(), "sam-again")
+	MustSpeechWAV(t, filepath.Join(again, "talk.wav"), 5, 1)
+	MustWrite(t, filepath.Join(again, "episode.md"), "---\ntitle: Sam comes back\nguests: [{name: sam, url: 'https://example.com/sam'}]\n---\nMore.\n")
+	MoveIn(t, data, again)
+	WaitFor(t, 60*time.Second, "the second episode in the feed", func() bool { return FeedItems(url("/feed.xml")) == 2 })
 	page := url("/episodes/running-falcon-without-kubernetes/")
 
 	ctx, problems := MustBrowser(t, browser)
@@ -116,6 +146,7 @@ func TestEpisodePageInChromium(t *testing.T) {
 	step("read the duration", err)
 	shot1280, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	step("screenshot at 1280 px", err)
+	access := map[string][]string{"the episode page": axeProblems(t, ctx)}
 	_, err = chromedp.Run(ctx, chromedp.Click(chromedp.CSS(`a.seek[data-start="12"]`)))
 	step("click a chapter", err)
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`Math.abs(document.getElementById("player").currentTime - 12) < 1`, chromedp.WithPollingTimeout(10*time.Second)))
@@ -174,6 +205,36 @@ func TestEpisodePageInChromium(t *testing.T) {
 	}
 	images, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.images.length`))
 	step("count the images", err)
+	// Search from the box every page has: a word said only in the
+	// transcript finds the episode, linked at the time it is said.
+	_, err = chromedp.Run(ctx, chromedp.EmulateViewport(1280, 844))
+	step("viewport", err)
+	_, err = chromedp.Run(ctx, chromedp.Navigate(url("/")))
+	step("open the home page", err)
+	_, err = chromedp.Run(ctx, chromedp.SendKeys(`form.search input[name="q"]`, "thanks\n"))
+	step("search for a word of the transcript", err)
+	_, err = chromedp.Run(ctx, chromedp.WaitVisible(`main article.card`))
+	step("show the results", err)
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("main article.card .meta a")].map(a => a.getAttribute("href")).join(" ")`))
+	step("read the results", err)
+	shots["search-1280.png"], err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	step("screenshot the results", err)
+	access["the search results"] = axeProblems(t, ctx)
+	// Sam, in both episodes (by name in any case), has one page with both.
+	_, err = chromedp.Run(ctx, chromedp.Navigate(page))
+	step("open the episode again", err)
+	_, err = chromedp.Run(ctx, chromedp.Click(`ul.guests a[href$="/guests/sam/"]`))
+	step("follow the guest's name", err)
+	_, err = chromedp.Run(ctx, chromedp.WaitVisible(`ul.episodes`))
+	step("open the guest's page", err)
+	sams, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("ul.episodes a")].map(a => a.textContent).join(",")`))
+	step("read the guest's episodes", err)
+	shots["guest-1280.png"], err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	step("screenshot the guest's page", err)
+	access["the guest's page"] = axeProblems(t, ctx)
+	_, err = chromedp.Run(ctx, chromedp.Navigate(url("/")))
+	step("open the home page", err)
+	access["the home page"] = axeProblems(t, ctx)
 	if math.Abs(duration-40) > 0.5 {
 		t.Errorf("the player's duration is %.2f s, want 40", duration)
 	}
@@ -188,6 +249,17 @@ func TestEpisodePageInChromium(t *testing.T) {
 	}
 	if images < 1 {
 		t.Errorf("the embed player shows no art")
+	}
+	for where, problems := range access {
+		for _, p := range problems {
+			t.Errorf("axe-core, %s: %s", where, p)
+		}
+	}
+	if found != "/episodes/running-falcon-without-kubernetes/?t=30" {
+		t.Errorf("searching a word of the transcript finds %q", found)
+	}
+	if sams != "Sam comes back,Running Falcon without Kubernetes" {
+		t.Errorf("Sam's page lists %q", sams)
 	}
 	if p := problems(); len(p) > 0 {
 		t.Errorf("the page logged problems:\n%s", strings.Join(p, "\n"))

@@ -25,6 +25,8 @@ echo "== docker-compose config"
 docker-compose -f docker-compose.yml config -q
 
 minio=$(scripts/minio.sh)
+# axe-core, for the accessibility checks in Chromium.
+export PRODCAST_TEST_AXE=$(scripts/axe.sh)
 work=$(mktemp -d)
 pids=()
 cleanup() {
