@@ -587,3 +587,37 @@ func TestSearchIndex(t *testing.T) {
 		t.Errorf("every word must match: %+v", hits)
 	}
 }
+
+// TestPageWeight: an episode page with a one-hour transcript (1,200 cues,
+// more words than an hour of talk has) stays under 150 KB before media and
+// art, and asks nothing of another site: its stylesheet, script, images
+// and player come from the show.
+func TestPageWeight(t *testing.T) {
+	var cues []pipeline.Cue
+	for i := range 1200 {
+		cues = append(cues, pipeline.Cue{Start: float64(i * 3), End: float64(i*3 + 3), Speaker: []string{"Jo Host", "Ada"}[i/7%2],
+			Text: "We moved the Flask service to Python 3 and then to asyncio, one endpoint at a time."})
+	}
+	ep := episode(1, "async")
+	ep.Transcript = &pipeline.TranscriptRef{Key: "k", SHA256: "s", Cues: len(cues)}
+	ep.Chapters = []pipeline.Chapter{{Start: 0, Title: "Hello"}, {Start: 600, Title: "Asyncio"}, {Start: 1800, Title: "Wrap-up"}}
+	ep.Meta.Guests[0].Img = "https://elsewhere.example/ada.jpg"
+	r := &site.Renderer{Transcript: func(*pipeline.TranscriptRef) ([]pipeline.Cue, error) { return cues, nil }}
+	files, _, err := r.Render(testShow(), []*pipeline.Manifest{ep}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := files["episodes/ep-1/index.html"].Body
+	if len(page) >= 150*1000 {
+		t.Errorf("the page has %d bytes; an hour of transcript must stay under 150 KB", len(page))
+	}
+	for _, m := range regexp.MustCompile(`<(?:img|script|source|audio|link|iframe)\b[^>]*?\s(?:src|srcset|href)="([^"]*)"`).FindAllSubmatch(page, -1) {
+		for _, u := range strings.Split(string(m[1]), ",") {
+			u = strings.TrimSpace(u)
+			if !strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "https://pod.example.com/") {
+				t.Errorf("the page loads %q from another site (%s)", u, m[0])
+			}
+		}
+	}
+	t.Logf("%d bytes", len(page))
+}
