@@ -217,8 +217,6 @@ func TestEpisodePageInChromium(t *testing.T) {
 	step("show the results", err)
 	found, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("main article.card .meta a")].map(a => a.getAttribute("href")).join(" ")`))
 	step("read the results", err)
-	shots["search-1280.png"], err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	step("screenshot the results", err)
 	access["the search results"] = axeProblems(t, ctx)
 	// Sam, in both episodes (by name in any case), has one page with both.
 	_, err = chromedp.Run(ctx, chromedp.Navigate(page))
@@ -229,9 +227,20 @@ func TestEpisodePageInChromium(t *testing.T) {
 	step("open the guest's page", err)
 	sams, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("ul.episodes a")].map(a => a.textContent).join(",")`))
 	step("read the guest's episodes", err)
-	shots["guest-1280.png"], err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	step("screenshot the guest's page", err)
 	access["the guest's page"] = axeProblems(t, ctx)
+	// Every other page type, at phone and desktop widths.
+	for _, width := range []int64{390, 1280} {
+		for name, path := range map[string]string{"guest": "/guests/sam/", "search": "/search?q=falcon", "tag": "/tags/falcon/", "about": "/about/"} {
+			_, err = chromedp.Run(ctx, chromedp.EmulateViewport(width, 844))
+			step("viewport", err)
+			_, err = chromedp.Run(ctx, chromedp.Navigate(url(path)))
+			step("open "+path, err)
+			_, err = chromedp.Run(ctx, chromedp.Poll[bool](`[...document.images].every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(10*time.Second)))
+			step("load the images of "+path, err)
+			shots[fmt.Sprintf("%s-%d.png", name, width)], err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			step("screenshot "+path, err)
+		}
+	}
 	_, err = chromedp.Run(ctx, chromedp.Navigate(url("/")))
 	step("open the home page", err)
 	access["the home page"] = axeProblems(t, ctx)

@@ -4,6 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/bundle"
 )
 
 // fuzzSeeds are feeds of every kind the fuzzers start from: good ones and
@@ -26,7 +29,8 @@ func fuzzSeeds(f *testing.F) {
 }
 
 // FuzzImport: whatever the bytes, Import answers (episodes, or an error)
-// and never panics, and every item it read is either taken or reported.
+// and never panics, every item it read is either taken or reported, and
+// the show's settings become a show.yaml.
 func FuzzImport(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -36,6 +40,15 @@ func FuzzImport(f *testing.F) {
 		}
 		if len(got)+len(skipped) != len(feed.Items) {
 			t.Errorf("%d items read, %d taken and %d skipped: some went unreported", len(feed.Items), len(got), len(skipped))
+		}
+		// The show's settings, as the show.yaml import writes: one that
+		// prodcast reads back, or one it refuses with a message.
+		data, err = ImportShow(feed).YAML("fuzz", "cover.jpg")
+		if err != nil {
+			t.Fatalf("the imported show cannot be written: %v", err)
+		}
+		if _, err := bundle.ParseShow(data, "https://new.test"); err != nil && !pipeline.IsInput(err) {
+			t.Errorf("show.yaml from the feed is refused without a message: %v\n%s", err, data)
 		}
 	})
 }

@@ -621,3 +621,46 @@ func TestPageWeight(t *testing.T) {
 	}
 	t.Logf("%d bytes", len(page))
 }
+
+// TestPublishIntoThousand counts what one episode published into a show of
+// 1,000 renders: the index pages (each shifts by one), the new page and
+// its embed, its older neighbour, its guest's and its topic's pages, the
+// about page (a new topic), the Atom feed, the sitemap and the search
+// index; not the other 999 episode pages, nor the other guest and topic
+// pages.
+func TestPublishIntoThousand(t *testing.T) {
+	var eps []*pipeline.Manifest
+	for i := 2; i <= 1001; i++ {
+		m := episode(i, fmt.Sprintf("topic-%d", i%9))
+		m.Meta.Guests = []pipeline.Guest{{Name: fmt.Sprintf("Guest %d", i%50)}}
+		eps = append(eps, m)
+	}
+	r := new(site.Renderer)
+	if _, _, err := r.Render(testShow(), eps, now); err != nil {
+		t.Fatal(err)
+	}
+	added := episode(1, "oauth2")
+	added.Meta.Guests = []pipeline.Guest{{Name: "Guest 7"}}
+	files, stats, err := r.Render(testShow(), append([]*pipeline.Manifest{added}, eps...), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rendered []string
+	pages := 0
+	for path, f := range files {
+		switch {
+		case f.Unchanged:
+		case path == "index.html" || strings.HasPrefix(path, "page/"):
+			pages++
+		default:
+			rendered = append(rendered, path)
+		}
+	}
+	sort.Strings(rendered)
+	want := []string{"about/index.html", "atom.xml", "episodes/ep-1/embed/index.html", "episodes/ep-1/index.html", "episodes/ep-2/index.html",
+		"guests/guest-7/index.html", "search/index.json", "sitemap.xml", "tags/oauth2/index.html"}
+	if diff := cmp.Diff(want, rendered); diff != "" || pages != 51 {
+		t.Errorf("rendered (-want +got):\n%s\nand %d index pages, want 51", diff, pages)
+	}
+	t.Logf("%d files rendered, %d taken as they were", stats.Rendered, stats.Reused)
+}
