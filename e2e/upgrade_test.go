@@ -38,6 +38,8 @@ var intended = []struct {
 	{regexp.MustCompile(`<script src="[^"]*/player\.js" defer></script>\n`), ""},
 	{regexp.MustCompile(`(?s)<script>\n[^<]*?document\.addEventListener\("click".*?</script>`), ""},
 	{regexp.MustCompile(`(?s)picture img \{.*$`), ""},
+	// The brand alone is bold, not the first link of the menu.
+	{regexp.MustCompile(`header\.site > a:first-child`), "header.site a:first-child"},
 	// A guest's name links their page now, and their own site moved beside it.
 	{regexp.MustCompile(`<li><a href="[^"]*/guests/[^"]*/">([^<]*)</a>((?:, [^<·]*)?) · <a href="([^"]*)" rel="noopener">website</a></li>`),
 		`<li><a href="$3" rel="noopener">$1</a>$2</li>`},
