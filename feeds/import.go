@@ -183,24 +183,29 @@ func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, e
 	return f, out, skipped, nil
 }
 
-func itemArt(it *gofeed.Item) string {
-	if it.ITunesExt != nil && strings.TrimSpace(it.ITunesExt.Image) != "" {
-		return strings.TrimSpace(it.ITunesExt.Image)
+// imageOf is the art a feed or an item names: itunes:image, else <image>.
+func imageOf(itunes string, image *gofeed.Image) string {
+	if s := strings.TrimSpace(itunes); s != "" {
+		return s
 	}
-	if it.Image != nil {
-		return strings.TrimSpace(it.Image.URL)
+	if image != nil {
+		return strings.TrimSpace(image.URL)
 	}
 	return ""
 }
 
+func itemArt(it *gofeed.Item) string {
+	if it.ITunesExt != nil {
+		return imageOf(it.ITunesExt.Image, it.Image)
+	}
+	return imageOf("", it.Image)
+}
+
 func channelArt(f *gofeed.Feed) string {
-	if f.ITunesExt != nil && strings.TrimSpace(f.ITunesExt.Image) != "" {
-		return strings.TrimSpace(f.ITunesExt.Image)
+	if f.ITunesExt != nil {
+		return imageOf(f.ITunesExt.Image, f.Image)
 	}
-	if f.Image != nil {
-		return strings.TrimSpace(f.Image.URL)
-	}
-	return ""
+	return imageOf("", f.Image)
 }
 
 // transcripts picks, for each language of an item's podcast:transcript

@@ -30,10 +30,7 @@ func ImportShow(f *gofeed.Feed) *ImportedShow {
 		Description: strings.TrimSpace(f.Description),
 		Language:    strings.TrimSpace(f.Language),
 	}
-	out := &ImportedShow{}
-	if f.Image != nil {
-		out.ImageURL = strings.TrimSpace(f.Image.URL)
-	}
+	out := &ImportedShow{ImageURL: channelArt(f)}
 	if x := f.ITunesExt; x != nil {
 		s.Author = strings.TrimSpace(x.Author)
 		if x.Owner != nil {
@@ -48,9 +45,6 @@ func ImportShow(f *gofeed.Feed) *ImportedShow {
 		s.Explicit = isYes(x.Explicit)
 		s.Block = isYes(x.Block)
 		s.Complete = isYes(x.Complete)
-		if x.Image != "" {
-			out.ImageURL = strings.TrimSpace(x.Image)
-		}
 	}
 	pod := f.Extensions["podcast"]
 	for _, e := range pod["funding"] {
