@@ -61,6 +61,11 @@ type Config struct {
 	Changes <-chan struct{}
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
+	// MediaCacheDir, when set, is a local folder where serve keeps copies
+	// of the media (at most MediaCacheSize bytes), to answer them, ranges
+	// included, from disk rather than from the bucket.
+	MediaCacheDir  string
+	MediaCacheSize int64
 }
 
 var requests = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -74,11 +79,22 @@ func New(cfg Config) http.Handler {
 		cfg.Log = slog.Default()
 	}
 	s := &server{cfg: cfg, cache: newCache(cfg.Store), search: newSearcher(cfg.Store, cfg.Log)}
+	if cfg.MediaCacheDir != "" {
+		d, err := newDiskCache(cfg.MediaCacheDir, cfg.MediaCacheSize, cfg.Store, cfg.Log)
+		if err != nil {
+			cfg.Log.Error("media is served from the bucket", "err", err)
+		} else {
+			s.disk = d
+		}
+	}
 	if cfg.Changes != nil {
 		go func() {
 			for range cfg.Changes {
 				s.cache.expire()
 				s.search.expire()
+				if s.disk != nil {
+					s.disk.expire()
+				}
 			}
 		}()
 	}
@@ -105,6 +121,7 @@ type server struct {
 	cfg    Config
 	pitch  http.Handler // nil without a desk
 	cache  *cache       // the feed, pages and small objects, in memory
+	disk   *diskCache   // media, on local disk; nil without MediaCacheDir
 	search *searcher    // /search
 }
 
@@ -146,6 +163,13 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 	if strings.HasSuffix(p, "/") {
 		key += "index.html"
 	}
+	if s.disk != nil && isMedia(key) && s.cache.lookup(key) == nil {
+		if f, info, done, ok := s.disk.open(r.Context(), key); ok {
+			defer done()
+			s.stream(w, r, p, key, info, f)
+			return
+		}
+	}
 	kept, obj, info, err := s.cache.get(r.Context(), key)
 	if errors.Is(err, pipeline.ErrNotFound) && !strings.HasSuffix(p, "/") && path.Ext(p) == "" {
 		// /episodes/x -> /episodes/x/ if that page exists.
@@ -176,6 +200,19 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 		defer obj.Close()
 		content = obj
 	}
+	s.stream(w, r, p, key, info, content)
+}
+
+// isMedia reports whether key is under a show's media/: audio and art,
+// which the disk cache keeps.
+func isMedia(key string) bool {
+	rest := strings.TrimPrefix(key, catalog.RootPublic)
+	return strings.HasPrefix(rest, "media/") || strings.Contains(rest, "/media/")
+}
+
+// stream answers an object from content: Range, HEAD and conditional
+// requests by http.ServeContent, a withdrawn page with its status.
+func (s *server) stream(w http.ResponseWriter, r *http.Request, p, key string, info pipeline.Object, content io.ReadSeeker) {
 	h := w.Header()
 	// Everything here is public; web players on other sites fetch the
 	// feed, chapters and transcripts from the browser.

@@ -42,9 +42,15 @@ type Config struct {
 	// UploadMaxSize is PRODCAST_UPLOAD_MAX_SIZE, --upload-max-size: the
 	// largest recording the desk takes, e.g. 8GB.
 	UploadMaxSize string
+	// MediaCacheDir is PRODCAST_MEDIA_CACHE_DIR, --media-cache-dir: a local
+	// folder where serve keeps copies of the media it answers (off if
+	// empty); MediaCacheSize (PRODCAST_MEDIA_CACHE_SIZE) bounds it.
+	MediaCacheDir  string
+	MediaCacheSize string
 
 	trustedProxies []netip.Prefix
 	uploadMaxSize  int64
+	mediaCacheSize int64
 
 	// ShutdownTimeout is how long running tasks may finish on stop before
 	// they are put back in the queue: PRODCAST_SHUTDOWN_TIMEOUT.
@@ -62,7 +68,8 @@ func DefaultConfig() Config {
 		Concurrency: 2,
 		LogLevel:    "info",
 
-		UploadMaxSize: "8GiB",
+		UploadMaxSize:  "8GiB",
+		MediaCacheSize: "10GiB",
 
 		ShutdownTimeout: 30 * time.Second,
 	}
@@ -91,6 +98,8 @@ func (c *Config) settings() []setting {
 		{name: "concurrency", usage: "tasks a worker runs at once", num: &c.Concurrency},
 		{name: "admin-password", usage: "a password user admin may log in to the desk with, besides the accounts of `prodcast user add` (off if empty)", str: &c.AdminPassword},
 		{name: "upload-max-size", usage: "serve, up: the largest recording the desk takes, e.g. 8GiB or 500MB", str: &c.UploadMaxSize},
+		{name: "media-cache-dir", usage: "serve: a local folder to keep copies of the media in, answered from disk rather than the bucket (off if empty)", str: &c.MediaCacheDir},
+		{name: "media-cache-size", usage: "serve: how much the media cache folder may hold, e.g. 10GiB", str: &c.MediaCacheSize},
 		{name: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{name: "metrics-listen", usage: "worker, watch: address to serve Prometheus /metrics on, e.g. 0.0.0.0:9090 (off if empty)", str: &c.MetricsListen},
 		{name: "trusted-proxies", usage: "serve, up: comma-separated CIDRs of proxies or load balancers whose X-Forwarded-For is believed for listener numbers", str: &c.TrustedProxies},
@@ -194,6 +203,11 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--upload-max-size %q is not a size such as 8GiB or 500MB", c.UploadMaxSize)
 	}
 	c.uploadMaxSize = int64(size)
+	msize, err := humanize.ParseBytes(c.MediaCacheSize)
+	if err != nil || (msize == 0 && c.MediaCacheDir != "") {
+		return fmt.Errorf("--media-cache-size %q is not a size such as 10GiB or 500MB", c.MediaCacheSize)
+	}
+	c.mediaCacheSize = int64(msize)
 	c.trustedProxies = nil
 	for _, cidr := range strings.Split(c.TrustedProxies, ",") {
 		if cidr = strings.TrimSpace(cidr); cidr == "" {

@@ -81,7 +81,7 @@ var commands = []command{
 		[]string{"data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "log-level"},
 		(*Main).runWatch},
 	{"serve", "serve the feed, the blog and the media from the bucket, the pitch form, and the desk at /admin/",
-		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "admin-password", "upload-max-size", "log-level", "trusted-proxies"},
+		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "admin-password", "upload-max-size", "media-cache-dir", "media-cache-size", "log-level", "trusted-proxies"},
 		(*Main).runServe},
 	{"status", "show queues, episodes and failures, and what to do about each",
 		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},

@@ -252,6 +252,8 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 			Hits:           hits,
 			Counter:        counter,
 			TrustedProxies: m.Config.trustedProxies,
+			MediaCacheDir:  m.Config.MediaCacheDir,
+			MediaCacheSize: m.Config.mediaCacheSize,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
