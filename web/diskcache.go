@@ -37,6 +37,7 @@ type diskCache struct {
 	lru     *list.List               // front: most recently used
 	size    int64
 	seq     int
+	skipped map[string]time.Time // keys not copied (too big), and when
 }
 
 type diskEntry struct {
@@ -59,7 +60,8 @@ func newDiskCache(dir string, max int64, st Store, log interface{ Error(string, 
 			os.Remove(p)
 		}
 	}
-	return &diskCache{dir: dir, max: max, st: st, log: log, now: time.Now, entries: map[string]*list.Element{}, lru: list.New()}, nil
+	return &diskCache{dir: dir, max: max, st: st, log: log, now: time.Now, entries: map[string]*list.Element{}, lru: list.New(),
+		skipped: map[string]time.Time{}}, nil
 }
 
 // expire makes every copy be checked with the bucket before its next use.
@@ -154,6 +156,16 @@ func (d *diskCache) drop(e *diskEntry) {
 // fill copies key from the bucket in the background, once however many
 // ask.
 func (d *diskCache) fill(key string) {
+	d.mu.Lock()
+	at, skip := d.skipped[key]
+	if skip && d.now().Sub(at) > time.Minute {
+		delete(d.skipped, key) // it may have changed: look again
+		skip = false
+	}
+	d.mu.Unlock()
+	if skip {
+		return
+	}
 	go d.group.Do("fill\x00"+key, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 		defer cancel()
@@ -171,7 +183,15 @@ func (d *diskCache) copy(ctx context.Context, key string) error {
 	}
 	defer r.Close()
 	if info.Status >= 300 || info.Size <= cacheMaxSmall || info.Size > d.max/2 {
-		return nil // kept in memory instead, or more than half the folder
+		// Kept in memory instead, or more than half the folder: not asked
+		// again for a minute.
+		d.mu.Lock()
+		if len(d.skipped) > 10000 {
+			clear(d.skipped)
+		}
+		d.skipped[key] = d.now()
+		d.mu.Unlock()
+		return nil
 	}
 	d.mu.Lock()
 	d.seq++

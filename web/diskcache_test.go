@@ -104,4 +104,19 @@ func TestDiskCache(t *testing.T) {
 	if _, _, _, ok := d.open(ctx, "public/media/a.mp3"); ok {
 		t.Error("the oldest copy was not pushed out")
 	}
+	// More than half the folder: not copied, and not read again to find
+	// that out for a minute.
+	huge := bytes.Repeat([]byte("x"), 4<<20)
+	if err := st.PutBytes(ctx, "public/media/huge.mp3", huge, pipeline.Put{ContentType: "audio/mpeg"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.copy(ctx, "public/media/huge.mp3"); err != nil {
+		t.Fatal(err)
+	}
+	opens = st.opens.Load()
+	d.fill("public/media/huge.mp3")
+	time.Sleep(50 * time.Millisecond)
+	if _, _, _, ok := d.open(ctx, "public/media/huge.mp3"); ok || st.opens.Load() != opens {
+		t.Errorf("a file too big to copy was copied (%v) or read again (%d)", ok, st.opens.Load()-opens)
+	}
 }
