@@ -314,8 +314,9 @@ type Progress struct {
 	Start time.Time `json:"start"`
 }
 
-// progressWriter stores the encode's progress as the task's result, at
-// most once a second, for `prodcast status`.
+// progressWriter stores the encode's progress as the task's result, for
+// `prodcast status` and the desk: the first progress at once (a short
+// encode may be over within the second), then at most once a second.
 func progressWriter(t *asynq.Task, total float64) func(float64) {
 	w := t.ResultWriter()
 	if w == nil {
@@ -323,7 +324,7 @@ func progressWriter(t *asynq.Task, total float64) func(float64) {
 	}
 	start, last := time.Now(), time.Time{}
 	return func(done float64) {
-		if time.Since(last) < time.Second {
+		if done <= 0 || time.Since(last) < time.Second {
 			return
 		}
 		last = time.Now()
