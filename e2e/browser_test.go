@@ -215,7 +215,8 @@ func TestEpisodePageInChromium(t *testing.T) {
 	step("open the home page", err)
 	_, err = chromedp.Run(ctx, chromedp.SendKeys(`form.search input[name="q"]`, "thanks\n"))
 	step("search for a word of the transcript", err)
-	_, err = chromedp.Run(ctx, chromedp.WaitVisible(`main article.card`))
+	// The results page, not the home page's cards the search was typed over.
+	_, err = chromedp.Run(ctx, chromedp.WaitVisible(`main p[role="status"]`))
 	step("show the results", err)
 	found, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("main article.card .meta a")].map(a => a.getAttribute("href")).join(" ")`))
 	step("read the results", err)
