@@ -3,7 +3,6 @@ package feeds
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/mmcdole/gofeed"
@@ -78,15 +77,8 @@ func ImportShow(f *gofeed.Feed) *ImportedShow {
 		}
 	}
 	for _, e := range pod["value"] {
-		v := &pipeline.Value{Type: e.Attrs["type"], Method: e.Attrs["method"], Suggested: e.Attrs["suggested"]}
-		for _, r := range e.Children["valueRecipient"] {
-			split, _ := strconv.Atoi(r.Attrs["split"])
-			v.Recipients = append(v.Recipients, pipeline.ValueRecipient{Name: r.Attrs["name"], Type: r.Attrs["type"],
-				Address: r.Attrs["address"], Split: split, CustomKey: r.Attrs["customKey"], CustomValue: r.Attrs["customValue"],
-				Fee: r.Attrs["fee"] == "true"})
-		}
-		if pipeline.CheckValue(*v) == nil {
-			s.Value = v
+		if v, err := valueOf(e); err == nil && pipeline.CheckValue(v) == nil {
+			s.Value = &v
 		}
 		break
 	}

@@ -128,14 +128,9 @@ var tagRules = []rule{
 	}},
 	{id: "channel-podcast-value", source: "podcast namespace", sev: Error, channel: func(f *gorss.Feed) string {
 		for _, e := range podcastTags(f, "value") {
-			v := pipeline.Value{Type: e.Attrs["type"], Method: e.Attrs["method"]}
-			for _, r := range e.Children["valueRecipient"] {
-				split, err := strconv.Atoi(r.Attrs["split"])
-				if err != nil {
-					return fmt.Sprintf("<podcast:valueRecipient split=%q> is not a whole number", r.Attrs["split"])
-				}
-				v.Recipients = append(v.Recipients, pipeline.ValueRecipient{Type: r.Attrs["type"], Address: r.Attrs["address"],
-					Split: split, CustomKey: r.Attrs["customKey"], CustomValue: r.Attrs["customValue"], Fee: r.Attrs["fee"] == "true"})
+			v, err := valueOf(e)
+			if err != nil {
+				return err.Error()
 			}
 			if err := pipeline.CheckValue(v); err != nil {
 				return "<podcast:value>: " + err.Error()
@@ -161,6 +156,20 @@ var tagRules = []rule{
 		}
 		return ""
 	}},
+}
+
+// valueOf reads a podcast:value element and its recipients.
+func valueOf(e ext.Extension) (pipeline.Value, error) {
+	v := pipeline.Value{Type: e.Attrs["type"], Method: e.Attrs["method"], Suggested: e.Attrs["suggested"]}
+	for _, r := range e.Children["valueRecipient"] {
+		split, err := strconv.Atoi(r.Attrs["split"])
+		if err != nil {
+			return v, fmt.Errorf("<podcast:valueRecipient split=%q> is not a whole number", r.Attrs["split"])
+		}
+		v.Recipients = append(v.Recipients, pipeline.ValueRecipient{Name: r.Attrs["name"], Type: r.Attrs["type"], Address: r.Attrs["address"],
+			Split: split, CustomKey: r.Attrs["customKey"], CustomValue: r.Attrs["customValue"], Fee: r.Attrs["fee"] == "true"})
+	}
+	return v, nil
 }
 
 func checkLocations(es []ext.Extension) string {

@@ -103,7 +103,7 @@ func (r *renderer) searchDoc(e *Episode) SearchDoc {
 		r.nextSearch[e.Slug] = m
 		return m.doc
 	}
-	d := SearchDoc{Path: e.Path, Title: e.Meta.Title, Date: e.PubDate().UTC().Format("2 January 2006"), Tags: e.Meta.Tags,
+	d := SearchDoc{Path: e.Path, Title: e.Meta.Title, Date: e.Date, Tags: e.Meta.Tags,
 		Notes: markdown.PlainFromHTML(string(e.Notes), 0)}
 	for _, g := range e.Meta.Guests {
 		d.Guests = append(d.Guests, g.Name)
