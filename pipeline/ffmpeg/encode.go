@@ -53,20 +53,31 @@ type Job struct {
 // true peak), on the other core, so the check costs little extra time.
 // Cancelling ctx kills both.
 func Encode(ctx context.Context, j Job) (*pipeline.Loudness, error) {
-	args := j.args()
+	var measured *pipeline.Loudness
+	err := runEncode(ctx, j.args(), j.Progress, func(r io.Reader) (err error) {
+		measured, err = Measure(ctx, Measurement{Input: "-", Stdin: r, TruePeak: true})
+		return err
+	})
+	return measured, err
+}
+
+// runEncode runs an ffmpeg whose first output streams the MP3 to pipe:1
+// and whose -progress goes to pipe:3, and measure, which reads the stream,
+// at once. Cancelling ctx kills both.
+func runEncode(ctx context.Context, args []string, progress func(float64), measure func(io.Reader) error) error {
 	enc := command(ctx, "ffmpeg", args...)
 	var encErr bytes.Buffer
 	enc.Stderr = &encErr
 	pr, pw, err := os.Pipe() // the MP3 stream, for the measurement
 	if err != nil {
-		return nil, err
+		return err
 	}
 	enc.Stdout = pw
 	progR, progW, err := os.Pipe()
 	if err != nil {
 		pr.Close()
 		pw.Close()
-		return nil, err
+		return err
 	}
 	enc.ExtraFiles = []*os.File{progW} // fd 3: -progress pipe:3
 	if err := enc.Start(); err != nil {
@@ -74,16 +85,15 @@ func Encode(ctx context.Context, j Job) (*pipeline.Loudness, error) {
 		pw.Close()
 		progR.Close()
 		progW.Close()
-		return nil, fmt.Errorf("cannot start ffmpeg: %w", err)
+		return fmt.Errorf("cannot start ffmpeg: %w", err)
 	}
 	pw.Close()
 	progW.Close()
 	var wg sync.WaitGroup
-	wg.Go(func() { readProgress(progR, j.Progress) })
-	var measured *pipeline.Loudness
+	wg.Go(func() { readProgress(progR, progress) })
 	var measureErr error
 	wg.Go(func() {
-		measured, measureErr = Measure(ctx, Measurement{Input: "-", Stdin: pr, TruePeak: true})
+		measureErr = measure(pr)
 		io.Copy(io.Discard, pr) // never block the encoder
 		pr.Close()
 	})
@@ -91,14 +101,14 @@ func Encode(ctx context.Context, j Job) (*pipeline.Loudness, error) {
 	wg.Wait()
 	if encRunErr != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
-		return nil, fmt.Errorf("ffmpeg encode failed: %w: %s", encRunErr, lastLine(encErr.String()))
+		return fmt.Errorf("ffmpeg encode failed: %w: %s", encRunErr, lastLine(encErr.String()))
 	}
 	if measureErr != nil {
-		return nil, fmt.Errorf("cannot measure the encoded MP3: %w", measureErr)
+		return fmt.Errorf("cannot measure the encoded MP3: %w", measureErr)
 	}
-	return measured, nil
+	return nil
 }
 
 func (j Job) args() []string {

@@ -86,38 +86,81 @@ func (m Measurement) chain(f string) string {
 // (t < 0.4 s) are skipped; so are short-term values before 3 s when skipHead.
 // last is the time of the last step, the length of audio decoded.
 func runBlocks(ctx context.Context, args []string, skipHead bool) (blocks, short []float64, peak, last float64, err error) {
-	cmd := command(ctx, "ffmpeg", args...)
-	stderr, err := cmd.StderrPipe()
+	st, err := runSteps(ctx, args, nil)
 	if err != nil {
 		return nil, nil, 0, 0, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, nil, 0, 0, fmt.Errorf("cannot start ffmpeg: %w", err)
+	for i, t := range st.T {
+		last = max(last, t)
+		if t >= 0.399 {
+			blocks = append(blocks, st.M[i])
+		}
+		if t >= 2.999 || (!skipHead && t >= 0.399) {
+			short = append(short, st.S[i])
+		}
 	}
+	return blocks, short, st.SamplePeak, last, nil
+}
+
+// Steps are what ebur128 logs every 100 ms of a piece of audio: the time
+// the step ends, the momentary (400 ms) and the short-term (3 s) loudness;
+// and the peaks of the whole piece.
+type Steps struct {
+	// Offset is the time of the whole recording at which the piece's
+	// audio starts: a step at T[i] ends at Offset+T[i] in the whole.
+	Offset     float64   `json:"offset"`
+	T          []float64 `json:"t"`
+	M          []float64 `json:"m"`
+	S          []float64 `json:"s"`
+	SamplePeak float64   `json:"sample_peak"`
+	TruePeak   float64   `json:"true_peak"`
+}
+
+// runSteps runs ffmpeg and collects ebur128's steps and, if the graph has
+// a volumedetect, its max_volume as the true peak. stdin, if not nil, is
+// ffmpeg's standard input.
+func runSteps(ctx context.Context, args []string, stdin io.Reader) (*Steps, error) {
+	cmd := command(ctx, "ffmpeg", args...)
+	cmd.Stdin = stdin
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("cannot start ffmpeg: %w", err)
+	}
+	st := &Steps{SamplePeak: math.Inf(-1), TruePeak: math.Inf(-1)}
 	var tail bytes.Buffer
 	sc := bufio.NewScanner(stderr)
+	// ffmpeg may set a graph up, tear it down (printing an empty summary)
+	// and set it up again once it knows the stream: the steps after a
+	// summary are a new graph's.
 	inSummary, samplePeak := false, false
-	peak = math.Inf(-1)
 	for sc.Scan() {
 		line := sc.Text()
+		if i := strings.Index(line, "max_volume:"); i >= 0 {
+			if f := strings.Fields(line[i+len("max_volume:"):]); len(f) > 0 {
+				if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+					st.TruePeak = v
+				}
+			}
+			continue
+		}
+		if strings.HasSuffix(line, "Summary:") {
+			inSummary = true
+			continue
+		}
+		if t, mom, short, ok := parseFrame(line); ok {
+			if inSummary {
+				inSummary = false
+				st.T, st.M, st.S, st.SamplePeak = nil, nil, nil, math.Inf(-1)
+			}
+			st.T, st.M, st.S = append(st.T, t), append(st.M, mom), append(st.S, short)
+			continue
+		}
 		if !inSummary {
-			if strings.HasSuffix(line, "Summary:") {
-				inSummary = true
-				continue
-			}
-			t, mom, st, ok := parseFrame(line)
-			if !ok {
-				tail.Reset()
-				tail.WriteString(line)
-				continue
-			}
-			last = max(last, t)
-			if t >= 0.399 {
-				blocks = append(blocks, mom)
-			}
-			if t >= 2.999 || (!skipHead && t >= 0.399) {
-				short = append(short, st)
-			}
+			tail.Reset()
+			tail.WriteString(line)
 			continue
 		}
 		f := strings.Fields(line)
@@ -126,7 +169,7 @@ func runBlocks(ctx context.Context, args []string, skipHead bool) (blocks, short
 			samplePeak = true
 		case samplePeak && len(f) >= 2 && f[0] == "Peak:":
 			if v, err := strconv.ParseFloat(f[1], 64); err == nil {
-				peak = v
+				st.SamplePeak = v
 			}
 			samplePeak = false
 		}
@@ -134,14 +177,49 @@ func runBlocks(ctx context.Context, args []string, skipHead bool) (blocks, short
 	_, _ = io.Copy(io.Discard, stderr)
 	if err := cmd.Wait(); err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, 0, 0, ctx.Err()
+			return nil, ctx.Err()
 		}
-		return nil, nil, 0, 0, fmt.Errorf("ffmpeg ebur128 failed: %w: %s", err, tail.String())
+		return nil, fmt.Errorf("ffmpeg ebur128 failed: %w: %s", err, tail.String())
 	}
 	if !inSummary {
-		return nil, nil, 0, 0, fmt.Errorf("ffmpeg printed no ebur128 summary")
+		return nil, fmt.Errorf("ffmpeg printed no ebur128 summary")
 	}
-	return blocks, short, peak, last, nil
+	return st, nil
+}
+
+// MergeSteps is the loudness of a recording measured in pieces that
+// overlap: piece k counts the steps that end in the whole between
+// seams[k-1] and seams[k] (seconds; the first piece from the start, the
+// last to the end), gated together as one measurement of the whole is.
+// Its steps in the first 3 s of its own audio are never counted: a seam
+// must lie beyond them.
+func MergeSteps(pieces []Steps, seams []float64) *pipeline.Loudness {
+	var blocks, short []float64
+	l := &pipeline.Loudness{SamplePeak: math.Inf(-1), TruePeak: math.Inf(-1)}
+	for k, p := range pieces {
+		lo, hi := math.Inf(-1), math.Inf(1)
+		if k > 0 {
+			lo = seams[k-1]
+		}
+		if k < len(seams) {
+			hi = seams[k]
+		}
+		for i, t := range p.T {
+			if at := p.Offset + t; at <= lo || at > hi {
+				continue
+			}
+			if t >= 0.399 {
+				blocks = append(blocks, p.M[i])
+			}
+			if t >= 2.999 || (k == 0 && t >= 0.399) {
+				short = append(short, p.S[i])
+			}
+		}
+		l.SamplePeak = max(l.SamplePeak, p.SamplePeak)
+		l.TruePeak = max(l.TruePeak, p.TruePeak)
+	}
+	l.Integrated, l.Range = integrated(blocks), loudnessRange(short)
+	return l
 }
 
 // parseFrame reads "[Parsed_ebur128_0 @ 0x..] t: 1.2  TARGET:-23 LUFS  M: -18.2 S: -19.0 ...".

@@ -1,0 +1,186 @@
+package ffmpeg
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// The published MP3 is 44.1 kHz MPEG-1 Layer III: 1152 samples a frame.
+// LAME delays the audio by 576 samples and a decoder by 529 more; a
+// stream without an Info frame decodes with both.
+const (
+	OutputRate   = 44100
+	FrameSamples = 1152
+	streamDelay  = 576 + 529
+)
+
+// Piece is one piece of a long recording, encoded on its own so that the
+// pieces of a recording can be encoded at once, by several workers, and
+// joined (mp3.Join) into the MP3 a single encode would make.
+type Piece struct {
+	// Job gives the input, the gain and limiter, the bitrate, cutoff and
+	// quality, and MP3, the file the piece is written to (with an Info
+	// frame). Extra, Art and Tags are not used: the join adds them.
+	Job
+	// InputRate is the recording's sample rate.
+	InputRate int
+	// From and To are the samples of the recording, at its own rate, that
+	// the piece encodes, To 0 for the end; From is a multiple of
+	// PieceGrid(InputRate).
+	From, To int64
+	// Seek says the input's timestamps are exact after a seek (WAV, FLAC):
+	// ffmpeg seeks near From rather than decode everything before it.
+	Seek bool
+}
+
+// PieceGrid is the step, in samples of a recording at rate, on which its
+// pieces may start: where a sample of the recording and the first sample
+// of an output frame fall at the same instant, so that the resampler and
+// the encoder see a piece on the same grid as the whole.
+func PieceGrid(rate int) int64 {
+	g := gcd(rate, OutputRate)
+	in, out := rate/g, OutputRate/g // out output samples for every in input samples
+	return int64(in) * int64(FrameSamples/gcd(out, FrameSamples))
+}
+
+// OutputSample is the output sample at the instant of input sample n, for
+// n on the piece grid.
+func OutputSample(n int64, rate int) int64 { return n * OutputRate / int64(rate) }
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// Span is where a piece of a recording lies.
+type Span struct {
+	From, To int64 // samples of the recording encoded, To 0 for the end
+	Start    int64 // the output sample at From
+	Seam     int64 // the output sample near which it takes over; 0 for the first
+}
+
+// Plan cuts a recording of about n samples at rate into count pieces of
+// about the same length. Each piece is encoded from pad seconds (or a
+// little more) before its seam to pad seconds after the next, so that the
+// join finds a good frame within a second of each seam.
+func Plan(n int64, rate, count int, pad float64) []Span {
+	grid := PieceGrid(rate)
+	padN := int64(pad * float64(rate))
+	spans := make([]Span, count)
+	for k := range spans {
+		if k > 0 {
+			seam := n * int64(k) / int64(count)
+			spans[k].From = max(0, (seam-padN)/grid*grid)
+			spans[k].Start = OutputSample(spans[k].From, rate)
+			spans[k].Seam = seam * OutputRate / int64(rate)
+			spans[k-1].To = seam + padN
+		}
+	}
+	return spans
+}
+
+// EncodePiece encodes a piece to p.MP3 and measures the MP3 as it is
+// written (every 100 ms step, for MergeSteps, and the true peak), as
+// Encode does for a whole recording.
+func EncodePiece(ctx context.Context, p Piece) (*Steps, error) {
+	if p.From%PieceGrid(p.InputRate) != 0 || (p.To != 0 && p.To <= p.From) {
+		return nil, fmt.Errorf("piece [%d, %d) does not start on the grid of %d Hz", p.From, p.To, p.InputRate)
+	}
+	var steps *Steps
+	err := runEncode(ctx, p.args(), p.Progress, func(r io.Reader) (err error) {
+		steps, err = runSteps(ctx, stepArgs(), r)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The measured stream has no Info frame: it decodes with the encoder's
+	// and the decoder's delay before the piece's first sample.
+	steps.Offset = float64(OutputSample(p.From, p.InputRate)-streamDelay) / OutputRate
+	for _, v := range []*float64{&steps.SamplePeak, &steps.TruePeak} {
+		if math.IsInf(*v, -1) {
+			*v = -200 // silence; JSON has no -Inf
+		}
+	}
+	return steps, nil
+}
+
+func (p Piece) args() []string {
+	ch := p.Channels
+	if ch != 1 {
+		ch = 2
+	}
+	args := []string{"-hide_banner", "-nostdin", "-v", "error", "-y", "-progress", "pipe:3"}
+	if p.Seek && p.From > 0 {
+		// Seek a second early, keeping the input's timestamps, and cut
+		// exactly by them.
+		at := max(0, float64(p.From)/float64(p.InputRate)-1)
+		args = append(args, "-copyts", "-ss", strconv.FormatFloat(at, 'f', 6, 64))
+	}
+	args = append(args, "-i", p.Input)
+	trim := fmt.Sprintf("atrim=start_pts=%d", p.From)
+	if p.To > 0 {
+		trim += fmt.Sprintf(":end_pts=%d", p.To)
+	}
+	chain := "[0:a:0]" + trim + ",asetpts=PTS-STARTPTS," + p.Conditioning()
+	layout := map[int]string{1: "mono", 2: "stereo"}[ch]
+	chain += ",aresample=44100:resampler=soxr,aformat=sample_rates=44100:channel_layouts=" + layout + "[mp3]"
+	q := p.MP3Quality
+	if q == 0 {
+		q = 5
+	}
+	args = append(args, "-filter_complex", chain, "-map", "[mp3]",
+		"-c:a", "libmp3lame", "-b:a", fmt.Sprintf("%dk", p.MP3Kbps), "-compression_level", strconv.Itoa(q))
+	if p.CutoffHz > 0 {
+		args = append(args, "-cutoff", strconv.Itoa(p.CutoffHz))
+	}
+	args = append(args, "-map_metadata", "-1", "-map_chapters", "-1")
+	return append(args, "-f", "tee", fmt.Sprintf("[f=mp3:id3v2_version=0]%s|[f=mp3:select=a:write_xing=0:id3v2_version=0]pipe:1", teeEscape(p.MP3)))
+}
+
+// stepArgs measures an MP3 stream on stdin: every 100 ms step and the
+// true peak (see Measure).
+func stepArgs() []string {
+	graph := "[0:a:0]asplit=2[l][p];[l]ebur128=framelog=info:peak=sample[out];" +
+		"[p]aresample=176400:filter_size=12:phase_shift=4,volumedetect,anullsink"
+	// -nostdin: else ffmpeg, logging at info, reads its keys from the stream.
+	return []string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1", "-i", "-", "-filter_threads", "1",
+		"-filter_complex", graph, "-map", "[out]", "-f", "null", "-"}
+}
+
+// Tag copies an MP3 to out with the job's tags and art and, if cs is not
+// nil, its chapters, without encoding it again.
+func Tag(ctx context.Context, j Job, in, out string, cs *Chapters) error {
+	args := []string{"-hide_banner", "-nostdin", "-v", "error", "-y", "-i", in}
+	next := 1
+	if j.Art != "" {
+		args = append(args, "-i", j.Art)
+		next++
+	}
+	if cs != nil {
+		args = append(args, "-i", cs.Meta)
+	}
+	args = append(args, "-map", "0:a:0")
+	args = j.withArt(args)
+	args = append(args, j.metadata()...)
+	if cs != nil {
+		args = append(args, "-map_chapters", strconv.Itoa(next))
+	}
+	args = append(args, "-c:a", "copy", "-id3v2_version", "3", "-f", "mp3", out)
+	cmd := command(ctx, "ffmpeg", args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("cannot tag the MP3: %w: %s", err, lastLine(stderr.String()))
+	}
+	return nil
+}
