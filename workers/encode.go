@@ -39,40 +39,60 @@ func (h *Handlers) Encode(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if m.NeedsEncode() {
-		show, err := h.Show(ctx, p.Show)
-		if err != nil {
-			return err
-		}
-		release, err := h.slots.take(ctx)
-		if err != nil {
-			return err
-		}
-		defer release()
-		start := time.Now()
-		if err := h.encode(ctx, t, show, m); err != nil {
-			if !pipeline.IsInput(err) {
-				return err
-			}
-			// Recorded, so that no reconcile encodes it again.
-			m.RefusedSHA256 = m.Original.SHA256
-			if err := cat.PutManifest(ctx, m); err != nil {
-				return err
-			}
-			return h.fail(ctx, p.Show, p.BundleID, m.Bundle, m.Slug, err)
-		}
-		encodeSeconds.Observe(time.Since(start).Seconds())
-		audioSecondsTotal.Add(m.Original.Duration)
-		if m.State == pipeline.StateIngested {
-			m.State = pipeline.StateEncoded
-		}
-		if err := cat.PutManifest(ctx, m); err != nil {
-			return err
-		}
-		h.Log.Info("episode encoded", "show", p.Show, "episode", m.Slug, "key", m.MP3.Key, "bytes", m.MP3.Bytes,
-			"lufs_before", m.Loudness.Before.Integrated, "lufs_after", m.Loudness.After.Integrated,
-			"true_peak", m.Loudness.After.TruePeak)
+	if !m.NeedsEncode() {
+		return h.enqueue(ctx)(NewPublishTask(p.Show, m.Slug, p.BundleID, time.Time{}))
 	}
+	show, err := h.Show(ctx, p.Show)
+	if err != nil {
+		return err
+	}
+	if h.inPieces(m) {
+		if err := h.planPieces(ctx, show, m, p); pipeline.IsInput(err) {
+			return h.refuse(ctx, p, m, err)
+		} else if err != nil {
+			return err
+		}
+		return nil // the pieces and their join take it from here
+	}
+	release, err := h.slots.take(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	start := time.Now()
+	if err := h.encode(ctx, t, show, m); err != nil {
+		if !pipeline.IsInput(err) {
+			return err
+		}
+		return h.refuse(ctx, p, m, err)
+	}
+	return h.encoded(ctx, p, m, time.Since(start), 1)
+}
+
+// refuse records that an episode's recording cannot be encoded, so that no
+// reconcile encodes it again, and reports its bundle.
+func (h *Handlers) refuse(ctx context.Context, p EpisodePayload, m *pipeline.Manifest, cause error) error {
+	m.RefusedSHA256 = m.Original.SHA256
+	if err := h.Catalog(p.Show).PutManifest(ctx, m); err != nil {
+		return err
+	}
+	return h.fail(ctx, p.Show, p.BundleID, m.Bundle, m.Slug, cause)
+}
+
+// encoded records an episode's encode, done in pieces parts, and asks for
+// its publish.
+func (h *Handlers) encoded(ctx context.Context, p EpisodePayload, m *pipeline.Manifest, took time.Duration, pieces int) error {
+	encodeSeconds.Observe(took.Seconds())
+	audioSecondsTotal.Add(m.Original.Duration)
+	if m.State == pipeline.StateIngested {
+		m.State = pipeline.StateEncoded
+	}
+	if err := h.Catalog(p.Show).PutManifest(ctx, m); err != nil {
+		return err
+	}
+	h.Log.Info("episode encoded", "show", p.Show, "episode", m.Slug, "key", m.MP3.Key, "bytes", m.MP3.Bytes,
+		"lufs_before", m.Loudness.Before.Integrated, "lufs_after", m.Loudness.After.Integrated,
+		"true_peak", m.Loudness.After.TruePeak, "pieces", pieces)
 	return h.enqueue(ctx)(NewPublishTask(p.Show, m.Slug, p.BundleID, time.Time{}))
 }
 
@@ -92,19 +112,9 @@ func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Sho
 		kbps = show.Audio.MP3MonoKbps
 	}
 	t0 := time.Now()
-	before, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: in, LowpassHz: ffmpeg.Cutoff(kbps),
-		Duration: m.Original.Duration, Parts: measureParts(), Expect: headerDuration(m.Original)})
-	var short *ffmpeg.ShortError
-	if errors.As(err, &short) {
-		return pipeline.Inputf("copy the recording again and drop it once the copy has finished; check that it plays to the end",
-			"the copy of %q looks unfinished: %s", m.Original.Name, short)
-	}
+	before, err := measureOriginal(ctx, m, in, kbps)
 	if err != nil {
 		return err
-	}
-	if math.IsInf(before.Integrated, -1) || before.Integrated < -60 {
-		return pipeline.Inputf("check the export: the recording should hold the interview",
-			"%q is silent (%.1f LUFS)", m.Original.Name, before.Integrated)
 	}
 	art, err := h.episodeArt(ctx, show, m, tmp)
 	if err != nil {
@@ -123,6 +133,26 @@ func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Sho
 		return err
 	}
 	return h.publishOutputs(ctx, show, m, job)
+}
+
+// measureOriginal measures the recording's loudness through the MP3
+// encoder's lowpass, and refuses a copy cut short or a silent recording.
+func measureOriginal(ctx context.Context, m *pipeline.Manifest, in string, kbps int) (*pipeline.Loudness, error) {
+	before, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: in, LowpassHz: ffmpeg.Cutoff(kbps),
+		Duration: m.Original.Duration, Parts: measureParts(), Expect: headerDuration(m.Original)})
+	var short *ffmpeg.ShortError
+	if errors.As(err, &short) {
+		return nil, pipeline.Inputf("copy the recording again and drop it once the copy has finished; check that it plays to the end",
+			"the copy of %q looks unfinished: %s", m.Original.Name, short)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if math.IsInf(before.Integrated, -1) || before.Integrated < -60 {
+		return nil, pipeline.Inputf("check the export: the recording should hold the interview",
+			"%q is silent (%.1f LUFS)", m.Original.Name, before.Integrated)
+	}
+	return before, nil
 }
 
 // fetchOriginal downloads the archived original into tmp and checks it
@@ -161,38 +191,66 @@ func measureParts() int { return min(runtime.NumCPU(), 4) }
 // the producer's to fix.
 func (h *Handlers) encodeToTarget(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, job *ffmpeg.Job) (*pipeline.Loudness, error) {
 	target := targetLUFS(show, m)
-	if job.LimitDBFS != 0 {
-		// The limiter lowers the loudness by an amount the first measure
-		// cannot know: measure through it (far cheaper than encoding twice)
-		// and correct the gain.
-		sim, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: job.Input, Filter: job.Conditioning(), LowpassHz: job.CutoffHz,
-			Duration: m.Original.Duration, Parts: measureParts()})
-		if err != nil {
-			return nil, err
-		}
-		job.GainDB += target - sim.Integrated
+	if err := correctForLimiter(ctx, show, m, job); err != nil {
+		return nil, err
 	}
 	after, err := ffmpeg.Encode(ctx, *job)
 	if err != nil {
 		return nil, err
 	}
-	if miss := target - after.Integrated; math.Abs(miss) > 0.5 || after.TruePeak > show.Audio.TruePeak {
-		job.GainDB += miss
-		if after.TruePeak > show.Audio.TruePeak || job.LimitDBFS != 0 {
-			job.LimitDBFS = show.Audio.TruePeak - 1 - max(0, after.TruePeak-show.Audio.TruePeak) - 0.5
-		}
+	if again := retarget(show, m, *job, after); again != nil {
+		*job = *again
 		h.Log.Info("encoded loudness off target; encoding again", "episode", m.Slug,
 			"lufs", after.Integrated, "true_peak", after.TruePeak, "target", target, "gain_db", job.GainDB)
 		if after, err = ffmpeg.Encode(ctx, *job); err != nil {
 			return nil, err
 		}
 	}
+	return after, offTarget(show, m, after)
+}
+
+// correctForLimiter corrects the gain of a job with a limiter: the limiter
+// lowers the loudness by an amount the first measure cannot know, so the
+// recording is measured through it (far cheaper than encoding twice).
+func correctForLimiter(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, job *ffmpeg.Job) error {
+	if job.LimitDBFS == 0 {
+		return nil
+	}
+	sim, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: job.Input, Filter: job.Conditioning(), LowpassHz: job.CutoffHz,
+		Duration: m.Original.Duration, Parts: measureParts()})
+	if err != nil {
+		return err
+	}
+	job.GainDB += targetLUFS(show, m) - sim.Integrated
+	return nil
+}
+
+// retarget is the correction of a job whose MP3 measured after: nil if it
+// is on target, else the job to encode again with. The second encode
+// corrects the gain by the miss and, if the peaks broke the ceiling (or a
+// limiter was on), sets the limiter lower by the overshoot.
+func retarget(show *pipeline.Show, m *pipeline.Manifest, job ffmpeg.Job, after *pipeline.Loudness) *ffmpeg.Job {
+	miss := targetLUFS(show, m) - after.Integrated
+	if math.Abs(miss) <= 0.5 && after.TruePeak <= show.Audio.TruePeak {
+		return nil
+	}
+	job.GainDB += miss
+	if after.TruePeak > show.Audio.TruePeak || job.LimitDBFS != 0 {
+		job.LimitDBFS = show.Audio.TruePeak - 1 - max(0, after.TruePeak-show.Audio.TruePeak) - 0.5
+	}
+	return &job
+}
+
+// offTarget refuses an MP3 still off target after the second encode: the
+// producer's to fix.
+func offTarget(show *pipeline.Show, m *pipeline.Manifest, after *pipeline.Loudness) error {
+	target := targetLUFS(show, m)
 	if math.Abs(after.Integrated-target) > 1 || after.TruePeak > show.Audio.TruePeak {
-		return nil, pipeline.Inputf("check the recording: long silences, heavy clipping or a very wide dynamic range defeat normalisation; a cleaner export usually fixes it",
+		return pipeline.Inputf("check the recording: long silences, heavy clipping or a very wide dynamic range defeat normalisation; a cleaner export usually fixes it",
 			"the encoded MP3 measures %.1f LUFS and %.1f dBTP; the target is %.1f LUFS (±1) and at most %.1f dBTP",
 			after.Integrated, after.TruePeak, target, show.Audio.TruePeak)
 	}
-	return after, nil
+	return nil
 }
 
 // addChapters writes the episode's chapters into every encoded file, each
@@ -318,6 +376,9 @@ type Progress struct {
 // `prodcast status` and the desk: the first progress at once (a short
 // encode may be over within the second), then at most once a second.
 func progressWriter(t *asynq.Task, total float64) func(float64) {
+	if t == nil {
+		return nil
+	}
 	w := t.ResultWriter()
 	if w == nil {
 		return nil

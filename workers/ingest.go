@@ -44,6 +44,9 @@ type Handlers struct {
 	// it removes media the old feed named, so that no server that missed
 	// the news can still name them.
 	ServeGrace time.Duration
+	// SplitOver is the length over which a recording is encoded in pieces
+	// by all the workers at once: 0 for DefaultSplitOver, below 0 never.
+	SplitOver time.Duration
 
 	mu    sync.Mutex
 	cats  map[string]*catalog.Catalog // by show
@@ -51,6 +54,7 @@ type Handlers struct {
 	feeds feeds.Builder               // keeps each show's items between rebuilds
 	slots slots                       // the encode slots all shows share
 	lanes *lanes                      // the encode queues this worker serves
+	insp  *asynq.Inspector            // to count the encode slots of all workers; may be nil
 }
 
 // serveShow makes sure this worker serves a show's encode queue.

@@ -57,6 +57,8 @@ func (l *lanes) ensure(show string) {
 	mux := asynq.NewServeMux()
 	mux.Use(l.mw)
 	mux.HandleFunc(TypeEpisodeEncode, l.h.Encode)
+	mux.HandleFunc(TypeEpisodePiece, l.h.Piece)
+	mux.HandleFunc(TypeEpisodeJoin, l.h.Join)
 	if err := srv.Start(mux); err != nil {
 		l.h.Log.Error("cannot start the encode lane of a show; its encodes wait for the next worker", "show", show, "err", err)
 		return

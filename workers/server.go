@@ -27,6 +27,8 @@ func NewMux(h *Handlers) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeBundleIngest, h.Ingest)
 	mux.HandleFunc(TypeEpisodeEncode, h.Encode)
+	mux.HandleFunc(TypeEpisodePiece, h.Piece)
+	mux.HandleFunc(TypeEpisodeJoin, h.Join)
 	mux.HandleFunc(TypeEpisodePublish, h.Publish)
 	mux.HandleFunc(TypeSiteRebuild, h.Rebuild)
 	mux.HandleFunc(TypeNetworkRebuild, h.NetworkRebuild)
@@ -96,6 +98,7 @@ func Run(ctx context.Context, redis asynq.RedisConnOpt, h *Handlers, cfg ServerC
 		})
 	}
 	h.slots = make(slots, cfg.Concurrency)
+	h.insp = insp
 	h.lanes = &lanes{redis: redis, h: h, cfg: cfg, base: base, mw: count, servers: map[string]*asynq.Server{}}
 	defer h.lanes.shutdown()
 	rec := &Reconciler{Handlers: h, Inspector: insp, Redis: rdb, Every: cfg.ReconcileEvery, Log: h.Log}

@@ -54,6 +54,15 @@ func SweepTemp(dir string, log *slog.Logger) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
+	// Copies of recordings for pieces: those not used for a day, and
+	// downloads cut short.
+	copies, _ := filepath.Glob(filepath.Join(dir, originalsDir, "*"))
+	for _, c := range copies {
+		if fi, err := os.Stat(c); err == nil && (time.Since(fi.ModTime()) > 24*time.Hour ||
+			(filepath.Ext(c) == ".part" && time.Since(fi.ModTime()) > time.Hour)) {
+			os.Remove(c)
+		}
+	}
 	folders, _ := filepath.Glob(filepath.Join(dir, encodeDirPattern))
 	for _, d := range folders {
 		if !abandoned(d) {

@@ -55,6 +55,9 @@ type Config struct {
 	// ShutdownTimeout is how long running tasks may finish on stop before
 	// they are put back in the queue: PRODCAST_SHUTDOWN_TIMEOUT.
 	ShutdownTimeout time.Duration
+	// SplitOver is PRODCAST_SPLIT_OVER, --split-over: the length over which
+	// a recording is encoded in pieces by all workers at once; 0 never.
+	SplitOver time.Duration
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -72,6 +75,7 @@ func DefaultConfig() Config {
 		MediaCacheSize: "10GiB",
 
 		ShutdownTimeout: 30 * time.Second,
+		SplitOver:       20 * time.Minute,
 	}
 }
 
@@ -105,6 +109,7 @@ func (c *Config) settings() []setting {
 		{name: "trusted-proxies", usage: "serve, up: comma-separated CIDRs of proxies or load balancers whose X-Forwarded-For is believed for listener numbers", str: &c.TrustedProxies},
 		{name: "show", usage: "the show to act on: a folder under shows/ (default: the root show, or the only show)", str: &c.Show},
 		{name: "shutdown-timeout", usage: "how long running tasks may finish on stop before they go back to the queue", dur: &c.ShutdownTimeout},
+		{name: "split-over", usage: "up, worker: recordings longer than this are encoded in pieces by all workers at once (0: never)", dur: &c.SplitOver},
 	}
 }
 
@@ -188,6 +193,9 @@ func (c *Config) Validate() error {
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.Settle < 0 {
 		return fmt.Errorf("--settle %s must not be negative", c.Settle)
+	}
+	if c.SplitOver < 0 || (c.SplitOver > 0 && c.SplitOver < 2*time.Minute) {
+		return fmt.Errorf("--split-over %s must be 0 (never split) or at least 2m", c.SplitOver)
 	}
 	if c.Concurrency < 1 {
 		return fmt.Errorf("--concurrency %d must be at least 1", c.Concurrency)

@@ -72,10 +72,10 @@ type command struct {
 
 var commands = []command{
 	{"up", "run everything in one process: watcher, workers, web server (embedded Redis and S3 unless configured)",
-		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "concurrency", "admin-password", "upload-max-size", "log-level", "shutdown-timeout", "trusted-proxies"},
+		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "concurrency", "admin-password", "upload-max-size", "log-level", "shutdown-timeout", "trusted-proxies", "split-over"},
 		(*Main).runUp},
 	{"worker", "process queued tasks (needs PRODCAST_REDIS_URL and PRODCAST_S3_*)",
-		[]string{"base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "concurrency", "log-level", "shutdown-timeout"},
+		[]string{"base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "concurrency", "log-level", "shutdown-timeout", "split-over"},
 		(*Main).runWorker},
 	{"watch", "watch the drop folder and hand bundles to the workers",
 		[]string{"data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "log-level"},

@@ -96,6 +96,10 @@ func (m *Main) worker(ctx context.Context, svc *services) error {
 			}
 		},
 		ServeGrace: web.CacheFresh + time.Second,
+		SplitOver:  m.Config.SplitOver,
+	}
+	if h.SplitOver == 0 {
+		h.SplitOver = -1 // never
 	}
 	return workers.Run(ctx, svc.redis, h, workers.ServerConfig{
 		Concurrency: m.Config.Concurrency, ShutdownTimeout: m.Config.ShutdownTimeout})

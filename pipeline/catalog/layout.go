@@ -118,6 +118,12 @@ func (l Layout) OriginalKey(slug, sha256, name string) string {
 	return l.Private() + "originals/" + slug + "/" + sha256 + strings.ToLower(path.Ext(name))
 }
 
+// PiecesPrefix is where a long recording's pieces wait, encoded, for
+// their join: next to the original, under the first 16 digits of its hash.
+func (l Layout) PiecesPrefix(slug, sha256 string) string {
+	return l.Private() + "originals/" + slug + "/pieces/" + sha256[:min(16, len(sha256))] + "/"
+}
+
 // TranscriptKey is where an episode's transcript is kept, parsed, until
 // the rebuild publishes it; sha256 is that of the file as dropped.
 func (l Layout) TranscriptKey(slug, sha256 string) string {

@@ -61,6 +61,39 @@ func Encode(ctx context.Context, j Job) (*pipeline.Loudness, error) {
 	return measured, err
 }
 
+// EncodeExtras makes the job's extra encodings alone, without the MP3: for
+// a recording whose MP3 was encoded in pieces.
+func EncodeExtras(ctx context.Context, j Job) error {
+	if len(j.Extra) == 0 {
+		return nil
+	}
+	cmd := command(ctx, "ffmpeg", j.argsFor(false)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	progR, progW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	cmd.ExtraFiles = []*os.File{progW}
+	if err := cmd.Start(); err != nil {
+		progR.Close()
+		progW.Close()
+		return fmt.Errorf("cannot start ffmpeg: %w", err)
+	}
+	progW.Close()
+	done := make(chan struct{})
+	go func() { readProgress(progR, j.Progress); close(done) }()
+	err = cmd.Wait()
+	<-done
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("ffmpeg encode failed: %w: %s", err, lastLine(stderr.String()))
+	}
+	return nil
+}
+
 // runEncode runs an ffmpeg whose first output streams the MP3 to pipe:1
 // and whose -progress goes to pipe:3, and measure, which reads the stream,
 // at once. Cancelling ctx kills both.
@@ -111,7 +144,11 @@ func runEncode(ctx context.Context, args []string, progress func(float64), measu
 	return nil
 }
 
-func (j Job) args() []string {
+func (j Job) args() []string { return j.argsFor(true) }
+
+// argsFor is the encode's command line, with the MP3 (streamed to pipe:1
+// too) or without it (the extra encodings alone).
+func (j Job) argsFor(withMP3 bool) []string {
 	ch := j.Channels
 	if ch != 1 {
 		ch = 2
@@ -123,7 +160,10 @@ func (j Job) args() []string {
 	chain := "[0:a:0]" + j.Conditioning()
 	layout := map[int]string{1: "mono", 2: "stereo"}[ch]
 	chain += ",aresample=44100:resampler=soxr,aformat=sample_rates=44100:channel_layouts=" + layout
-	labels := []string{"[mp3]"}
+	var labels []string
+	if withMP3 {
+		labels = append(labels, "[mp3]")
+	}
 	for i := range j.Extra {
 		labels = append(labels, fmt.Sprintf("[x%d]", i))
 	}
@@ -132,20 +172,22 @@ func (j Job) args() []string {
 	}
 	args = append(args, "-filter_complex", chain+strings.Join(labels, ""))
 
-	q := j.MP3Quality
-	if q == 0 {
-		q = 5
+	if withMP3 {
+		q := j.MP3Quality
+		if q == 0 {
+			q = 5
+		}
+		args = append(args, "-map", "[mp3]")
+		args = j.withArt(args)
+		args = append(args, "-c:a", "libmp3lame", "-b:a", fmt.Sprintf("%dk", j.MP3Kbps), "-compression_level", strconv.Itoa(q))
+		if j.CutoffHz > 0 {
+			args = append(args, "-cutoff", strconv.Itoa(j.CutoffHz))
+		}
+		args = append(args, j.metadata()...)
+		// The tee muxer writes the file (seekable, so the LAME/Info header is
+		// completed) and streams the audio alone to stdout for the measurement.
+		args = append(args, "-f", "tee", fmt.Sprintf("[f=mp3:id3v2_version=3]%s|[f=mp3:select=a:write_xing=0:id3v2_version=0]pipe:1", teeEscape(j.MP3)))
 	}
-	args = append(args, "-map", "[mp3]")
-	args = j.withArt(args)
-	args = append(args, "-c:a", "libmp3lame", "-b:a", fmt.Sprintf("%dk", j.MP3Kbps), "-compression_level", strconv.Itoa(q))
-	if j.CutoffHz > 0 {
-		args = append(args, "-cutoff", strconv.Itoa(j.CutoffHz))
-	}
-	args = append(args, j.metadata()...)
-	// The tee muxer writes the file (seekable, so the LAME/Info header is
-	// completed) and streams the audio alone to stdout for the measurement.
-	args = append(args, "-f", "tee", fmt.Sprintf("[f=mp3:id3v2_version=3]%s|[f=mp3:select=a:write_xing=0:id3v2_version=0]pipe:1", teeEscape(j.MP3)))
 	for i, x := range j.Extra {
 		args = append(args, "-map", fmt.Sprintf("[x%d]", i))
 		switch x.Format {

@@ -1,0 +1,509 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/ffmpeg"
+	"github.com/prodcast/prodcast/pipeline/mp3"
+)
+
+// A long recording is encoded in pieces, by as many workers as there are:
+//
+//   - episode:encode measures the whole recording, plans the gain (the
+//     same for every piece) and the pieces, writes the plan next to the
+//     original and queues a task for each piece;
+//   - episode:piece encodes one piece, overlapping its neighbours by a few
+//     seconds, measures it as it is written, and uploads both; the last to
+//     finish queues the join;
+//   - episode:join joins the pieces into one MP3 (mp3.Join), gates the
+//     pieces' loudness as one, tags it, and records the episode encoded,
+//     as episode:encode does for a short one.
+//
+// Each step can run again at any time: the plan and each finished piece
+// are in the bucket, and the reconciler's episode:encode queues whatever
+// is missing.
+const (
+	TypeEpisodePiece = "episode:piece"
+	TypeEpisodeJoin  = "episode:join"
+)
+
+// DefaultSplitOver is the length over which a recording is encoded in
+// pieces.
+const DefaultSplitOver = 20 * time.Minute
+
+// piecePad is how far, in seconds, pieces overlap on each side of a seam.
+const piecePad = 4.0
+
+// PiecePayload names one piece of an episode's encode; Index is -1 for the
+// join.
+type PiecePayload struct {
+	EpisodePayload
+	Original string `json:"original"` // the recording's SHA-256
+	Round    int    `json:"round"`
+	Index    int    `json:"index"`
+}
+
+// plan is how a recording is encoded in pieces, kept as plan.json next to
+// the original. Round 2 is the plan again with the gain corrected, when
+// the first joined MP3 missed the target.
+type plan struct {
+	Original  string            `json:"original"`
+	Round     int               `json:"round"`
+	Rate      int               `json:"rate"`
+	Channels  int               `json:"channels"`
+	Seek      bool              `json:"seek"`
+	GainDB    float64           `json:"gain_db"`
+	LimitDBFS float64           `json:"limit_dbfs,omitempty"`
+	Kbps      int               `json:"kbps"`
+	Before    pipeline.Loudness `json:"before"`
+	Spans     []ffmpeg.Span     `json:"spans"`
+	Started   time.Time         `json:"started"`
+}
+
+func pieceTaskID(p PiecePayload) string {
+	id := fmt.Sprintf("piece:%s:%s:r%d:%d", episodeID(p.Show, p.Slug), short(p.Original), p.Round, p.Index)
+	if p.Index < 0 {
+		id = fmt.Sprintf("join:%s:%s:r%d", episodeID(p.Show, p.Slug), short(p.Original), p.Round)
+	}
+	return id
+}
+
+// NewPieceTask returns the task that encodes one piece (or, for Index -1,
+// joins them), on the show's encode queue.
+func NewPieceTask(p PiecePayload) (*asynq.Task, error) {
+	typ, timeout := TypeEpisodePiece, 3*time.Hour
+	if p.Index < 0 {
+		typ, timeout = TypeEpisodeJoin, time.Hour
+	}
+	return newTask(typ, p, asynq.TaskID(pieceTaskID(p)), asynq.Queue(EncodeQueue(p.Show)),
+		asynq.MaxRetry(maxRetry), asynq.Timeout(timeout))
+}
+
+// inPieces says whether a recording is long enough to be encoded in pieces.
+func (h *Handlers) inPieces(m *pipeline.Manifest) bool {
+	over := h.SplitOver
+	if over == 0 {
+		over = DefaultSplitOver
+	}
+	return over > 0 && m.Original.Duration > over.Seconds()
+}
+
+// pieceCount is how many pieces a recording is cut into: one for each
+// encode slot of the workers serving the show, as many times over as it
+// takes to keep pieces under the split length.
+func (h *Handlers) pieceCount(show string, duration float64) int {
+	slots := cap(h.slots)
+	if h.insp != nil {
+		if servers, err := h.insp.Servers(); err == nil {
+			n := 0
+			for _, s := range servers {
+				if _, ok := s.Queues[EncodeQueue(show)]; ok && s.Status == "active" {
+					n += s.Concurrency
+				}
+			}
+			slots = max(slots, n)
+		}
+	}
+	slots = max(slots, 2)
+	over := h.SplitOver
+	if over <= 0 {
+		over = DefaultSplitOver
+	}
+	rounds := int(math.Ceil(duration / over.Seconds() / float64(slots)))
+	// Never pieces shorter than a minute: the overlap would dominate.
+	return max(2, min(slots*max(1, rounds), int(duration/60)))
+}
+
+// planPieces measures the recording, plans its pieces and queues them;
+// with a plan already made (the reconciler asked again), it only queues
+// what is missing.
+func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, p EpisodePayload) error {
+	keys := h.Catalog(p.Show).Keys
+	if pl, err := h.readPlan(ctx, p.Show, m); err == nil {
+		return h.queuePieces(ctx, p, pl, keys.PiecesPrefix(m.Slug, m.Original.SHA256))
+	} else if !errors.Is(err, pipeline.ErrNotFound) {
+		return err
+	}
+	release, err := h.slots.take(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	in, err := h.localOriginal(ctx, m)
+	if err != nil {
+		return err
+	}
+	kbps := show.Audio.MP3StereoKbps
+	if m.Original.Channels == 1 {
+		kbps = show.Audio.MP3MonoKbps
+	}
+	before, err := measureOriginal(ctx, m, in, kbps)
+	if err != nil {
+		return err
+	}
+	job := h.job(show, m, before, kbps, in, "", "", nil)
+	if err := correctForLimiter(ctx, show, m, &job); err != nil {
+		return err
+	}
+	info, err := ffmpeg.Probe(ctx, in, m.Original.Name)
+	if err != nil {
+		return err
+	}
+	rate := info.SampleRate
+	if rate <= 0 {
+		return pipeline.Inputf("export the recording again as WAV or FLAC", "ffprobe reports no sample rate for %q", m.Original.Name)
+	}
+	count := h.pieceCount(p.Show, m.Original.Duration)
+	pl := &plan{Original: m.Original.SHA256, Round: 1, Rate: rate, Channels: m.Original.Channels,
+		Seek: seekable(m.Original.Name), GainDB: job.GainDB, LimitDBFS: job.LimitDBFS, Kbps: kbps, Before: *before,
+		Spans:   ffmpeg.Plan(int64(m.Original.Duration*float64(rate)), rate, count, piecePad),
+		Started: h.now()}
+	if err := h.writePlan(ctx, p.Show, m, pl); err != nil {
+		return err
+	}
+	h.Log.Info("encoding in pieces", "show", p.Show, "episode", m.Slug, "pieces", count,
+		"minutes", math.Round(m.Original.Duration/60), "gain_db", pl.GainDB)
+	return h.queuePieces(ctx, p, pl, keys.PiecesPrefix(m.Slug, m.Original.SHA256))
+}
+
+// seekable says whether ffmpeg's timestamps are exact after a seek in a
+// recording of this name's format; other formats are decoded from the
+// start and cut by sample count.
+func seekable(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".wav", ".flac":
+		return true
+	}
+	return false
+}
+
+func pieceKey(prefix string, round, i int, ext string) string {
+	return fmt.Sprintf("%sr%d-%03d%s", prefix, round, i, ext)
+}
+
+func (h *Handlers) readPlan(ctx context.Context, show string, m *pipeline.Manifest) (*plan, error) {
+	keys := h.Catalog(show).Keys
+	data, err := h.Store.Get(ctx, keys.PiecesPrefix(m.Slug, m.Original.SHA256)+"plan.json")
+	if err != nil {
+		return nil, err
+	}
+	var pl plan
+	if err := json.Unmarshal(data, &pl); err != nil {
+		return nil, fmt.Errorf("the plan of %s's pieces is damaged: %w", m.Slug, err)
+	}
+	return &pl, nil
+}
+
+func (h *Handlers) writePlan(ctx context.Context, show string, m *pipeline.Manifest, pl *plan) error {
+	data, err := json.Marshal(pl)
+	if err != nil {
+		return err
+	}
+	keys := h.Catalog(show).Keys
+	return h.Store.PutBytes(ctx, keys.PiecesPrefix(m.Slug, m.Original.SHA256)+"plan.json", data,
+		pipeline.Put{ContentType: "application/json"})
+}
+
+// queuePieces queues each piece of the plan's round not yet done, or the
+// join when all are.
+func (h *Handlers) queuePieces(ctx context.Context, p EpisodePayload, pl *plan, prefix string) error {
+	objs, err := h.Store.List(ctx, prefix)
+	if err != nil {
+		return err
+	}
+	done := map[string]bool{}
+	for _, o := range objs {
+		done[o.Key] = true
+	}
+	send := h.enqueue(ctx)
+	missing := 0
+	for i := range pl.Spans {
+		if done[pieceKey(prefix, pl.Round, i, ".json")] {
+			continue
+		}
+		missing++
+		if err := send(NewPieceTask(PiecePayload{EpisodePayload: p, Original: pl.Original, Round: pl.Round, Index: i})); err != nil {
+			return err
+		}
+	}
+	if missing > 0 {
+		return nil
+	}
+	return send(NewPieceTask(PiecePayload{EpisodePayload: p, Original: pl.Original, Round: pl.Round, Index: -1}))
+}
+
+// current reads the manifest and plan a piece task belongs to; ok is false
+// when the task is stale: the episode was encoded meanwhile, its
+// recording replaced, or its plan moved on to another round.
+func (h *Handlers) current(ctx context.Context, p PiecePayload) (m *pipeline.Manifest, pl *plan, ok bool, err error) {
+	m, err = h.Catalog(p.Show).Manifest(ctx, p.Slug)
+	if errors.Is(err, pipeline.ErrNotFound) {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if !m.NeedsEncode() || m.Original.SHA256 != p.Original {
+		return m, nil, false, nil
+	}
+	pl, err = h.readPlan(ctx, p.Show, m)
+	if errors.Is(err, pipeline.ErrNotFound) {
+		return m, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return m, pl, pl.Round == p.Round && p.Index < len(pl.Spans), nil
+}
+
+// Piece handles episode:piece: it encodes one piece and uploads it with
+// its measurement; the last piece done queues the join.
+func (h *Handlers) Piece(ctx context.Context, t *asynq.Task) error {
+	var p PiecePayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	m, pl, ok, err := h.current(ctx, p)
+	if err != nil || !ok {
+		return err
+	}
+	keys := h.Catalog(p.Show).Keys
+	prefix := keys.PiecesPrefix(m.Slug, m.Original.SHA256)
+	if _, err := h.Store.Stat(ctx, pieceKey(prefix, pl.Round, p.Index, ".json")); err == nil {
+		return h.queuePieces(ctx, p.EpisodePayload, pl, prefix)
+	}
+	release, err := h.slots.take(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	in, err := h.localOriginal(ctx, m)
+	if err != nil {
+		return err
+	}
+	dir, err := newEncodeDir(h.TempDir)
+	if err != nil {
+		return err
+	}
+	defer dir.Release()
+	span := pl.Spans[p.Index]
+	piece := ffmpeg.Piece{
+		Job: ffmpeg.Job{Input: in, Channels: pl.Channels, GainDB: pl.GainDB, LimitDBFS: pl.LimitDBFS,
+			MP3: filepath.Join(dir.Path, "piece.mp3"), MP3Kbps: pl.Kbps, CutoffHz: ffmpeg.Cutoff(pl.Kbps)},
+		InputRate: pl.Rate, From: span.From, To: span.To, Seek: pl.Seek,
+	}
+	length := m.Original.Duration - float64(span.From)/float64(pl.Rate)
+	if span.To > 0 {
+		length = float64(span.To-span.From) / float64(pl.Rate)
+	}
+	piece.Progress = progressWriter(t, length)
+	start := time.Now()
+	steps, err := ffmpeg.EncodePiece(ctx, piece)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(steps)
+	if err != nil {
+		return err
+	}
+	// The measurement goes last: it says the piece is there.
+	if err := h.Store.PutFile(ctx, pieceKey(prefix, pl.Round, p.Index, ".mp3"), piece.MP3, pipeline.Put{ContentType: "audio/mpeg"}); err != nil {
+		return err
+	}
+	if err := h.Store.PutBytes(ctx, pieceKey(prefix, pl.Round, p.Index, ".json"), data, pipeline.Put{ContentType: "application/json"}); err != nil {
+		return err
+	}
+	h.Log.Info("piece encoded", "show", p.Show, "episode", m.Slug, "piece", p.Index+1, "of", len(pl.Spans),
+		"seconds", math.Round(length), "took_s", math.Round(time.Since(start).Seconds()*10)/10)
+	return h.queuePieces(ctx, p.EpisodePayload, pl, prefix)
+}
+
+// Join handles episode:join: it joins the pieces into the episode's MP3,
+// checks its loudness (a second round of pieces, with the gain corrected,
+// if it missed), tags it and records the episode encoded.
+func (h *Handlers) Join(ctx context.Context, t *asynq.Task) error {
+	var p PiecePayload
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	m, pl, ok, err := h.current(ctx, p)
+	if err != nil || !ok {
+		return err
+	}
+	show, err := h.Show(ctx, p.Show)
+	if err != nil {
+		return err
+	}
+	keys := h.Catalog(p.Show).Keys
+	prefix := keys.PiecesPrefix(m.Slug, m.Original.SHA256)
+	dir, err := newEncodeDir(h.TempDir)
+	if err != nil {
+		return err
+	}
+	defer dir.Release()
+	tmp := dir.Path
+	var pieces []mp3.Piece
+	var steps []ffmpeg.Steps
+	for i, span := range pl.Spans {
+		path := filepath.Join(tmp, fmt.Sprintf("piece-%03d.mp3", i))
+		if err := h.Store.GetFile(ctx, pieceKey(prefix, pl.Round, i, ".mp3"), path); err != nil {
+			if errors.Is(err, pipeline.ErrNotFound) {
+				return h.queuePieces(ctx, p.EpisodePayload, pl, prefix) // lost: encoded again
+			}
+			return err
+		}
+		data, err := h.Store.Get(ctx, pieceKey(prefix, pl.Round, i, ".json"))
+		if err != nil {
+			return err
+		}
+		var st ffmpeg.Steps
+		if err := json.Unmarshal(data, &st); err != nil {
+			return fmt.Errorf("the measurement of piece %d of %s is damaged: %w", i, m.Slug, err)
+		}
+		steps = append(steps, st)
+		pieces = append(pieces, mp3.Piece{Path: path, Start: span.Start, Seam: span.Seam})
+	}
+	joined := filepath.Join(tmp, "joined.mp3")
+	f, err := os.Create(joined)
+	if err != nil {
+		return err
+	}
+	j, err := mp3.Join(f, pieces, ffmpeg.OutputRate)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("cannot join the pieces of %s: %w", m.Slug, err)
+	}
+	var seams []float64
+	for _, s := range j.Seams {
+		seams = append(seams, float64(s)/ffmpeg.OutputRate)
+	}
+	after := ffmpeg.MergeSteps(steps, seams)
+	job := ffmpeg.Job{GainDB: pl.GainDB, LimitDBFS: pl.LimitDBFS}
+	if again := retarget(show, m, job, after); again != nil && pl.Round == 1 {
+		h.Log.Info("encoded loudness off target; encoding the pieces again", "episode", m.Slug,
+			"lufs", after.Integrated, "true_peak", after.TruePeak, "target", targetLUFS(show, m), "gain_db", again.GainDB)
+		next := *pl
+		next.Round, next.GainDB, next.LimitDBFS = 2, again.GainDB, again.LimitDBFS
+		if err := h.writePlan(ctx, p.Show, m, &next); err != nil {
+			return err
+		}
+		return h.queuePieces(ctx, p.EpisodePayload, &next, prefix)
+	}
+	if err := offTarget(show, m, after); err != nil {
+		h.removePieces(ctx, prefix)
+		return h.refuse(ctx, p.EpisodePayload, m, err)
+	}
+	art, err := h.episodeArt(ctx, show, m, tmp)
+	if err != nil {
+		return err
+	}
+	in := ""
+	if len(show.Audio.Formats) > 0 {
+		// The extra encodings are made from the recording, whole.
+		if in, err = h.localOriginal(ctx, m); err != nil {
+			return err
+		}
+	}
+	job = h.job(show, m, &pl.Before, pl.Kbps, in, tmp, art, t)
+	job.GainDB, job.LimitDBFS = pl.GainDB, pl.LimitDBFS
+	job.MP3 = filepath.Join(tmp, "episode.mp3")
+	if err := ffmpeg.Tag(ctx, job, joined, job.MP3, nil); err != nil {
+		return err
+	}
+	if len(job.Extra) > 0 {
+		if err := ffmpeg.EncodeExtras(ctx, job); err != nil {
+			return err
+		}
+	}
+	m.Loudness = &pipeline.LoudnessReport{Target: targetLUFS(show, m), GainDB: pl.GainDB, Limited: pl.LimitDBFS != 0,
+		Before: pl.Before, After: *after}
+	if err := addChapters(ctx, m, &job, tmp); err != nil {
+		return err
+	}
+	if err := h.publishOutputs(ctx, show, m, job); err != nil {
+		return err
+	}
+	if err := h.encoded(ctx, p.EpisodePayload, m, h.now().Sub(pl.Started), len(pl.Spans)); err != nil {
+		return err
+	}
+	h.removePieces(ctx, prefix)
+	h.dropLocalOriginal(m)
+	return nil
+}
+
+// removePieces deletes an encode's pieces and plan; what is left is swept
+// by the daily GC.
+func (h *Handlers) removePieces(ctx context.Context, prefix string) {
+	objs, err := h.Store.List(ctx, prefix)
+	if err != nil {
+		return
+	}
+	for _, o := range objs {
+		if err := h.Store.Delete(ctx, o.Key); err != nil {
+			h.Log.Warn("cannot remove a piece of an encode; the daily sweep will", "key", o.Key, "err", err)
+		}
+	}
+}
+
+// originalsDir is where a worker keeps the recordings its pieces are
+// encoded from, one copy a machine for all the pieces it encodes.
+const originalsDir = "prodcast-originals"
+
+var fetching singleflight.Group
+
+// localOriginal returns the path of a local copy of the episode's
+// recording, downloading and checking it once for all the tasks of this
+// machine that need it.
+func (h *Handlers) localOriginal(ctx context.Context, m *pipeline.Manifest) (string, error) {
+	base := h.TempDir
+	if base == "" {
+		base = os.TempDir()
+	}
+	dir := filepath.Join(base, originalsDir)
+	path := filepath.Join(dir, m.Original.SHA256+strings.ToLower(filepath.Ext(m.Original.Key)))
+	_, err, _ := fetching.Do(path, func() (any, error) {
+		if fi, err := os.Stat(path); err == nil && fi.Size() == m.Original.Bytes {
+			now := time.Now()
+			return nil, os.Chtimes(path, now, now) // in use: not swept
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		part := fmt.Sprintf("%s.%d.part", path, os.Getpid())
+		defer os.Remove(part)
+		sum, n, err := h.Store.GetFileSHA256(ctx, m.Original.Key, part)
+		if err != nil {
+			return nil, err
+		}
+		if sum != m.Original.SHA256 || n != m.Original.Bytes {
+			return nil, fmt.Errorf("the archived original %q has %d bytes with SHA-256 %s, but %d bytes with %s were dropped; drop the bundle again",
+				m.Original.Key, n, sum, m.Original.Bytes, m.Original.SHA256)
+		}
+		return nil, os.Rename(part, path)
+	})
+	return path, err
+}
+
+// dropLocalOriginal removes this machine's copy of a recording once its
+// episode is encoded; other machines' copies go with SweepTemp.
+func (h *Handlers) dropLocalOriginal(m *pipeline.Manifest) {
+	base := h.TempDir
+	if base == "" {
+		base = os.TempDir()
+	}
+	os.Remove(filepath.Join(base, originalsDir, m.Original.SHA256+strings.ToLower(filepath.Ext(m.Original.Key))))
+}
