@@ -2,6 +2,8 @@
 # Benchmarks, each against a peer in the same run; prints ratios. Not a test:
 # nothing here passes or fails on a timing.
 #   audio: bundle taken -> MP3 published, vs a bare ffmpeg MP3 encode
+#   long:  the same for a 60-minute recording, encoded in pieces: one worker
+#          of concurrency 2 vs bare ffmpeg, and two workers vs one
 #   site:  a full render of 1,000 episodes, vs Hugo on the same corpus
 #   blog:  go test -bench for publishing one episode into a show of 1,000
 #          (incremental render), for a page with a two-hour transcript, and
@@ -21,34 +23,39 @@ trap cleanup EXIT
 command -v ffmpeg >/dev/null || { echo "bench: ffmpeg is missing" >&2; exit 1; }
 
 go build -o "$work/prodcast" ./cmd/prodcast
-# BENCH_ONLY=network (or audio,site,blog,feed) runs only those parts.
+# BENCH_ONLY=network (or audio,long,site,blog,feed,serving,listeners) runs only those parts.
 want() { [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",$1,"* ]]; }
 
-if want audio; then
-echo "== audio: a ${MINUTES}-minute 44.1 kHz stereo WAV"
-# Speech (espeak-ng, if installed) over a quiet room tone, looped to length;
-# else speech-like shaped noise.
-if command -v espeak-ng >/dev/null; then
-  espeak-ng -w "$work/speech.wav" -s 160 "Welcome back to Python in Production. Today we talk about moving a large Flask \
+# speech_wav MINUTES PATH: speech (espeak-ng, if installed) over a quiet
+# room tone, looped to length; else speech-like shaped noise.
+speech_wav() {
+  if command -v espeak-ng >/dev/null; then
+    espeak-ng -w "$work/speech.wav" -s 160 "Welcome back to Python in Production. Today we talk about moving a large Flask \
 application from Python two to Python three, running services without Kubernetes, and why async frameworks \
 changed how we think about OAuth two point oh token refresh. Our guest runs Falcon APIs with OpenAPI schemas \
 and a GraphQL gateway in Docker containers on plain virtual machines."
-  src=(-stream_loop -1 -i "$work/speech.wav")
-  filt="[0:a]aresample=44100,pan=stereo|c0=c0|c1=0.9*c0[s];anoisesrc=color=brown:amplitude=0.003:r=44100[n];[s][n]amix=inputs=2:duration=first:normalize=0"
-else
-  src=(-f lavfi -i "anoisesrc=color=pink:amplitude=0.2:r=44100")
-  filt="[0:a]tremolo=f=3:d=0.8,pan=stereo|c0=c0|c1=c0"
-fi
-ffmpeg -v error -y "${src[@]}" -filter_complex "$filt" -t $((MINUTES*60)) -ar 44100 -ac 2 -c:a pcm_s16le "$work/in.wav"
-ls -l "$work/in.wav" | awk '{printf "input: %.0f MB\n", $5/1e6}'
-
+    src=(-stream_loop -1 -i "$work/speech.wav")
+    filt="[0:a]aresample=44100,pan=stereo|c0=c0|c1=0.9*c0[s];anoisesrc=color=brown:amplitude=0.003:r=44100[n];[s][n]amix=inputs=2:duration=first:normalize=0"
+  else
+    src=(-f lavfi -i "anoisesrc=color=pink:amplitude=0.2:r=44100")
+    filt="[0:a]tremolo=f=3:d=0.8,pan=stereo|c0=c0|c1=c0"
+  fi
+  ffmpeg -v error -y "${src[@]}" -filter_complex "$filt" -t $(($1*60)) -ar 44100 -ac 2 -c:a pcm_s16le "$2"
+  ls -l "$2" | awk '{printf "input: %.0f MB\n", $5/1e6}'
+}
+# bare_run [WAV]: seconds of a bare ffmpeg MP3 encode, the peer.
 bare_run() {
   local t0 t1
   t0=$(date +%s.%N)
-  ffmpeg -v error -y -i "$work/in.wav" -c:a libmp3lame -b:a 128k "$work/bare.mp3"
+  ffmpeg -v error -y -i "${1:-$work/in.wav}" -c:a libmp3lame -b:a 128k "$work/bare.mp3"
   t1=$(date +%s.%N)
   echo "$t1 - $t0" | bc -l
 }
+free_addr() { echo 127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'); }
+
+if want audio; then
+echo "== audio: a ${MINUTES}-minute 44.1 kHz stereo WAV"
+speech_wav "$MINUTES" "$work/in.wav"
 # Timings on a shared VM wander: run the peer before and after, and average.
 bare1=$(bare_run)
 
@@ -77,6 +84,54 @@ printf 'ratio (prodcast / bare ffmpeg):          %6.2f   (goal <= 1.5)\n' "$(ech
 printf 'prodcast peak RSS (VmHWM):               %6.1f MB\n' "$(echo "$rss / 1024" | bc -l)"
 grep -E "claimed|ingested|encoded|again|passes|published|rebuilt" "$work/up.log" | cut -c1-200 >&2
 kill "$up"; wait "$up" 2>/dev/null || true
+fi
+
+if want long; then
+LONG=${BENCH_LONG_MINUTES:-60}
+echo
+echo "== long: a ${LONG}-minute 44.1 kHz stereo WAV, encoded in pieces (recordings over 20 minutes), vs a bare ffmpeg MP3 encode"
+speech_wav "$LONG" "$work/long.wav"
+# long_run CONCURRENCY EXTRA_WORKERS: seconds from the bundle taken to the
+# MP3 published, with prodcast up and EXTRA_WORKERS more `prodcast worker`
+# processes on up's embedded Redis and S3.
+long_run() {
+  local d=$work/long-$1-$2 listen up t0 t1 ws=()
+  mkdir -p "$d"
+  listen=$(free_addr)
+  "$work/prodcast" up --data "$d/data" --listen "$listen" --settle 1s --concurrency "$1" >"$d/up.out" 2>"$d/up.log" &
+  up=$!; pids+=($up)
+  for i in $(seq 1 100); do curl -fs "http://$listen/feed.xml" >/dev/null 2>&1 && break; sleep 0.2; done
+  if [ "$2" -gt 0 ]; then
+    set -- "$1" "$2" $(/usr/bin/python3 -c "import json; d=json.load(open('$d/data/.prodcast/embedded.json')); print(d['s3_endpoint'], d['access_key'], d['secret_key'], d['redis_url'])")
+    for n in $(seq 1 "$2"); do
+      PRODCAST_S3_ENDPOINT=$3 PRODCAST_S3_ACCESS_KEY=$4 PRODCAST_S3_SECRET_KEY=$5 PRODCAST_REDIS_URL=$6 TMPDIR="$d" \
+        "$work/prodcast" worker --concurrency "$1" >"$d/w$n.out" 2>"$d/w$n.log" &
+      ws+=($!); pids+=($!)
+    done
+    sleep 7 # the workers' first heartbeat, so the plan counts their slots
+  fi
+  mkdir -p "$d/bundle/long-episode"
+  ln "$work/long.wav" "$d/bundle/long-episode/talk.wav"
+  printf -- '---\ntitle: Long benchmark episode\n---\nBenchmark.\n' > "$d/bundle/long-episode/episode.md"
+  mv "$d/bundle/long-episode" "$d/data/drop/"
+  for i in $(seq 1 2400); do cat "$d"/*.log | grep -q 'episode published' && break; sleep 0.5; done
+  cat "$d"/*.log | grep -q 'episode published' || { echo "bench: the long episode was not published:" >&2; tail -20 "$d"/*.log >&2; exit 1; }
+  t0=$(date -d "$(grep -h -m1 'bundle settled and claimed' "$d"/*.log | sed -E 's/^time=([^ ]+) .*/\1/')" +%s.%N)
+  t1=$(date -d "$(grep -h -m1 'episode published' "$d"/*.log | sed -E 's/^time=([^ ]+) .*/\1/')" +%s.%N)
+  grep -h -E 'in pieces|piece encoded|episode encoded' "$d"/*.log | cut -c1-220 >&2
+  kill "$up" "${ws[@]}" 2>/dev/null; wait "$up" "${ws[@]}" 2>/dev/null || true
+  echo "$t1 - $t0" | bc -l
+}
+lbare1=$(bare_run "$work/long.wav")
+one2=$(long_run 2 0)
+one1=$(long_run 1 0)
+two1=$(long_run 1 1)
+lbare2=$(bare_run "$work/long.wav")
+lbare=$(echo "($lbare1 + $lbare2) / 2" | bc -l)
+printf 'bare ffmpeg -c:a libmp3lame -b:a 128k:      %7.2f s  (mean of %.2f and %.2f)\n' "$lbare" "$lbare1" "$lbare2"
+printf 'prodcast up, one worker of concurrency 2:   %7.2f s  = %.2fx bare ffmpeg (goal <= 0.8)\n' "$one2" "$(echo "$one2 / $lbare" | bc -l)"
+printf 'one worker of concurrency 1:                %7.2f s\n' "$one1"
+printf 'two workers of concurrency 1 each:          %7.2f s  = %.2fx one worker (goal ~0.5: a second worker halves the time)\n' "$two1" "$(echo "$two1 / $one1" | bc -l)"
 fi
 
 if want site; then

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -32,15 +33,19 @@ func NewGCTask(p GCPayload, opts ...asynq.Option) (*asynq.Task, error) {
 }
 
 // Garbage lists a show's media and art (public or staged) that no manifest
-// and not the show's art reference, and that are older than grace.
+// and not the show's art reference, and the pieces of encodes no episode
+// waits for, that are older than grace.
 func Garbage(ctx context.Context, st Store, show string, now time.Time, grace time.Duration) ([]pipeline.Object, error) {
 	cat := catalog.ForShow(st, show)
 	eps, err := cat.Manifests(ctx)
 	if err != nil {
 		return nil, err
 	}
-	used := map[string]bool{}
+	used, waiting := map[string]bool{}, map[string]bool{}
 	for _, m := range eps {
+		if m.NeedsEncode() && m.Original.SHA256 != "" {
+			waiting[cat.Keys.PiecesPrefix(m.Slug, m.Original.SHA256)] = true
+		}
 		for _, media := range m.Media() {
 			used[media.Key], used[cat.Keys.StagedKey(media.Key)] = true, true
 		}
@@ -65,6 +70,20 @@ func Garbage(ctx context.Context, st Store, show string, now time.Time, grace ti
 			if !used[o.Key] && now.Sub(o.LastModified) >= grace {
 				out = append(out, o)
 			}
+		}
+	}
+	objs, err := st.List(ctx, cat.Keys.Private()+"originals/")
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		before, rest, ok := strings.Cut(o.Key, "/pieces/")
+		if !ok || now.Sub(o.LastModified) < grace {
+			continue
+		}
+		sha, _, _ := strings.Cut(rest, "/")
+		if !waiting[before+"/pieces/"+sha+"/"] {
+			out = append(out, o)
 		}
 	}
 	return out, nil

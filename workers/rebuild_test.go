@@ -354,6 +354,15 @@ func TestGarbage(t *testing.T) {
 	staged := keys.StagedKey(keys.MediaKey("gone", strings.Repeat("2", 64), ".mp3"))
 	st.PutBytes(ctx, orphan, []byte("x"), pipeline.Put{})
 	st.PutBytes(ctx, staged, []byte("y"), pipeline.Put{})
+	// An encode in pieces still waited for, and one abandoned.
+	long := &pipeline.Manifest{Slug: "long", State: pipeline.StateIngested,
+		Original: pipeline.Original{Key: keys.OriginalKey("long", strings.Repeat("3", 64), "a.wav"), SHA256: strings.Repeat("3", 64)}}
+	if err := catalog.ForShow(st, "alpha").PutManifest(ctx, long); err != nil {
+		t.Fatal(err)
+	}
+	st.PutBytes(ctx, keys.PiecesPrefix("long", strings.Repeat("3", 64))+"plan.json", []byte("{}"), pipeline.Put{})
+	abandoned := keys.PiecesPrefix("long", strings.Repeat("4", 64)) + "r1-000.mp3"
+	st.PutBytes(ctx, abandoned, []byte("z"), pipeline.Put{})
 	later := time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC) // memstore's clock starts on 1 January
 	got, err := Garbage(ctx, st, "alpha", later, GCGrace)
 	if err != nil {
@@ -364,7 +373,7 @@ func TestGarbage(t *testing.T) {
 		names = append(names, o.Key)
 	}
 	slices.Sort(names)
-	if want := []string{staged, orphan}; !slices.Equal(names, want) {
+	if want := []string{abandoned, staged, orphan}; !slices.Equal(names, want) {
 		t.Errorf("garbage %v, want %v", names, want)
 	}
 	if got, _ := Garbage(ctx, st, "alpha", time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC), GCGrace); len(got) != 0 {
