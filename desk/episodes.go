@@ -178,21 +178,41 @@ func (d *Desk) encodeProgress(show string) map[string]progressJSON {
 		if err != nil {
 			continue
 		}
+		// An encode in pieces runs as several tasks: their progress adds up.
+		type sum struct {
+			done, total float64
+			start       time.Time
+		}
+		sums := map[string]*sum{}
 		for _, t := range tasks {
 			var pl workers.EpisodePayload
 			var pr workers.Progress
-			if t.Type != workers.TypeEpisodeEncode || json.Unmarshal(t.Payload, &pl) != nil || pl.Show != show {
+			if (t.Type != workers.TypeEpisodeEncode && t.Type != workers.TypeEpisodePiece) ||
+				json.Unmarshal(t.Payload, &pl) != nil || pl.Show != show {
 				continue
 			}
-			row := progressJSON{Percent: 0}
+			s := sums[pl.Slug]
+			if s == nil {
+				s = &sum{}
+				sums[pl.Slug] = s
+			}
 			if json.Unmarshal(t.Result, &pr) == nil && pr.Total > 0 {
-				row.Percent = min(100, 100*pr.Done/pr.Total)
-				if pr.Done > 0 && !pr.Start.IsZero() {
-					el := d.cfg.Now().Sub(pr.Start)
-					row.Left = time.Duration(float64(el) * (pr.Total - pr.Done) / pr.Done).Round(time.Second).String()
+				s.done, s.total = s.done+pr.Done, s.total+pr.Total
+				if s.start.IsZero() || pr.Start.Before(s.start) {
+					s.start = pr.Start
 				}
 			}
-			out[pl.Slug] = row
+		}
+		for slug, s := range sums {
+			row := progressJSON{Percent: 0}
+			if s.total > 0 {
+				row.Percent = min(100, 100*s.done/s.total)
+				if s.done > 0 && !s.start.IsZero() {
+					el := d.cfg.Now().Sub(s.start)
+					row.Left = time.Duration(float64(el) * (s.total - s.done) / s.done).Round(time.Second).String()
+				}
+			}
+			out[slug] = row
 		}
 	}
 	return out

@@ -17,14 +17,21 @@ import (
 // printRunning shows each running task; encodes get a progress bar with the
 // time left, from the progress the worker stores as the task's result.
 func printRunning(w io.Writer, insp *asynq.Inspector) {
-	tasks, err := insp.ListActiveTasks(workers.QueueDefault)
-	if err != nil || len(tasks) == 0 {
+	var tasks []*asynq.TaskInfo
+	for _, q := range workers.Queues(insp) {
+		active, err := insp.ListActiveTasks(q)
+		if err == nil {
+			tasks = append(tasks, active...)
+		}
+	}
+	if len(tasks) == 0 {
 		return
 	}
 	fmt.Fprintln(w, "\nRUNNING")
 	for _, t := range tasks {
 		var p workers.Progress
-		if t.Type != workers.TypeEpisodeEncode || json.Unmarshal(t.Result, &p) != nil || p.Total <= 0 {
+		encoding := t.Type == workers.TypeEpisodeEncode || t.Type == workers.TypeEpisodePiece
+		if !encoding || json.Unmarshal(t.Result, &p) != nil || p.Total <= 0 {
 			fmt.Fprintf(w, "  %s %s\n", t.Type, t.ID)
 			continue
 		}
