@@ -259,20 +259,37 @@ func addChapters(ctx context.Context, m *pipeline.Manifest, job *ffmpeg.Job, tmp
 	if len(m.Chapters) == 0 {
 		return nil
 	}
-	meta := filepath.Join(tmp, "chapters.ffmeta")
-	if err := os.WriteFile(meta, []byte(chapters.FFMetadata(m.Chapters, m.Original.Duration)), 0o644); err != nil {
+	cs, err := writeChapters(m, tmp)
+	if err != nil {
 		return err
 	}
-	cs := ffmpeg.Chapters{Meta: meta, Vorbis: chapters.Vorbis(m.Chapters)}
 	mp3 := filepath.Join(tmp, "episode-chapters.mp3")
-	if err := ffmpeg.AddChapters(ctx, job.MP3, mp3, "mp3", cs); err != nil {
+	if err := ffmpeg.AddChapters(ctx, job.MP3, mp3, "mp3", *cs); err != nil {
 		return err
 	}
 	job.MP3 = mp3
+	return addExtraChapters(ctx, cs, job, tmp)
+}
+
+// writeChapters writes the episode's chapters as an ffmpeg metadata file.
+func writeChapters(m *pipeline.Manifest, tmp string) (*ffmpeg.Chapters, error) {
+	meta := filepath.Join(tmp, "chapters.ffmeta")
+	if err := os.WriteFile(meta, []byte(chapters.FFMetadata(m.Chapters, m.Original.Duration)), 0o644); err != nil {
+		return nil, err
+	}
+	return &ffmpeg.Chapters{Meta: meta, Vorbis: chapters.Vorbis(m.Chapters)}, nil
+}
+
+// addExtraChapters writes the chapters (none if cs is nil) into the extra
+// encodings.
+func addExtraChapters(ctx context.Context, cs *ffmpeg.Chapters, job *ffmpeg.Job, tmp string) error {
+	if cs == nil {
+		return nil
+	}
 	for i, x := range job.Extra {
 		format := map[string]string{"aac": "ipod", "opus": "ogg"}[x.Format]
 		withChapters := filepath.Join(tmp, fmt.Sprintf("extra-chapters-%d%s", i, filepath.Ext(x.Path)))
-		if err := ffmpeg.AddChapters(ctx, x.Path, withChapters, format, cs); err != nil {
+		if err := ffmpeg.AddChapters(ctx, x.Path, withChapters, format, *cs); err != nil {
 			return err
 		}
 		job.Extra[i].Path = withChapters

@@ -101,8 +101,9 @@ func (h *Handlers) inPieces(m *pipeline.Manifest) bool {
 }
 
 // pieceCount is how many pieces a recording is cut into: one for each
-// encode slot of the workers serving the show, as many times over as it
-// takes to keep pieces under the split length.
+// encode slot of the workers serving the show (at least two), so that all
+// encode at once and none waits for a second round; never pieces shorter
+// than a minute.
 func (h *Handlers) pieceCount(show string, duration float64) int {
 	slots := cap(h.slots)
 	if h.insp != nil {
@@ -116,14 +117,7 @@ func (h *Handlers) pieceCount(show string, duration float64) int {
 			slots = max(slots, n)
 		}
 	}
-	slots = max(slots, 2)
-	over := h.SplitOver
-	if over <= 0 {
-		over = DefaultSplitOver
-	}
-	rounds := int(math.Ceil(duration / over.Seconds() / float64(slots)))
-	// Never pieces shorter than a minute: the overlap would dominate.
-	return max(2, min(slots*max(1, rounds), int(duration/60)))
+	return max(2, min(slots, int(duration/60)))
 }
 
 // planPieces measures the recording, plans its pieces and queues them;
@@ -141,10 +135,12 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 		return err
 	}
 	defer release()
+	t0 := time.Now()
 	in, err := h.localOriginal(ctx, m)
 	if err != nil {
 		return err
 	}
+	t1 := time.Now()
 	kbps := show.Audio.MP3StereoKbps
 	if m.Original.Channels == 1 {
 		kbps = show.Audio.MP3MonoKbps
@@ -174,7 +170,8 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 		return err
 	}
 	h.Log.Info("encoding in pieces", "show", p.Show, "episode", m.Slug, "pieces", count,
-		"minutes", math.Round(m.Original.Duration/60), "gain_db", pl.GainDB)
+		"minutes", math.Round(m.Original.Duration/60), "gain_db", pl.GainDB,
+		"fetch_s", t1.Sub(t0).Round(100*time.Millisecond).Seconds(), "measure_s", time.Since(t1).Round(100*time.Millisecond).Seconds())
 	return h.queuePieces(ctx, p, pl, keys.PiecesPrefix(m.Slug, m.Original.SHA256))
 }
 
@@ -421,7 +418,13 @@ func (h *Handlers) Join(ctx context.Context, t *asynq.Task) error {
 	job = h.job(show, m, &pl.Before, pl.Kbps, in, tmp, art, t)
 	job.GainDB, job.LimitDBFS = pl.GainDB, pl.LimitDBFS
 	job.MP3 = filepath.Join(tmp, "episode.mp3")
-	if err := ffmpeg.Tag(ctx, job, joined, job.MP3, nil); err != nil {
+	var cs *ffmpeg.Chapters
+	if len(m.Chapters) > 0 {
+		if cs, err = writeChapters(m, tmp); err != nil {
+			return err
+		}
+	}
+	if err := ffmpeg.Tag(ctx, job, joined, job.MP3, cs); err != nil {
 		return err
 	}
 	if len(job.Extra) > 0 {
@@ -431,7 +434,7 @@ func (h *Handlers) Join(ctx context.Context, t *asynq.Task) error {
 	}
 	m.Loudness = &pipeline.LoudnessReport{Target: targetLUFS(show, m), GainDB: pl.GainDB, Limited: pl.LimitDBFS != 0,
 		Before: pl.Before, After: *after}
-	if err := addChapters(ctx, m, &job, tmp); err != nil {
+	if err := addExtraChapters(ctx, cs, &job, tmp); err != nil {
 		return err
 	}
 	if err := h.publishOutputs(ctx, show, m, job); err != nil {

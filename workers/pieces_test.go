@@ -22,23 +22,18 @@ import (
 func TestPieceCount(t *testing.T) {
 	h := &Handlers{slots: make(slots, 2)}
 	for _, tc := range []struct {
-		over    time.Duration
 		minutes float64
 		want    int
 	}{
-		{0, 25, 2},   // one piece a slot
-		{0, 60, 4},   // two rounds of two, each piece under 20 minutes
-		{0, 180, 10}, // five rounds
-		{2 * time.Minute, 3, 2},
-		{2 * time.Minute, 5, 4},
+		{25, 2},  // one piece a slot
+		{180, 2}, // however long: no second round
+		{1.5, 2}, // never fewer than two
 	} {
-		h.SplitOver = tc.over
 		if got := h.pieceCount("", tc.minutes*60); got != tc.want {
-			t.Errorf("%.1f minutes, split over %s: %d pieces, want %d", tc.minutes, tc.over, got, tc.want)
+			t.Errorf("%.1f minutes on 2 slots: %d pieces, want %d", tc.minutes, got, tc.want)
 		}
 	}
 	h.slots = make(slots, 4) // two workers' worth
-	h.SplitOver = 0
 	if got := h.pieceCount("", 60*60); got != 4 {
 		t.Errorf("an hour on 4 slots: %d pieces, want 4", got)
 	}
