@@ -149,10 +149,11 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 	if err != nil {
 		return err
 	}
+	// The limiter's effect on the loudness is not measured in a pass of
+	// its own, as for a short recording (a whole pass over the recording):
+	// the pieces measure what they encode, and a miss of over 0.5 LU sends
+	// them round again with the gain corrected.
 	job := h.job(show, m, before, kbps, in, "", "", nil)
-	if err := correctForLimiter(ctx, show, m, &job); err != nil {
-		return err
-	}
 	info, err := ffmpeg.Probe(ctx, in, m.Original.Name)
 	if err != nil {
 		return err
