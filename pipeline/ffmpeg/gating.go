@@ -1,7 +1,6 @@
 package ffmpeg
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -16,8 +15,8 @@ import (
 )
 
 // measureParts measures a file in parts, one ffmpeg per part, at once. Each
-// part reports the loudness of every 400 ms gating block (ebur128's
-// momentary loudness, every 100 ms); the blocks of all parts are gated
+// part reports the loudness of every 400 ms gating block (the momentary
+// loudness, every 100 ms); the blocks of all parts are gated
 // together as ITU-R BS.1770 prescribes, so the result is the integrated
 // loudness of the whole file, found in about 1/parts of the time.
 func measureParts(ctx context.Context, m Measurement, duration float64, parts int) (*pipeline.Loudness, error) {
@@ -42,11 +41,14 @@ func measureParts(ctx context.Context, m Measurement, duration float64, parts in
 			if i < parts-1 {
 				args = append(args, "-t", strconv.FormatFloat(start+span-ss, 'f', 3, 64))
 			}
-			args = append(args, "-i", m.Input, "-map", "0:a:0", "-filter_threads", "1",
-				"-af", m.chain("ebur128=framelog=info:peak=sample"), "-f", "null", "-")
+			args = append(args, "-i", m.Input, "-map", "0:a:0", "-filter_threads", "1")
+			if m.Filter != "" {
+				args = append(args, "-af", m.Filter)
+			}
+			args = append(args, wavOut...)
 			r := &results[i]
 			var last float64
-			r.blocks, r.short, r.peak, last, r.err = runBlocks(ctx, args, i > 0)
+			r.blocks, r.short, r.peak, last, r.err = runBlocks(ctx, args, m.LowpassHz)
 			if last > 0 {
 				r.end = ss + last
 			}
@@ -70,41 +72,35 @@ func measureParts(ctx context.Context, m Measurement, duration float64, parts in
 	return &pipeline.Loudness{Integrated: integrated(blocks), Range: loudnessRange(short), SamplePeak: peak}, nil
 }
 
-// chain is the filter chain before the ebur128 filter f.
-func (m Measurement) chain(f string) string {
-	if m.LowpassHz > 0 {
-		f = fmt.Sprintf("lowpass=f=%d,lowpass=f=%d,%s", m.LowpassHz, m.LowpassHz, f)
-	}
-	if m.Filter != "" {
-		f = m.Filter + "," + f
-	}
-	return f
-}
+// wavOut makes ffmpeg write the decoded audio to stdout as 32-bit float
+// WAV, for the meter.
+var wavOut = []string{"-c:a", "pcm_f32le", "-f", "wav", "-"}
 
 // runBlocks runs ffmpeg and collects the momentary (400 ms) and short-term
 // (3 s) loudness of each 100 ms step. Steps before the first full block
-// (t < 0.4 s) are skipped; so are short-term values before 3 s when skipHead.
+// (t < 0.4 s) are skipped; so are short-term values before the first full
+// window (t < 3 s), as ebur128 does.
 // last is the time of the last step, the length of audio decoded.
-func runBlocks(ctx context.Context, args []string, skipHead bool) (blocks, short []float64, peak, last float64, err error) {
-	st, err := runSteps(ctx, args, nil)
+func runBlocks(ctx context.Context, args []string, lowpassHz int) (blocks, short []float64, peak, last float64, err error) {
+	st, err := runSteps(ctx, args, nil, lowpassHz)
 	if err != nil {
 		return nil, nil, 0, 0, err
 	}
+	last = st.seconds
 	for i, t := range st.T {
-		last = max(last, t)
 		if t >= 0.399 {
 			blocks = append(blocks, st.M[i])
 		}
-		if t >= 2.999 || (!skipHead && t >= 0.399) {
+		if t >= 2.999 {
 			short = append(short, st.S[i])
 		}
 	}
 	return blocks, short, st.SamplePeak, last, nil
 }
 
-// Steps are what ebur128 logs every 100 ms of a piece of audio: the time
-// the step ends, the momentary (400 ms) and the short-term (3 s) loudness;
-// and the peaks of the whole piece.
+// Steps are the loudness of every 100 ms step of a piece of audio: the
+// time the step ends, the momentary (400 ms) and the short-term (3 s)
+// loudness; and the peaks of the whole piece.
 type Steps struct {
 	// Offset is the time of the whole recording at which the piece's
 	// audio starts: a step at T[i] ends at Offset+T[i] in the whole.
@@ -114,75 +110,42 @@ type Steps struct {
 	S          []float64 `json:"s"`
 	SamplePeak float64   `json:"sample_peak"`
 	TruePeak   float64   `json:"true_peak"`
+
+	seconds float64 // decoded
 }
 
-// runSteps runs ffmpeg and collects ebur128's steps and, if the graph has
-// a volumedetect, its max_volume as the true peak. stdin, if not nil, is
-// ffmpeg's standard input.
-func runSteps(ctx context.Context, args []string, stdin io.Reader) (*Steps, error) {
+// runSteps runs ffmpeg, whose stdout is the audio as 32-bit float WAV
+// (wavOut), and meters it; if the graph has a volumedetect, its max_volume
+// is the true peak. stdin, if not nil, is ffmpeg's standard input.
+func runSteps(ctx context.Context, args []string, stdin io.Reader, lowpassHz int) (*Steps, error) {
 	cmd := command(ctx, "ffmpeg", args...)
 	cmd.Stdin = stdin
-	stderr, err := cmd.StderrPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cannot start ffmpeg: %w", err)
 	}
-	st := &Steps{SamplePeak: math.Inf(-1), TruePeak: math.Inf(-1)}
-	var tail bytes.Buffer
-	sc := bufio.NewScanner(stderr)
-	// ffmpeg may set a graph up, tear it down (printing an empty summary)
-	// and set it up again once it knows the stream: the steps after a
-	// summary are a new graph's.
-	inSummary, samplePeak := false, false
-	for sc.Scan() {
-		line := sc.Text()
-		if i := strings.Index(line, "max_volume:"); i >= 0 {
-			if f := strings.Fields(line[i+len("max_volume:"):]); len(f) > 0 {
-				if v, err := strconv.ParseFloat(f[0], 64); err == nil {
-					st.TruePeak = v
-				}
-			}
-			continue
-		}
-		if strings.HasSuffix(line, "Summary:") {
-			inSummary = true
-			continue
-		}
-		if t, mom, short, ok := parseFrame(line); ok {
-			if inSummary {
-				inSummary = false
-				st.T, st.M, st.S, st.SamplePeak = nil, nil, nil, math.Inf(-1)
-			}
-			st.T, st.M, st.S = append(st.T, t), append(st.M, mom), append(st.S, short)
-			continue
-		}
-		if !inSummary {
-			tail.Reset()
-			tail.WriteString(line)
-			continue
-		}
-		f := strings.Fields(line)
-		switch {
-		case len(f) >= 2 && f[0] == "Sample" && f[1] == "peak:":
-			samplePeak = true
-		case samplePeak && len(f) >= 2 && f[0] == "Peak:":
-			if v, err := strconv.ParseFloat(f[1], 64); err == nil {
-				st.SamplePeak = v
-			}
-			samplePeak = false
-		}
-	}
-	_, _ = io.Copy(io.Discard, stderr)
+	m, readErr := readWAV(out, lowpassHz)
+	_, _ = io.Copy(io.Discard, out)
 	if err := cmd.Wait(); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("ffmpeg ebur128 failed: %w: %s", err, tail.String())
+		return nil, fmt.Errorf("ffmpeg failed to decode for the loudness meter: %w: %s", err, lastLine(stderr.String()))
 	}
-	if !inSummary {
-		return nil, fmt.Errorf("ffmpeg printed no ebur128 summary")
+	if readErr != nil {
+		return nil, readErr
+	}
+	st := m.result()
+	st.seconds = m.seconds()
+	if i := strings.LastIndex(stderr.String(), "max_volume:"); i >= 0 {
+		if tp, err := parseMaxVolume(stderr.String()[i:]); err == nil {
+			st.TruePeak = tp
+		}
 	}
 	return st, nil
 }
@@ -211,7 +174,7 @@ func MergeSteps(pieces []Steps, seams []float64) *pipeline.Loudness {
 			if t >= 0.399 {
 				blocks = append(blocks, p.M[i])
 			}
-			if t >= 2.999 || (k == 0 && t >= 0.399) {
+			if t >= 2.999 {
 				short = append(short, p.S[i])
 			}
 		}
@@ -220,32 +183,6 @@ func MergeSteps(pieces []Steps, seams []float64) *pipeline.Loudness {
 	}
 	l.Integrated, l.Range = integrated(blocks), loudnessRange(short)
 	return l
-}
-
-// parseFrame reads "[Parsed_ebur128_0 @ 0x..] t: 1.2  TARGET:-23 LUFS  M: -18.2 S: -19.0 ...".
-func parseFrame(line string) (t, m, s float64, ok bool) {
-	i := strings.Index(line, "] t:")
-	if i < 0 {
-		return 0, 0, 0, false
-	}
-	// A value of three digits fills its field: "M:-120.7", no space.
-	f := strings.Fields(strings.ReplaceAll(line[i+1:], ":", ": "))
-	found := 0
-	for k := 0; k+1 < len(f); k++ {
-		v, err := strconv.ParseFloat(strings.TrimSuffix(f[k+1], "LUFS"), 64)
-		if err != nil {
-			continue
-		}
-		switch f[k] {
-		case "t:":
-			t, found = v, found|1
-		case "M:":
-			m, found = v, found|2
-		case "S:":
-			s, found = v, found|4
-		}
-	}
-	return t, m, s, found == 7
 }
 
 // integrated gates block loudnesses as BS.1770-4 does: absolute at -70

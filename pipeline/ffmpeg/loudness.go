@@ -1,8 +1,6 @@
 package ffmpeg
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -53,72 +51,52 @@ func (m Measurement) checkLength(decoded float64) error {
 	return &ShortError{Decoded: decoded, Header: m.Expect}
 }
 
-// Measure runs ffmpeg's ebur128 filter over the input.
+// Measure measures the input's loudness: ffmpeg decodes, the meter
+// measures (see meter).
 func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 	if m.Parts > 1 && m.Input != "-" && !m.TruePeak && m.Duration > 60*float64(m.Parts) {
 		return measureParts(ctx, m, m.Duration, m.Parts)
 	}
-	args := []string{"-hide_banner", "-nostats", "-threads", "1"}
-	if m.Input != "-" {
-		args = append(args, "-nostdin")
+	args := []string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1", "-i", m.Input, "-filter_threads", "1"}
+	pre := ""
+	if m.Filter != "" {
+		pre = m.Filter + ","
 	}
-	args = append(args, "-i", m.Input, "-filter_threads", "1")
 	if m.TruePeak {
 		// The true peak, as BS.1770 Annex 2 has it: oversample 4x with a
 		// short polyphase FIR and take the largest sample. ebur128's own
 		// true-peak meter gives the same figure at twice the cost.
-		graph := fmt.Sprintf("[0:a:0]asplit=2[l][p];[l]%s[out];[p]aresample=176400:filter_size=12:phase_shift=4,volumedetect,anullsink",
-			m.chain(m.ebur128()))
+		graph := fmt.Sprintf("[0:a:0]asplit=2[l][p];[l]%saformat=sample_fmts=flt[out];[p]aresample=176400:filter_size=12:phase_shift=4,volumedetect,anullsink", pre)
 		args = append(args, "-filter_complex", graph, "-map", "[out]")
 	} else {
-		args = append(args, "-map", "0:a:0", "-af", m.chain(m.ebur128()))
-	}
-	cmd := command(ctx, "ffmpeg", append(args, "-f", "null", "-")...)
-	if m.Input == "-" {
-		cmd.Stdin = m.Stdin
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		args = append(args, "-map", "0:a:0")
+		if m.Filter != "" {
+			args = append(args, "-af", m.Filter)
 		}
-		return nil, fmt.Errorf("ffmpeg ebur128 failed: %w: %s", err, lastLine(stderr.String()))
 	}
-	l, err := parseEBUR128(stderr.String())
+	var stdin io.Reader
+	if m.Input == "-" {
+		stdin = m.Stdin
+	}
+	st, err := runSteps(ctx, append(args, wavOut...), stdin, m.LowpassHz)
 	if err != nil {
 		return nil, err
 	}
-	if err := m.checkLength(lastFrame(stderr.String())); err != nil {
+	if err := m.checkLength(st.seconds); err != nil {
 		return nil, err
 	}
-	if m.TruePeak {
-		if l.TruePeak, err = parseMaxVolume(stderr.String()); err != nil {
-			return nil, err
+	var blocks, short []float64
+	for i, t := range st.T {
+		blocks = append(blocks, st.M[i])
+		if t >= 2.999 {
+			short = append(short, st.S[i])
 		}
+	}
+	l := &pipeline.Loudness{Integrated: integrated(blocks), Range: loudnessRange(short), SamplePeak: st.SamplePeak}
+	if m.TruePeak {
+		l.TruePeak = st.TruePeak
 	}
 	return l, nil
-}
-
-// ebur128 is the filter: it logs every frame only when the length of the
-// audio is to be checked (Expect), since only then is the log read.
-func (m Measurement) ebur128() string {
-	if m.Expect > 0 {
-		return "ebur128=framelog=info:peak=sample"
-	}
-	return "ebur128=framelog=verbose:peak=sample"
-}
-
-// lastFrame is the time of the last ebur128 frame logged, the length of
-// the audio decoded (to within 0.1 s).
-func lastFrame(out string) float64 {
-	last := 0.0
-	for _, line := range strings.Split(out, "\n") {
-		if t, _, _, ok := parseFrame(line); ok {
-			last = max(last, t)
-		}
-	}
-	return last
 }
 
 // parseMaxVolume reads volumedetect's "max_volume: -2.5 dB".
@@ -135,56 +113,4 @@ func parseMaxVolume(out string) (float64, error) {
 		return math.Inf(-1), nil
 	}
 	return strconv.ParseFloat(f[0], 64)
-}
-
-// parseEBUR128 reads the Summary block that ebur128 prints at the end.
-func parseEBUR128(out string) (*pipeline.Loudness, error) {
-	i := strings.LastIndex(out, "Summary:")
-	if i < 0 {
-		return nil, fmt.Errorf("ffmpeg printed no ebur128 summary")
-	}
-	l := &pipeline.Loudness{SamplePeak: math.Inf(-1)}
-	section := ""
-	found := false
-	sc := bufio.NewScanner(strings.NewReader(out[i:]))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case strings.HasSuffix(line, ":") && !strings.Contains(line, " "):
-			section = line
-		case strings.HasPrefix(line, "Sample peak:"), strings.HasPrefix(line, "True peak:"),
-			strings.HasPrefix(line, "Integrated loudness:"), strings.HasPrefix(line, "Loudness range:"):
-			section = line
-		}
-		key, val, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(val)
-		if len(fields) == 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			if fields[0] == "-inf" {
-				v = math.Inf(-1)
-			} else {
-				continue
-			}
-		}
-		switch {
-		case key == "I":
-			l.Integrated, found = v, true
-		case key == "LRA":
-			l.Range = v
-		case key == "Peak" && strings.HasPrefix(section, "Sample peak"):
-			l.SamplePeak = v
-		case key == "Peak" && strings.HasPrefix(section, "True peak"):
-			l.TruePeak = v
-		}
-	}
-	if !found {
-		return nil, fmt.Errorf("ffmpeg's ebur128 summary has no integrated loudness")
-	}
-	return l, nil
 }

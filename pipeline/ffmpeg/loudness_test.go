@@ -1,55 +1,84 @@
 package ffmpeg
 
 import (
+	"context"
 	"math"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
-
-	"github.com/prodcast/prodcast/pipeline"
 )
 
-func TestParseEBUR128(t *testing.T) {
-	out := `[Parsed_ebur128_0 @ 0x55] t: 1199.9  M: -16.5 S: -16.5 I: -16.5 LUFS
-[Parsed_ebur128_0 @ 0x55c713571240] Summary:
-
-  Integrated loudness:
-    I:         -16.5 LUFS
-    Threshold: -26.5 LUFS
-
-  Loudness range:
-    LRA:         3.2 LU
-    Threshold: -36.5 LUFS
-    LRA low:   -16.6 LUFS
-    LRA high:  -16.5 LUFS
-
-  Sample peak:
-    Peak:       -5.7 dBFS
-
-  True peak:
-    Peak:       -5.5 dBFS
-`
-	l, err := parseEBUR128(out)
-	if err != nil {
-		t.Fatal(err)
+func makeAudio(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command("ffmpeg", append(append([]string{"-v", "error", "-y"}, args...), path)...).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v: %s", err, out)
 	}
-	want := pipeline.Loudness{Integrated: -16.5, Range: 3.2, SamplePeak: -5.7, TruePeak: -5.5}
-	if *l != want {
-		t.Errorf("got %+v, want %+v", *l, want)
-	}
-	l, err = parseEBUR128("Summary:\n  Integrated loudness:\n    I: -70.0 LUFS\n  Sample peak:\n    Peak: -inf dBFS\n")
-	if err != nil || l.Integrated != -70 || !math.IsInf(l.SamplePeak, -1) {
-		t.Errorf("silence: %+v %v", l, err)
-	}
-	if _, err := parseEBUR128("no summary here"); err == nil {
-		t.Error("want an error without a summary")
+	return path
+}
+
+// TestMeterSine checks the meter against BS.1770's calibration: a 997 Hz
+// sine at 0 dBFS in one channel measures -3.01 LKFS, so one in both
+// channels measures its peak level; a steady tone has no loudness range.
+func TestMeterSine(t *testing.T) {
+	for _, rate := range []string{"48000", "44100"} {
+		in := makeAudio(t, "sine.wav", "-f", "lavfi", "-i", "sine=f=997:r="+rate+":d=10", "-af", "volume=-16.99dB",
+			"-ac", "2", "-c:a", "pcm_f32le")
+		l, err := Measure(context.Background(), Measurement{Input: in})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(l.Integrated-l.SamplePeak) > 0.02 || l.Range != 0 || math.Abs(l.SamplePeak-(-38.06)) > 0.05 {
+			t.Errorf("%s Hz: %+v, want the peak level (-38.06) in LUFS and no range", rate, l)
+		}
 	}
 }
 
-// TestParseFrameFused guards issue 9: ebur128 prints a three-digit value
-// with no space after its colon ("M:-120.7"), as it does for silence; such
-// frames were skipped, so the length of a silent file read as 0 s.
-func TestParseFrameFused(t *testing.T) {
-	tm, m, s, ok := parseFrame("[Parsed_ebur128_0 @ 0x5] t: 2.9  TARGET:-23 LUFS    M:-120.7 S:-120.7     I: -70.0 LUFS  LRA:   0.0 LU")
-	if !ok || tm != 2.9 || m != -120.7 || s != -120.7 {
-		t.Errorf("got t=%v M=%v S=%v ok=%v", tm, m, s, ok)
+// ebur128 is ffmpeg's own meter, the reference.
+func ebur128(t *testing.T, in string) (integrated, lra, peak float64) {
+	t.Helper()
+	out, _ := exec.Command("ffmpeg", "-hide_banner", "-nostats", "-i", in, "-af", "ebur128=peak=sample", "-f", "null", "-").CombinedOutput()
+	get := func(re string) float64 {
+		m := regexp.MustCompile(re).FindAllStringSubmatch(string(out), -1)
+		if len(m) == 0 {
+			t.Fatalf("no %s in ebur128's summary:\n%s", re, out)
+		}
+		v, _ := strconv.ParseFloat(m[len(m)-1][1], 64)
+		return v
+	}
+	return get(`I:\s+(-?[\d.]+) LUFS`), get(`LRA:\s+(-?[\d.]+) LU`), get(`Peak:\s+(-?[\d.]+) dBFS`)
+}
+
+// TestMeterMatchesEBUR128 measures speech-like audio at three rates, mono
+// and stereo, whole and in parts, and compares with ffmpeg's ebur128.
+func TestMeterMatchesEBUR128(t *testing.T) {
+	for _, tc := range []struct{ rate, ch string }{{"44100", "2"}, {"48000", "1"}, {"22050", "2"}} {
+		in := makeAudio(t, "talk.flac", "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.3:seed=11:r="+tc.rate+":d=90",
+			"-f", "lavfi", "-i", "sine=f=180:r="+tc.rate+":d=90", "-filter_complex", "[0][1]amix=inputs=2,tremolo=f=2:d=0.9,volume='if(lt(t,40),1,0.4)':eval=frame",
+			"-ac", tc.ch)
+		wantI, wantLRA, wantPeak := ebur128(t, in)
+		for _, parts := range []int{1, 2} {
+			l, err := Measure(context.Background(), Measurement{Input: in, Duration: 90, Parts: parts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(l.Integrated-wantI) > 0.1 || math.Abs(l.Range-wantLRA) > 0.6 || math.Abs(l.SamplePeak-wantPeak) > 0.05 {
+				t.Errorf("%s Hz, %s channels, %d parts: %.2f LUFS, LRA %.1f, peak %.2f; ebur128: %.1f, %.1f, %.1f",
+					tc.rate, tc.ch, parts, l.Integrated, l.Range, l.SamplePeak, wantI, wantLRA, wantPeak)
+			}
+		}
+	}
+}
+
+func TestMeterSilence(t *testing.T) {
+	in := makeAudio(t, "silence.wav", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "5")
+	l, err := Measure(context.Background(), Measurement{Input: in, TruePeak: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Integrated != -70 || !math.IsInf(l.SamplePeak, -1) || l.TruePeak > -90 {
+		t.Errorf("silence: %+v", l)
 	}
 }
