@@ -91,21 +91,25 @@ LONG=${BENCH_LONG_MINUTES:-60}
 echo
 echo "== long: a ${LONG}-minute 44.1 kHz stereo WAV, encoded in pieces (recordings over 20 minutes), vs a bare ffmpeg MP3 encode"
 speech_wav "$LONG" "$work/long.wav"
-# long_run CONCURRENCY EXTRA_WORKERS: seconds from the bundle taken to the
-# MP3 published, with prodcast up and EXTRA_WORKERS more `prodcast worker`
-# processes on up's embedded Redis and S3.
+# long_run CONCURRENCY EXTRA_WORKERS [PIN]: seconds from the bundle taken to
+# the MP3 published, with prodcast up and EXTRA_WORKERS more `prodcast
+# worker` processes on up's embedded Redis and S3. With PIN, each process
+# (and its ffmpeg) is held to a core of its own (taskset): up to core 0,
+# the first extra worker to core 1, as if each were a one-core machine.
 long_run() {
-  local d=$work/long-$1-$2 listen up t0 t1 ws=()
+  local d=$work/long-$1-$2${3:+-pinned} listen up t0 t1 ws=() pin=()
   mkdir -p "$d"
   listen=$(free_addr)
-  "$work/prodcast" up --data "$d/data" --listen "$listen" --settle 1s --concurrency "$1" >"$d/up.out" 2>"$d/up.log" &
+  [ -n "${3:-}" ] && pin=(taskset -c 0)
+  "${pin[@]}" "$work/prodcast" up --data "$d/data" --listen "$listen" --settle 1s --concurrency "$1" >"$d/up.out" 2>"$d/up.log" &
   up=$!; pids+=($up)
   for i in $(seq 1 100); do curl -fs "http://$listen/feed.xml" >/dev/null 2>&1 && break; sleep 0.2; done
   if [ "$2" -gt 0 ]; then
-    set -- "$1" "$2" $(/usr/bin/python3 -c "import json; d=json.load(open('$d/data/.prodcast/embedded.json')); print(d['s3_endpoint'], d['access_key'], d['secret_key'], d['redis_url'])")
+    set -- "$1" "$2" "${3:-}" $(/usr/bin/python3 -c "import json; d=json.load(open('$d/data/.prodcast/embedded.json')); print(d['s3_endpoint'], d['access_key'], d['secret_key'], d['redis_url'])")
     for n in $(seq 1 "$2"); do
-      PRODCAST_S3_ENDPOINT=$3 PRODCAST_S3_ACCESS_KEY=$4 PRODCAST_S3_SECRET_KEY=$5 PRODCAST_REDIS_URL=$6 TMPDIR="$d" \
-        "$work/prodcast" worker --concurrency "$1" >"$d/w$n.out" 2>"$d/w$n.log" &
+      [ -n "$3" ] && pin=(taskset -c "$n")
+      PRODCAST_S3_ENDPOINT=$4 PRODCAST_S3_ACCESS_KEY=$5 PRODCAST_S3_SECRET_KEY=$6 PRODCAST_REDIS_URL=$7 TMPDIR="$d" \
+        "${pin[@]}" "$work/prodcast" worker --concurrency "$1" >"$d/w$n.out" 2>"$d/w$n.log" &
       ws+=($!); pids+=($!)
     done
     sleep 7 # the workers' first heartbeat, so the plan counts their slots
@@ -124,14 +128,14 @@ long_run() {
 }
 lbare1=$(bare_run "$work/long.wav")
 one2=$(long_run 2 0)
-one1=$(long_run 1 0)
-two1=$(long_run 1 1)
+one1=$(long_run 1 0 pin)
+two1=$(long_run 1 1 pin)
 lbare2=$(bare_run "$work/long.wav")
 lbare=$(echo "($lbare1 + $lbare2) / 2" | bc -l)
 printf 'bare ffmpeg -c:a libmp3lame -b:a 128k:      %7.2f s  (mean of %.2f and %.2f)\n' "$lbare" "$lbare1" "$lbare2"
 printf 'prodcast up, one worker of concurrency 2:   %7.2f s  = %.2fx bare ffmpeg (goal <= 0.8)\n' "$one2" "$(echo "$one2 / $lbare" | bc -l)"
-printf 'one worker of concurrency 1:                %7.2f s\n' "$one1"
-printf 'two workers of concurrency 1 each:          %7.2f s  = %.2fx one worker (goal ~0.5: a second worker halves the time)\n' "$two1" "$(echo "$two1 / $one1" | bc -l)"
+printf 'one worker of concurrency 1 on one core:    %7.2f s\n' "$one1"
+printf 'two such workers, a core each:              %7.2f s  = %.2fx one (goal ~0.5: a second machine halves the time)\n' "$two1" "$(echo "$two1 / $one1" | bc -l)"
 fi
 
 if want site; then

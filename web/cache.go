@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -57,13 +58,15 @@ type cached struct {
 
 	gzOnce, brOnce sync.Once
 	gz, br         []byte
+	// Content-Length of each form, made with it.
+	length, lengthGz, lengthBr []string
 
 	// The answer's headers, made once.
 	etag, etagGz, etagBr, lastModified []string
 }
 
 func newCached(key string, info pipeline.Object, body []byte, now time.Time) *cached {
-	e := &cached{key: key, info: info, body: body, checked: now}
+	e := &cached{key: key, info: info, body: body, checked: now, length: []string{strconv.Itoa(len(body))}}
 	if info.ETag != "" {
 		e.etag = []string{`"` + info.ETag + `"`}
 		e.etagGz = []string{`"` + info.ETag + `-gz"`}
@@ -201,20 +204,22 @@ func (c *cache) expire() {
 }
 
 // variant returns the body in the encoding the client prefers of those it
-// accepts ("br", "gzip" or "" for identity), computing it the first time.
-func (c *cache) variant(e *cached, enc string) []byte {
+// accepts ("br", "gzip" or "" for identity), computing it the first time,
+// and its Content-Length.
+func (c *cache) variant(e *cached, enc string) ([]byte, []string) {
 	var once *sync.Once
 	var out *[]byte
+	var length *[]string
 	var compress func(io.Writer) io.WriteCloser
 	switch enc {
 	case "br":
-		once, out = &e.brOnce, &e.br
+		once, out, length = &e.brOnce, &e.br, &e.lengthBr
 		compress = func(w io.Writer) io.WriteCloser { return brotli.NewWriterLevel(w, 6) }
 	case "gzip":
-		once, out = &e.gzOnce, &e.gz
+		once, out, length = &e.gzOnce, &e.gz, &e.lengthGz
 		compress = func(w io.Writer) io.WriteCloser { z, _ := gzip.NewWriterLevel(w, gzip.BestCompression); return z }
 	default:
-		return e.body
+		return e.body, e.length
 	}
 	once.Do(func() {
 		var buf bytes.Buffer
@@ -222,11 +227,12 @@ func (c *cache) variant(e *cached, enc string) []byte {
 		w.Write(e.body)
 		w.Close()
 		*out = buf.Bytes()
+		*length = []string{strconv.Itoa(buf.Len())}
 		c.mu.Lock()
 		if _, ok := c.entries[e.key]; ok {
 			c.bytes += int64(buf.Len())
 		}
 		c.mu.Unlock()
 	})
-	return *out
+	return *out, *length
 }

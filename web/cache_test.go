@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -98,11 +99,16 @@ func TestCache(t *testing.T) {
 
 	put("public/feed.xml", feed, "application/rss+xml")
 	e, _ := get("public/feed.xml")
-	zr, _ := gzip.NewReader(bytes.NewReader(c.variant(e, "gzip")))
+	gzBody, gzLen := c.variant(e, "gzip")
+	zr, _ := gzip.NewReader(bytes.NewReader(gzBody))
 	gz, _ := io.ReadAll(zr)
-	br, _ := io.ReadAll(brotli.NewReader(bytes.NewReader(c.variant(e, "br"))))
-	if string(gz) != feed || string(br) != feed || len(c.variant(e, "br")) >= len(feed) {
+	brBody, brLen := c.variant(e, "br")
+	br, _ := io.ReadAll(brotli.NewReader(bytes.NewReader(brBody)))
+	if string(gz) != feed || string(br) != feed || len(brBody) >= len(feed) {
 		t.Errorf("compressed forms do not give the feed back")
+	}
+	if gzLen[0] != strconv.Itoa(len(gzBody)) || brLen[0] != strconv.Itoa(len(brBody)) {
+		t.Errorf("Content-Length %v and %v for %d and %d bytes", gzLen, brLen, len(gzBody), len(brBody))
 	}
 }
 

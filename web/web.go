@@ -251,7 +251,6 @@ var (
 	star           = []string{"*"}
 	acceptEncoding = []string{"Accept-Encoding"}
 	encodings      = map[string][]string{"gzip": {"gzip"}, "br": {"br"}}
-	counters       sync.Map // route + " " + code -> prometheus.Counter
 )
 
 // fromMemory answers a kept object in full, or 304 when the client has
@@ -269,11 +268,11 @@ func (s *server) fromMemory(w http.ResponseWriter, r *http.Request, route string
 	if e.lastModified != nil {
 		h["Last-Modified"] = e.lastModified
 	}
-	body, etag := e.body, e.etag
+	body, etag, length := e.body, e.etag, e.length
 	if compressible(e.info.ContentType) {
 		h["Vary"] = acceptEncoding
 		if enc := encoding(r); enc != "" {
-			body = s.cache.variant(e, enc)
+			body, length = s.cache.variant(e, enc)
 			h["Content-Encoding"] = encodings[enc]
 			etag = e.etagGz
 			if enc == "br" {
@@ -290,7 +289,7 @@ func (s *server) fromMemory(w http.ResponseWriter, r *http.Request, route string
 		counter(route, http.StatusNotModified).Inc()
 		return
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["Content-Length"] = length
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(body)
@@ -305,7 +304,9 @@ func notModified(r *http.Request, etag []string, modified time.Time) bool {
 		if etag == nil {
 			return false
 		}
-		for _, t := range strings.Split(inm, ",") {
+		for rest := inm; rest != ""; {
+			var t string
+			t, rest, _ = strings.Cut(rest, ",")
 			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
 			if t == "*" || t == etag[0] {
 				return true
@@ -321,15 +322,32 @@ func notModified(r *http.Request, etag []string, modified time.Time) bool {
 	return err == nil && !modified.Truncate(time.Second).After(t)
 }
 
+// counter is the request counter of a route and status, made once: a
+// request costs a map lookup, no allocation.
 func counter(route string, code int) prometheus.Counter {
-	k := route + " " + strconv.Itoa(code)
-	if c, ok := counters.Load(k); ok {
-		return c.(prometheus.Counter)
+	k := routeCode{route, code}
+	countersMu.RLock()
+	c, ok := counters[k]
+	countersMu.RUnlock()
+	if ok {
+		return c
 	}
-	c := requests.WithLabelValues(route, strconv.Itoa(code))
-	counters.Store(k, c)
+	c = requests.WithLabelValues(route, strconv.Itoa(code))
+	countersMu.Lock()
+	counters[k] = c
+	countersMu.Unlock()
 	return c
 }
+
+type routeCode struct {
+	route string
+	code  int
+}
+
+var (
+	countersMu sync.RWMutex
+	counters   = map[routeCode]prometheus.Counter{}
+)
 
 // pitchPath reports whether p is a show's pitch form, /pitch/ or
 // /<show>/pitch/, and which show's.
@@ -375,14 +393,18 @@ func encoding(r *http.Request) string {
 // accepts reports whether an Accept-Encoding header accepts enc (with a
 // q-value above 0).
 func accepts(h, enc string) bool {
-	for _, part := range strings.Split(h, ",") {
+	for rest := h; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if !strings.EqualFold(strings.TrimSpace(name), enc) {
 			continue
 		}
 		q := 1.0
-		if _, v, ok := strings.Cut(strings.ReplaceAll(params, " ", ""), "q="); ok {
-			q, _ = strconv.ParseFloat(v, 64)
+		if params != "" {
+			if _, v, ok := strings.Cut(strings.ReplaceAll(params, " ", ""), "q="); ok {
+				q, _ = strconv.ParseFloat(v, 64)
+			}
 		}
 		return q > 0
 	}
