@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	mp3file "github.com/prodcast/prodcast/pipeline/mp3"
+	"github.com/prodcast/prodcast/workers"
 )
 
 // TestLongEpisodeInPieces drops a recording longer than --split-over with
@@ -27,6 +30,20 @@ func TestLongEpisodeInPieces(t *testing.T) {
 	Start(t, vars, "watch")
 	Start(t, vars, "serve")
 	WaitFor(t, 30*time.Second, "the first (empty) feed", func() bool { return FeedItems(env.URL("/feed.xml")) == 0 })
+	// Both workers serve the show's encode queue (they find a new show
+	// within seconds), so the plan counts their slots.
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: env.RedisAddr, DB: env.DB})
+	defer insp.Close()
+	WaitFor(t, 30*time.Second, "both workers serving the show's encode queue", func() bool {
+		servers, _ := insp.Servers()
+		n := 0
+		for _, s := range servers {
+			if _, ok := s.Queues[workers.EncodeQueue("")]; ok {
+				n++
+			}
+		}
+		return n == 2
+	})
 
 	const seconds = 270
 	dir := filepath.Join(t.TempDir(), "panel")

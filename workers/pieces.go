@@ -244,38 +244,37 @@ func (h *Handlers) queuePieces(ctx context.Context, p EpisodePayload, pl *plan, 
 	return send(NewPieceTask(PiecePayload{EpisodePayload: p, Original: pl.Original, Round: pl.Round, Index: -1}))
 }
 
-// current reads the manifest and plan a piece task belongs to; ok is false
-// when the task is stale: the episode was encoded meanwhile, its
-// recording replaced, or its plan moved on to another round.
-func (h *Handlers) current(ctx context.Context, p PiecePayload) (m *pipeline.Manifest, pl *plan, ok bool, err error) {
+// current reads a piece task's payload and the manifest and plan it
+// belongs to; ok is false when the task is stale: the episode was encoded
+// meanwhile, its recording replaced, or its plan moved on to another round.
+func (h *Handlers) current(ctx context.Context, t *asynq.Task) (p PiecePayload, m *pipeline.Manifest, pl *plan, ok bool, err error) {
+	if err := decode(t, &p); err != nil {
+		return p, nil, nil, false, err
+	}
 	m, err = h.Catalog(p.Show).Manifest(ctx, p.Slug)
 	if errors.Is(err, pipeline.ErrNotFound) {
-		return nil, nil, false, nil
+		return p, nil, nil, false, nil
 	}
 	if err != nil {
-		return nil, nil, false, err
+		return p, nil, nil, false, err
 	}
 	if !m.NeedsEncode() || m.Original.SHA256 != p.Original {
-		return m, nil, false, nil
+		return p, m, nil, false, nil
 	}
 	pl, err = h.readPlan(ctx, p.Show, m)
 	if errors.Is(err, pipeline.ErrNotFound) {
-		return m, nil, false, nil
+		return p, m, nil, false, nil
 	}
 	if err != nil {
-		return nil, nil, false, err
+		return p, nil, nil, false, err
 	}
-	return m, pl, pl.Round == p.Round && p.Index < len(pl.Spans), nil
+	return p, m, pl, pl.Round == p.Round && p.Index < len(pl.Spans), nil
 }
 
 // Piece handles episode:piece: it encodes one piece and uploads it with
 // its measurement; the last piece done queues the join.
 func (h *Handlers) Piece(ctx context.Context, t *asynq.Task) error {
-	var p PiecePayload
-	if err := decode(t, &p); err != nil {
-		return err
-	}
-	m, pl, ok, err := h.current(ctx, p)
+	p, m, pl, ok, err := h.current(ctx, t)
 	if err != nil || !ok {
 		return err
 	}
@@ -334,11 +333,7 @@ func (h *Handlers) Piece(ctx context.Context, t *asynq.Task) error {
 // checks its loudness (a second round of pieces, with the gain corrected,
 // if it missed), tags it and records the episode encoded.
 func (h *Handlers) Join(ctx context.Context, t *asynq.Task) error {
-	var p PiecePayload
-	if err := decode(t, &p); err != nil {
-		return err
-	}
-	m, pl, ok, err := h.current(ctx, p)
+	p, m, pl, ok, err := h.current(ctx, t)
 	if err != nil || !ok {
 		return err
 	}

@@ -56,6 +56,7 @@ func (r *Reconciler) Run(ctx context.Context) {
 			return
 		case <-probe.C:
 			r.probe(ctx)
+			r.discover(ctx)
 		case <-reconcile.C:
 			if err := r.Once(ctx, first); err != nil {
 				r.Log.Warn("cannot reconcile the catalog with the queue; trying again soon", "err", err)
@@ -146,6 +147,22 @@ func (r *Reconciler) revive() {
 			}
 			r.Log.Info("task archived after an outage put back in the queue", "type", t.Type, "task_id", t.ID, "last_err", t.LastErr)
 		}
+	}
+}
+
+// discover serves the encode queue of every show the bucket has, soon
+// after a show appears: a new show's encodes, and the pieces of its long
+// recordings, are then shared by every worker within seconds, not at the
+// next reconcile.
+func (r *Reconciler) discover(ctx context.Context) {
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	shows, err := catalog.Shows(dctx, r.Handlers.Store)
+	if err != nil {
+		return // the reconcile reports it
+	}
+	for _, show := range shows {
+		r.Handlers.serveShow(show)
 	}
 }
 

@@ -168,10 +168,13 @@ func Tag(ctx context.Context, j Job, in, out string, cs *Chapters) error {
 	}
 	args = append(args, "-map", "0:a:0")
 	args = j.withArt(args)
-	args = append(args, j.metadata()...)
+	meta := j.metadata()
 	if cs != nil {
-		args = append(args, "-map_chapters", strconv.Itoa(next))
+		// The chapters, with their titles, from the metadata file (whose
+		// global section is empty, so no other tag comes along).
+		meta[1], meta[3] = strconv.Itoa(next), strconv.Itoa(next)
 	}
+	args = append(args, meta...)
 	args = append(args, "-c:a", "copy", "-id3v2_version", "3", "-f", "mp3", out)
 	cmd := command(ctx, "ffmpeg", args...)
 	var stderr strings.Builder

@@ -1,0 +1,42 @@
+package ffmpeg
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestTagWritesChapters tags an MP3 in one copy: its tags, and chapters
+// with their titles.
+func TestTagWritesChapters(t *testing.T) {
+	in := makeAudio(t, "in.mp3", "-f", "lavfi", "-i", "sine=d=30", "-c:a", "libmp3lame", "-metadata", "title=old")
+	meta := filepath.Join(t.TempDir(), "ch.ffmeta")
+	os.WriteFile(meta, []byte(";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=10000\ntitle=Welcome\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=10000\nEND=30000\ntitle=Flask\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "out.mp3")
+	j := Job{Tags: map[string]string{"title": "New", "artist": "Jo"}}
+	if err := Tag(context.Background(), j, in, out, &Chapters{Meta: meta}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := exec.Command("ffprobe", "-v", "error", "-show_chapters", "-show_format", "-of", "json", out).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Chapters []struct {
+			Tags map[string]string `json:"tags"`
+		} `json:"chapters"`
+		Format struct {
+			Tags map[string]string `json:"tags"`
+		} `json:"format"`
+	}
+	json.Unmarshal(data, &p)
+	if len(p.Chapters) != 2 || p.Chapters[0].Tags["title"] != "Welcome" || p.Chapters[1].Tags["title"] != "Flask" {
+		t.Errorf("chapters %+v", p.Chapters)
+	}
+	if p.Format.Tags["title"] != "New" || p.Format.Tags["artist"] != "Jo" {
+		t.Errorf("tags %v", p.Format.Tags)
+	}
+}
