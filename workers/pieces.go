@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -470,12 +471,8 @@ var fetching singleflight.Group
 // recording, downloading and checking it once for all the tasks of this
 // machine that need it.
 func (h *Handlers) localOriginal(ctx context.Context, m *pipeline.Manifest) (string, error) {
-	base := h.TempDir
-	if base == "" {
-		base = os.TempDir()
-	}
-	dir := filepath.Join(base, originalsDir)
-	path := filepath.Join(dir, m.Original.SHA256+strings.ToLower(filepath.Ext(m.Original.Key)))
+	path := h.localOriginalPath(m)
+	dir := filepath.Dir(path)
 	_, err, _ := fetching.Do(path, func() (any, error) {
 		if fi, err := os.Stat(path); err == nil && fi.Size() == m.Original.Bytes {
 			now := time.Now()
@@ -501,10 +498,10 @@ func (h *Handlers) localOriginal(ctx context.Context, m *pipeline.Manifest) (str
 
 // dropLocalOriginal removes this machine's copy of a recording once its
 // episode is encoded; other machines' copies go with SweepTemp.
-func (h *Handlers) dropLocalOriginal(m *pipeline.Manifest) {
-	base := h.TempDir
-	if base == "" {
-		base = os.TempDir()
-	}
-	os.Remove(filepath.Join(base, originalsDir, m.Original.SHA256+strings.ToLower(filepath.Ext(m.Original.Key))))
+func (h *Handlers) dropLocalOriginal(m *pipeline.Manifest) { os.Remove(h.localOriginalPath(m)) }
+
+// localOriginalPath is where this machine keeps its copy of a recording.
+func (h *Handlers) localOriginalPath(m *pipeline.Manifest) string {
+	base := cmp.Or(h.TempDir, os.TempDir())
+	return filepath.Join(base, originalsDir, m.Original.SHA256+strings.ToLower(filepath.Ext(m.Original.Key)))
 }

@@ -86,16 +86,21 @@ func runBlocks(ctx context.Context, args []string, lowpassHz int) (blocks, short
 	if err != nil {
 		return nil, nil, 0, 0, err
 	}
-	last = st.seconds
+	blocks, short = st.gate()
+	return blocks, short, st.SamplePeak, st.seconds, nil
+}
+
+// gate is the steps' 400 ms blocks (every step: the meter leaves out those
+// before the first full block) and their short-term loudness from the
+// first full 3 s window on, as ebur128 counts them for the loudness range.
+func (st *Steps) gate() (blocks, short []float64) {
 	for i, t := range st.T {
-		if t >= 0.399 {
-			blocks = append(blocks, st.M[i])
-		}
+		blocks = append(blocks, st.M[i])
 		if t >= 2.999 {
 			short = append(short, st.S[i])
 		}
 	}
-	return blocks, short, st.SamplePeak, last, nil
+	return blocks, short
 }
 
 // Steps are the loudness of every 100 ms step of a piece of audio: the

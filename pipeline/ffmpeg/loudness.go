@@ -85,13 +85,7 @@ func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 	if err := m.checkLength(st.seconds); err != nil {
 		return nil, err
 	}
-	var blocks, short []float64
-	for i, t := range st.T {
-		blocks = append(blocks, st.M[i])
-		if t >= 2.999 {
-			short = append(short, st.S[i])
-		}
-	}
+	blocks, short := st.gate()
 	l := &pipeline.Loudness{Integrated: integrated(blocks), Range: loudnessRange(short), SamplePeak: st.SamplePeak}
 	if m.TruePeak {
 		l.TruePeak = st.TruePeak

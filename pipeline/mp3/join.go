@@ -232,13 +232,8 @@ func larger(file *os.File, f Frame, more int) (int, error) {
 		return 0, errors.New("frames with a CRC cannot be rewritten")
 	}
 	for i := int(b[2]>>4) + 1; i < 15; i++ {
-		h2 := h
-		h2.bitrate, h2.padding = bitrates1[i], false
-		if !h.mpeg1 {
-			h2.bitrate = bitrates2[i]
-		}
-		if h2.size()-f.Size >= more {
-			return h2.size(), nil
+		if size := h.at(i).size(); size-f.Size >= more {
+			return size, nil
 		}
 	}
 	return 0, fmt.Errorf("no bitrate gives %d more bytes", more)
@@ -263,12 +258,7 @@ func readFrames(file *os.File, frames []Frame) ([]byte, error) {
 		if h.size() != f.Size {
 			clear(b[h.size():])
 			for i := 1; i < 15; i++ {
-				h2 := h
-				h2.bitrate, h2.padding = bitrates1[i], false
-				if !h.mpeg1 {
-					h2.bitrate = bitrates2[i]
-				}
-				if h2.size() == f.Size {
+				if h.at(i).size() == f.Size {
 					b[2] = byte(i)<<4 | b[2]&0x0D // bitrate, no padding
 					break
 				}

@@ -80,6 +80,15 @@ func parseHeader(b []byte) (h header, ok bool) {
 	return h, true
 }
 
+// at is the header at bitrate index i, without padding.
+func (h header) at(i int) header {
+	h.bitrate, h.padding = bitrates1[i], false
+	if !h.mpeg1 {
+		h.bitrate = bitrates2[i]
+	}
+	return h
+}
+
 // size is the frame's length in bytes.
 func (h header) size() int {
 	n := 144000 * h.bitrate / h.sampleRate
