@@ -381,6 +381,9 @@ printf 'sizes: identity %s, gzip %s (prodcast) / %s (nginx gzip_static -9), brot
   "$(wc -c <"$root/feed.xml.gz")" "$(curl -fs -H 'Accept-Encoding: br' "http://$srv/feed.xml" | wc -c)"
 for e in $(seq 0 999); do echo "http://$srv/episodes/episode-$e-async-python-in-production/"; done | xargs -n 1 -P 4 curl -fs -o /dev/null || true
 curl -fs "http://$srv/" -o /dev/null
-echo "serve's memory with the feed and 1,000 pages kept: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$serve/status) (peak $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$serve/status))"
+# Bodies the front sends with sendfile live in memory files, outside the
+# process's RSS: they are added from serve's metric.
+memfiles=$(curl -fs "http://$srv/metrics" | awk '/^prodcast_http_memfile_bytes/ {printf "%.1f", $2/1048576}')
+echo "serve's memory with the feed and 1,000 pages kept: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$serve/status) (peak $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$serve/status)) + ${memfiles:-?} MB in memory files"
 kill "$up" "$serve" "$ngxpid"; wait "$up" "$serve" "$ngxpid" 2>/dev/null || true
 fi

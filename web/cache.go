@@ -7,15 +7,23 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/prodcast/prodcast/analytics"
 	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/catalog"
 )
 
 // The bounds of the cache of public objects.
@@ -41,12 +49,14 @@ func ChangesChannel(bucket string) string { return "prodcast:public-changed:" + 
 type cache struct {
 	st    Store
 	now   func() time.Time
+	log   *slog.Logger
 	group singleflight.Group
 
 	mu      sync.Mutex
 	entries map[string]*list.Element // of *cached
 	lru     *list.List
-	bytes   int64
+	bytes   int64 // bodies, compressed forms and memory files
+	files   int   // memory files
 }
 
 // cached is one object as kept.
@@ -54,32 +64,117 @@ type cached struct {
 	key     string
 	info    pipeline.Object
 	body    []byte
-	checked time.Time // when the bucket last said this is current
+	checked atomic.Int64 // unix nanoseconds when the bucket last said this is current
+	route   string       // its metric label
+	counted bool         // episode audio, whose downloads are counted
 
-	gzOnce, brOnce sync.Once
-	gz, br         []byte
-	// Content-Length of each form, made with it.
-	length, lengthGz, lengthBr []string
-
-	// The answer's headers, made once.
-	etag, etagGz, etagBr, lastModified []string
+	// The forms it is answered in: as it is, gzip and brotli; the
+	// compressed ones made the first time a client accepts them.
+	forms [3]form
+	once  [3]sync.Once
 }
 
+// The forms of a kept object, by index.
+const (
+	identity = iota
+	gzipped
+	brotlied
+)
+
+// form is a kept object in one encoding, with its answer's headers made
+// once: as a map for net/http, and as the bytes the front writes.
+type form struct {
+	body    []byte
+	etag    string
+	header  http.Header // a 200's, less Date
+	header3 http.Header // a 304's
+	raw     []byte      // header as the front writes it
+	raw3    []byte
+	file    *memFile // for a body of sendfileMin bytes or more
+}
+
+// memFile is a form's body in a file in memory, for sendfile: made the
+// first time the front answers with it, closed when its object leaves.
+type memFile struct {
+	once sync.Once
+	f    *os.File // nil when none could be made
+}
+
+// The front sends bodies of sendfileMin bytes or more from memory files,
+// at most maxMemFiles of them.
+const (
+	sendfileMin = 16 << 10
+	maxMemFiles = 256
+)
+
+var memFileBytes = promauto.NewGauge(prometheus.GaugeOpts{
+	Name: "prodcast_http_memfile_bytes",
+	Help: "Bytes of kept objects held, besides the heap, in memory files that the front sends with sendfile.",
+})
+
 func newCached(key string, info pipeline.Object, body []byte, now time.Time) *cached {
-	e := &cached{key: key, info: info, body: body, checked: now, length: []string{strconv.Itoa(len(body))}}
-	if info.ETag != "" {
-		e.etag = []string{`"` + info.ETag + `"`}
-		e.etagGz = []string{`"` + info.ETag + `-gz"`}
-		e.etagBr = []string{`"` + info.ETag + `-br"`}
-	}
-	if !info.LastModified.IsZero() {
-		e.lastModified = []string{info.LastModified.UTC().Format(http.TimeFormat)}
-	}
+	e := &cached{key: key, info: info, body: body, route: route("/" + strings.TrimSuffix(strings.TrimPrefix(key, catalog.RootPublic), "index.html"))}
+	e.checked.Store(now.UnixNano())
+	_, _, e.counted = analytics.EpisodeAudio(key)
+	e.forms[identity] = e.makeForm(identity, body)
+	e.once[identity].Do(func() {})
 	return e
 }
 
-func newCache(st Store) *cache {
-	return &cache{st: st, now: time.Now, entries: map[string]*list.Element{}, lru: list.New()}
+// fresh reports whether e was checked with the bucket less than
+// CacheFresh before now.
+func (e *cached) fresh(now time.Time) bool {
+	return now.UnixNano()-e.checked.Load() < int64(CacheFresh)
+}
+
+// makeForm makes the form of index enc from its body.
+func (e *cached) makeForm(enc int, body []byte) form {
+	f := form{body: body}
+	if len(body) >= sendfileMin {
+		f.file = &memFile{}
+	}
+	if e.info.ETag != "" {
+		f.etag = `"` + e.info.ETag + [...]string{"", "-gz", "-br"}[enc] + `"`
+	}
+	var fields [][2]string
+	add := func(k, v string) {
+		if v != "" {
+			fields = append(fields, [2]string{k, headerValue.Replace(v)})
+		}
+	}
+	add("Access-Control-Allow-Origin", "*")
+	add("Cache-Control", e.info.CacheControl)
+	if !e.info.LastModified.IsZero() {
+		add("Last-Modified", e.info.LastModified.UTC().Format(http.TimeFormat))
+	}
+	if compressible(e.info.ContentType) {
+		add("Vary", "Accept-Encoding")
+	}
+	add("Content-Encoding", [...]string{"", "gzip", "br"}[enc])
+	add("Etag", f.etag)
+	f.header3, f.raw3 = headers(fields)
+	add("Content-Type", e.info.ContentType)
+	add("Content-Length", strconv.Itoa(len(body)))
+	f.header, f.raw = headers(fields)
+	return f
+}
+
+// headerValue keeps a value from the bucket's metadata on its line.
+var headerValue = strings.NewReplacer("\r", " ", "\n", " ")
+
+// headers returns fields as a map and as lines.
+func headers(fields [][2]string) (http.Header, []byte) {
+	h := make(http.Header, len(fields))
+	var b bytes.Buffer
+	for _, f := range fields {
+		h[f[0]] = []string{f[1]}
+		b.WriteString(f[0] + ": " + f[1] + "\r\n")
+	}
+	return h, b.Bytes()
+}
+
+func newCache(st Store, log *slog.Logger) *cache {
+	return &cache{st: st, now: time.Now, log: log, entries: map[string]*list.Element{}, lru: list.New()}
 }
 
 func keepable(info pipeline.Object) bool {
@@ -90,7 +185,7 @@ func keepable(info pipeline.Object) bool {
 // to keep, open for streaming (r != nil, to be closed).
 func (c *cache) get(ctx context.Context, key string) (*cached, pipeline.Reader, pipeline.Object, error) {
 	if e := c.lookup(key); e != nil {
-		if c.now().Sub(e.checked) < CacheFresh {
+		if e.fresh(c.now()) {
 			return e, nil, e.info, nil
 		}
 		// Stale: one question to the bucket, for everyone asking now.
@@ -160,9 +255,7 @@ func (c *cache) lookup(key string) *cached {
 }
 
 func (c *cache) touch(e *cached) {
-	c.mu.Lock()
-	e.checked = c.now()
-	c.mu.Unlock()
+	e.checked.Store(c.now().UnixNano())
 }
 
 func (c *cache) add(e *cached) {
@@ -190,7 +283,44 @@ func (c *cache) drop(key string) {
 func (c *cache) remove(el *list.Element) {
 	e := c.lru.Remove(el).(*cached)
 	delete(c.entries, e.key)
-	c.bytes -= int64(len(e.body) + len(e.gz) + len(e.br))
+	c.bytes -= int64(len(e.body) + len(e.forms[gzipped].body) + len(e.forms[brotlied].body))
+	for i := range e.forms {
+		if mf := e.forms[i].file; mf != nil && mf.f != nil {
+			// A sendfile under way keeps it open until it ends.
+			mf.f.Close()
+			c.files--
+			c.bytes -= int64(len(e.forms[i].body))
+			memFileBytes.Sub(float64(len(e.forms[i].body)))
+		}
+	}
+}
+
+// memFile returns a memory file holding f's body, made the first time;
+// nil when f is too small, e has left the cache, or too many are held.
+func (c *cache) memFile(e *cached, f *form) *os.File {
+	mf := f.file
+	if mf == nil {
+		return nil
+	}
+	mf.once.Do(func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if el, ok := c.entries[e.key]; !ok || el.Value != e || c.files >= maxMemFiles {
+			return
+		}
+		file, err := newMemFile(e.key, f.body)
+		if err != nil {
+			if !errors.Is(err, errors.ErrUnsupported) {
+				c.log.Warn("the front writes this object's body itself", "key", e.key, "err", err)
+			}
+			return
+		}
+		mf.f = file
+		c.files++
+		c.bytes += int64(len(f.body))
+		memFileBytes.Add(float64(len(f.body)))
+	})
+	return mf.f
 }
 
 // expire makes every kept object ask the bucket again before it is next
@@ -199,40 +329,43 @@ func (c *cache) expire() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, el := range c.entries {
-		el.Value.(*cached).checked = time.Time{}
+		el.Value.(*cached).checked.Store(0)
 	}
 }
 
-// variant returns the body in the encoding the client prefers of those it
-// accepts ("br", "gzip" or "" for identity), computing it the first time,
-// and its Content-Length.
-func (c *cache) variant(e *cached, enc string) ([]byte, []string) {
-	var once *sync.Once
-	var out *[]byte
-	var length *[]string
-	var compress func(io.Writer) io.WriteCloser
-	switch enc {
-	case "br":
-		once, out, length = &e.brOnce, &e.br, &e.lengthBr
-		compress = func(w io.Writer) io.WriteCloser { return brotli.NewWriterLevel(w, 6) }
-	case "gzip":
-		once, out, length = &e.gzOnce, &e.gz, &e.lengthGz
-		compress = func(w io.Writer) io.WriteCloser { z, _ := gzip.NewWriterLevel(w, gzip.BestCompression); return z }
-	default:
-		return e.body, e.length
-	}
-	once.Do(func() {
+// form returns e in the encoding of index enc, compressing it the first
+// time.
+func (c *cache) form(e *cached, enc int) *form {
+	e.once[enc].Do(func() {
 		var buf bytes.Buffer
-		w := compress(&buf)
+		var w io.WriteCloser
+		if enc == brotlied {
+			w = brotli.NewWriterLevel(&buf, 6)
+		} else {
+			w, _ = gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		}
 		w.Write(e.body)
 		w.Close()
-		*out = buf.Bytes()
-		*length = []string{strconv.Itoa(buf.Len())}
+		f := e.makeForm(enc, buf.Bytes())
 		c.mu.Lock()
+		e.forms[enc] = f
 		if _, ok := c.entries[e.key]; ok {
 			c.bytes += int64(buf.Len())
 		}
 		c.mu.Unlock()
 	})
-	return *out, *length
+	return &e.forms[enc]
+}
+
+// answer picks what to send of a kept object: the smallest form the client
+// accepts (of its Range and Accept-Encoding), and whether the client
+// already has that version (of its If-None-Match and If-Modified-Since).
+func (c *cache) answer(e *cached, rng, acceptEncoding, ifNoneMatch, ifModifiedSince string) (f *form, notModified bool) {
+	f = &e.forms[identity]
+	if compressible(e.info.ContentType) {
+		if enc := encoding(rng, acceptEncoding); enc != identity {
+			f = c.form(e, enc)
+		}
+	}
+	return f, unchanged(ifNoneMatch, ifModifiedSince, f.etag, e.info.LastModified)
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -48,7 +49,7 @@ func TestCache(t *testing.T) {
 	put("public/feed.xml", feed, "application/rss+xml")
 	put("public/media/big.mp3", strings.Repeat("A", cacheMaxSmall+1), "audio/mpeg")
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := newCache(st)
+	c := newCache(st, slog.New(slog.DiscardHandler))
 	c.now = func() time.Time { return now }
 	get := func(key string) (*cached, string) {
 		t.Helper()
@@ -99,16 +100,53 @@ func TestCache(t *testing.T) {
 
 	put("public/feed.xml", feed, "application/rss+xml")
 	e, _ := get("public/feed.xml")
-	gzBody, gzLen := c.variant(e, "gzip")
-	zr, _ := gzip.NewReader(bytes.NewReader(gzBody))
+	gzForm, brForm := c.form(e, gzipped), c.form(e, brotlied)
+	zr, _ := gzip.NewReader(bytes.NewReader(gzForm.body))
 	gz, _ := io.ReadAll(zr)
-	brBody, brLen := c.variant(e, "br")
-	br, _ := io.ReadAll(brotli.NewReader(bytes.NewReader(brBody)))
-	if string(gz) != feed || string(br) != feed || len(brBody) >= len(feed) {
+	br, _ := io.ReadAll(brotli.NewReader(bytes.NewReader(brForm.body)))
+	if string(gz) != feed || string(br) != feed || len(brForm.body) >= len(feed) {
 		t.Errorf("compressed forms do not give the feed back")
 	}
-	if gzLen[0] != strconv.Itoa(len(gzBody)) || brLen[0] != strconv.Itoa(len(brBody)) {
-		t.Errorf("Content-Length %v and %v for %d and %d bytes", gzLen, brLen, len(gzBody), len(brBody))
+	for _, f := range []*form{gzForm, brForm} {
+		if got, want := f.header.Get("Content-Length"), strconv.Itoa(len(f.body)); got != want {
+			t.Errorf("Content-Length %s for %d bytes", got, len(f.body))
+		}
+		if want := "Content-Length: " + strconv.Itoa(len(f.body)) + "\r\n"; !strings.Contains(string(f.raw), want) {
+			t.Errorf("the front's header lines %q lack %q", f.raw, want)
+		}
+		if strings.Contains(string(f.raw3), "Content-Length") || strings.Contains(string(f.raw3), "Content-Type") {
+			t.Errorf("a 304's header lines %q carry the body's length or type", f.raw3)
+		}
+	}
+	if c.bytes != int64(len(feed)+len(gzForm.body)+len(brForm.body)) {
+		t.Errorf("the cache counts %d bytes, want the three forms' %d", c.bytes, len(feed)+len(gzForm.body)+len(brForm.body))
+	}
+
+	// A body of sendfileMin bytes or more gets a memory file, sealed,
+	// closed when its object leaves.
+	big := strings.Repeat("<item>a longer episode</item>", sendfileMin/20)
+	put("public/big.xml", big, "application/rss+xml")
+	e, _ = get("public/big.xml")
+	bytesBefore := c.bytes
+	f := c.memFile(e, &e.forms[identity])
+	if f == nil {
+		t.Fatal("no memory file for a big body")
+	}
+	if b, err := io.ReadAll(io.NewSectionReader(f, 0, int64(len(big))+1)); err != nil || string(b) != big {
+		t.Errorf("the memory file holds %d bytes (%v), want the body's %d", len(b), err, len(big))
+	}
+	if _, err := f.WriteAt([]byte("x"), 0); err == nil {
+		t.Error("a memory file can be written to")
+	}
+	if c.memFile(e, &e.forms[identity]) != f || c.files != 1 || c.bytes != bytesBefore+int64(len(big)) {
+		t.Errorf("a second ask: %d files, %d bytes more", c.files, c.bytes-bytesBefore)
+	}
+	if c.memFile(e, gzForm) != nil {
+		t.Error("a memory file for a small body")
+	}
+	c.drop("public/big.xml")
+	if _, err := f.Stat(); err == nil || c.files != 0 {
+		t.Errorf("a dropped object's memory file is open (%d held)", c.files)
 	}
 }
 

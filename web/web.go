@@ -73,12 +73,17 @@ var requests = promauto.NewCounterVec(prometheus.CounterOpts{
 	Help: "HTTP requests served, by route and status code.",
 }, []string{"route", "code"})
 
-// New returns the HTTP handler.
+// New returns the HTTP handler. (NewServer serves it, faster.)
 func New(cfg Config) http.Handler {
+	_, h := newServer(cfg)
+	return h
+}
+
+func newServer(cfg Config) (*server, http.Handler) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &server{cfg: cfg, cache: newCache(cfg.Store), search: newSearcher(cfg.Store, cfg.Log)}
+	s := &server{cfg: cfg, cache: newCache(cfg.Store, cfg.Log), search: newSearcher(cfg.Store, cfg.Log)}
 	if cfg.MediaCacheDir != "" {
 		d, err := newDiskCache(cfg.MediaCacheDir, cfg.MediaCacheSize, cfg.Store, cfg.Log)
 		if err != nil {
@@ -116,7 +121,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("/", s.public)
 	// The public objects, the path apps poll all day, skip the mux's
 	// pattern matching (a twentieth of a kept feed's 304).
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(p, "/admin/") && p != "/admin" &&
 			p != "/healthz" && p != "/metrics" && r.URL.RawPath == "" && !strings.Contains(p, "..") && !strings.Contains(p, "//") {
 			s.public(w, r)
@@ -199,7 +204,7 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if kept != nil && info.Status < 300 && r.Header.Get("Range") == "" {
-		s.fromMemory(w, r, route(p), kept)
+		s.fromMemory(w, r, kept)
 		return
 	}
 	var content io.ReadSeeker
@@ -256,78 +261,53 @@ func (s *server) stream(w http.ResponseWriter, r *http.Request, p, key string, i
 	s.count(r, key, info, rec.code, rec.n)
 }
 
-var (
-	star           = []string{"*"}
-	acceptEncoding = []string{"Accept-Encoding"}
-	encodings      = map[string][]string{"gzip": {"gzip"}, "br": {"br"}}
-)
-
 // fromMemory answers a kept object in full, or 304 when the client has
 // this version, with headers made once per version: the path that the
-// feed's pollers take all day.
-func (s *server) fromMemory(w http.ResponseWriter, r *http.Request, route string, e *cached) {
+// feed's pollers take all day (see front for the faster one).
+func (s *server) fromMemory(w http.ResponseWriter, r *http.Request, e *cached) {
+	f, notModified := s.cache.answer(e, r.Header.Get("Range"), r.Header.Get("Accept-Encoding"),
+		r.Header.Get("If-None-Match"), r.Header.Get("If-Modified-Since"))
 	h := w.Header()
-	h["Access-Control-Allow-Origin"] = star
-	if ct := e.info.ContentType; ct != "" {
-		h["Content-Type"] = []string{ct}
-	}
-	if cc := e.info.CacheControl; cc != "" {
-		h["Cache-Control"] = []string{cc}
-	}
-	if e.lastModified != nil {
-		h["Last-Modified"] = e.lastModified
-	}
-	body, etag, length := e.body, e.etag, e.length
-	if compressible(e.info.ContentType) {
-		h["Vary"] = acceptEncoding
-		if enc := encoding(r); enc != "" {
-			body, length = s.cache.variant(e, enc)
-			h["Content-Encoding"] = encodings[enc]
-			etag = e.etagGz
-			if enc == "br" {
-				etag = e.etagBr
-			}
+	if notModified {
+		for k, v := range f.header3 {
+			h[k] = v
 		}
-	}
-	if etag != nil {
-		h["Etag"] = etag
-	}
-	if notModified(r, etag, e.info.LastModified) {
-		delete(h, "Content-Type")
 		w.WriteHeader(http.StatusNotModified)
-		counter(route, http.StatusNotModified).Inc()
+		counter(e.route, http.StatusNotModified).Inc()
 		return
 	}
-	h["Content-Length"] = length
+	for k, v := range f.header {
+		h[k] = v
+	}
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		w.Write(body)
+		w.Write(f.body)
 	}
-	counter(route, http.StatusOK).Inc()
-	s.count(r, e.key, e.info, http.StatusOK, int64(len(body)))
+	counter(e.route, http.StatusOK).Inc()
+	s.count(r, e.key, e.info, http.StatusOK, int64(len(f.body)))
 }
 
-// notModified applies If-None-Match, else If-Modified-Since (RFC 9110).
-func notModified(r *http.Request, etag []string, modified time.Time) bool {
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		if etag == nil {
+// unchanged applies If-None-Match, else If-Modified-Since (RFC 9110): the
+// client has the version of etag, modified then.
+func unchanged(ifNoneMatch, ifModifiedSince, etag string, modified time.Time) bool {
+	if ifNoneMatch != "" {
+		if etag == "" {
 			return false
 		}
-		for rest := inm; rest != ""; {
+		for rest := ifNoneMatch; rest != ""; {
 			var t string
 			t, rest, _ = strings.Cut(rest, ",")
 			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-			if t == "*" || t == etag[0] {
+			if t == "*" || t == etag {
 				return true
 			}
 		}
 		return false
 	}
-	ims := r.Header.Get("If-Modified-Since")
-	if ims == "" || modified.IsZero() {
+	if ifModifiedSince == "" || modified.IsZero() {
 		return false
 	}
-	t, err := http.ParseTime(ims)
+	t, err := http.ParseTime(ifModifiedSince)
 	return err == nil && !modified.Truncate(time.Second).After(t)
 }
 
@@ -384,19 +364,18 @@ func compressible(ct string) bool {
 	return false
 }
 
-// encoding picks the compressed form to send: brotli, else gzip, when the
-// client accepts it and asks for no range; "" for the bytes as they are.
-func encoding(r *http.Request) string {
-	if r.Header.Get("Range") != "" {
-		return ""
+// encoding picks the form to send: brotli, else gzip, when the client
+// accepts it and asks for no range; identity for the bytes as they are.
+func encoding(rng, acceptEncoding string) int {
+	switch {
+	case rng != "" || acceptEncoding == "":
+		return identity
+	case accepts(acceptEncoding, "br"):
+		return brotlied
+	case accepts(acceptEncoding, "gzip"):
+		return gzipped
 	}
-	ae := r.Header.Get("Accept-Encoding")
-	for _, enc := range []string{"br", "gzip"} {
-		if accepts(ae, enc) {
-			return enc
-		}
-	}
-	return ""
+	return identity
 }
 
 // accepts reports whether an Accept-Encoding header accepts enc (with a

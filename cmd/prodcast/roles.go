@@ -246,21 +246,18 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 	}
 	defer dk.Close()
 	go dk.Run(ctx)
-	srv := &http.Server{
-		Handler: web.New(web.Config{
-			Store:          svc.store,
-			Redis:          svc.redis,
-			Desk:           dk,
-			Changes:        changes,
-			Log:            log,
-			Hits:           hits,
-			Counter:        counter,
-			TrustedProxies: m.Config.trustedProxies,
-			MediaCacheDir:  m.Config.MediaCacheDir,
-			MediaCacheSize: m.Config.mediaCacheSize,
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	srv := web.NewServer(web.Config{
+		Store:          svc.store,
+		Redis:          svc.redis,
+		Desk:           dk,
+		Changes:        changes,
+		Log:            log,
+		Hits:           hits,
+		Counter:        counter,
+		TrustedProxies: m.Config.trustedProxies,
+		MediaCacheDir:  m.Config.MediaCacheDir,
+		MediaCacheSize: m.Config.mediaCacheSize,
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	slog.Info("serving", "role", "serve", "addr", ln.Addr().String())
