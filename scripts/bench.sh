@@ -118,8 +118,8 @@ long_run() {
   ln "$work/long.wav" "$d/bundle/long-episode/talk.wav"
   printf -- '---\ntitle: Long benchmark episode\n---\nBenchmark.\n' > "$d/bundle/long-episode/episode.md"
   mv "$d/bundle/long-episode" "$d/data/drop/"
-  for i in $(seq 1 2400); do cat "$d"/*.log | grep -q 'episode published' && break; sleep 0.5; done
-  cat "$d"/*.log | grep -q 'episode published' || { echo "bench: the long episode was not published:" >&2; tail -20 "$d"/*.log >&2; exit 1; }
+  for i in $(seq 1 2400); do grep -q 'episode published' "$d"/*.log && break; sleep 0.5; done
+  grep -q 'episode published' "$d"/*.log || { echo "bench: the long episode was not published:" >&2; tail -n 30 "$d"/*.log >&2; exit 1; }
   t0=$(date -d "$(grep -h -m1 'bundle settled and claimed' "$d"/*.log | sed -E 's/^time=([^ ]+) .*/\1/')" +%s.%N)
   t1=$(date -d "$(grep -h -m1 'episode published' "$d"/*.log | sed -E 's/^time=([^ ]+) .*/\1/')" +%s.%N)
   grep -h -E 'in pieces|piece encoded|episode encoded' "$d"/*.log | cut -c1-220 >&2
