@@ -260,7 +260,7 @@ ffmpeg -v error -y -f lavfi -i "anoisesrc=color=pink:amplitude=0.2:d=600" -ac 1 
 printf -- '---\ntitle: Bench listeners\n---\n' >"$work/lb/bench-listen/episode.md"
 mv "$work/lb/bench-listen" "$ld/drop/"
 for i in $(seq 1 600); do curl -fs "http://$listen/feed.xml" | grep -q '<enclosure' && break; sleep 0.5; done
-media=$(curl -fs "http://$listen/feed.xml" | grep -oE 'enclosure url="[^"]+' | head -1 | sed 's/enclosure url="//; s#http://[^/]*##')
+media=$(curl -fs "http://$listen/feed.xml" | grep -oE 'enclosure url="[^"]+' | awk 'NR==1' | sed 's/enclosure url="//; s#http://[^/]*##')
 emb=$ld/.prodcast/embedded.json
 s3=$(/usr/bin/python3 -c "import json,sys; d=json.load(open('$emb')); print(d['s3_endpoint'], d['access_key'], d['secret_key'], d['redis_url'])")
 set -- $s3
