@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -189,6 +190,14 @@ func (f *front) isClosing() bool {
 
 // conn serves one connection until it closes or goes to net/http.
 func (f *front) conn(c net.Conn) {
+	defer func() {
+		// As net/http does: a panic ends the connection, not the server.
+		if err := recover(); err != nil {
+			f.s.cfg.Log.Error("panic answering a request", "remote", c.RemoteAddr().String(), "err", err, "stack", string(debug.Stack()))
+			f.release(c)
+			c.Close()
+		}
+	}()
 	br := bufio.NewReaderSize(c, 4096)
 	bw := bufio.NewWriterSize(c, 4096)
 	var req request
