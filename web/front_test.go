@@ -480,3 +480,42 @@ func BenchmarkFront304(b *testing.B) {
 		}
 	}
 }
+
+// panicStore panics on Stat while told to.
+type panicStore struct {
+	*countingStore
+	panics atomic.Bool
+}
+
+func (p *panicStore) Stat(ctx context.Context, key string) (pipeline.Object, error) {
+	if p.panics.Load() {
+		panic("a bug")
+	}
+	return p.countingStore.Stat(ctx, key)
+}
+
+// TestFrontPanic: a panic while answering ends that connection, and the
+// server goes on answering.
+func TestFrontPanic(t *testing.T) {
+	st := &panicStore{countingStore: frontStore(t)}
+	var now atomic.Pointer[time.Time]
+	start := time.Now()
+	now.Store(&start)
+	_, addr := startFront(t, st, func(s *Server) {
+		s.front.s.cache.now = func() time.Time { return *now.Load() }
+	})
+	later := start.Add(CacheFresh)
+	now.Store(&later)
+	st.panics.Store(true)
+	rc := dialRaw(t, addr)
+	rc.send("GET /feed.xml HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, err := rc.answer("GET", 5*time.Second); resp != nil || !strings.Contains(err, "EOF") {
+		t.Errorf("a panic: %v %s, want the connection closed", resp, err)
+	}
+	st.panics.Store(false)
+	rc = dialRaw(t, addr)
+	rc.send("GET /feed.xml HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, _ := rc.answer("GET", 5*time.Second); resp == nil || resp.StatusCode != 200 {
+		t.Errorf("after a panic: %v, want the feed", resp)
+	}
+}
