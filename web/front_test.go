@@ -289,29 +289,22 @@ func TestFrontConnections(t *testing.T) {
 		}
 	})
 
-	t.Run("HTTP/1.0", func(t *testing.T) {
-		rc := dialRaw(t, addr)
-		before := testutil.ToFloat64(handoffs)
-		rc.send("GET /feed.xml HTTP/1.0\r\n\r\n")
-		if resp, body := rc.answer("GET", 5*time.Second); resp == nil || resp.StatusCode != 200 || !strings.HasPrefix(body, "<rss>") {
-			t.Errorf("HTTP/1.0: %v", resp)
-		}
-		if testutil.ToFloat64(handoffs) != before+1 {
-			t.Error("HTTP/1.0 was not left to net/http")
-		}
-	})
-
-	t.Run("long header", func(t *testing.T) {
-		rc := dialRaw(t, addr)
-		before := testutil.ToFloat64(handoffs)
-		rc.send("GET /feed.xml HTTP/1.1\r\nHost: x\r\nCookie: " + strings.Repeat("a", 6000) + "\r\n\r\n")
-		if resp, body := rc.answer("GET", 5*time.Second); resp == nil || resp.StatusCode != 200 || !strings.HasPrefix(body, "<rss>") {
-			t.Errorf("a 6 kB header: %v", resp)
-		}
-		if testutil.ToFloat64(handoffs) != before+1 {
-			t.Error("a header longer than the front's buffer was not left to net/http")
-		}
-	})
+	for _, tc := range []struct{ name, request string }{
+		{"HTTP/1.0", "GET /feed.xml HTTP/1.0\r\n\r\n"},
+		{"a header longer than the front's buffer", "GET /feed.xml HTTP/1.1\r\nHost: x\r\nCookie: " + strings.Repeat("a", 6000) + "\r\n\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := dialRaw(t, addr)
+			before := testutil.ToFloat64(handoffs)
+			rc.send(tc.request)
+			if resp, body := rc.answer("GET", 5*time.Second); resp == nil || resp.StatusCode != 200 || !strings.HasPrefix(body, "<rss>") {
+				t.Errorf("no feed: %v", resp)
+			}
+			if testutil.ToFloat64(handoffs) != before+1 {
+				t.Error("not left to net/http")
+			}
+		})
+	}
 
 	t.Run("bare line feeds", func(t *testing.T) {
 		rc := dialRaw(t, addr)
@@ -517,5 +510,48 @@ func TestFrontPanic(t *testing.T) {
 	rc.send("GET /feed.xml HTTP/1.1\r\nHost: x\r\n\r\n")
 	if resp, _ := rc.answer("GET", 5*time.Second); resp == nil || resp.StatusCode != 200 {
 		t.Errorf("after a panic: %v, want the feed", resp)
+	}
+}
+
+// TestFrontSendfileSlowReader: a body far bigger than the socket's
+// buffers, sent from a memory file to a client that reads late and
+// slowly, arrives whole, and the connection serves the next request.
+func TestFrontSendfileSlowReader(t *testing.T) {
+	st := frontStore(t)
+	var big strings.Builder
+	for i := 0; big.Len() < 12<<20; i++ { // beyond the socket buffers' 4 MB and 6 MB
+		big.WriteString("<item><guid>" + strings.Repeat(string(rune('a'+i%26)), i%40) + "</guid></item>\n")
+	}
+	st.PutBytes(context.Background(), "public/big.xml", []byte(big.String()), pipeline.Put{ContentType: "application/rss+xml"})
+	srv, addr := startFront(t, st)
+	if _, _, _, err := srv.front.s.cache.get(context.Background(), "public/big.xml"); err != nil {
+		t.Fatal(err)
+	}
+	before := testutil.ToFloat64(memFileBytes)
+	rc := dialRaw(t, addr)
+	rc.send("GET /big.xml HTTP/1.1\r\nHost: x\r\n\r\nGET /feed.xml HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(300 * time.Millisecond) // the server fills the socket and waits
+	rc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(rc.r, &http.Request{Method: "GET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got strings.Builder
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		got.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	if got.String() != big.String() {
+		t.Errorf("got %d bytes, want %d, the same", got.Len(), big.Len())
+	}
+	if testutil.ToFloat64(memFileBytes)-before < float64(big.Len()) {
+		t.Error("the big body was not sent from a memory file")
+	}
+	if resp, body := rc.answer("GET", 5*time.Second); resp == nil || !strings.HasPrefix(body, "<rss>") {
+		t.Errorf("the next request: %v", resp)
 	}
 }

@@ -57,32 +57,28 @@ func sendFile(c net.Conn, head []byte, f *os.File, size int64) (sent bool, err e
 	cerr := file.Control(func(ffd uintptr) {
 		sent = true
 		werr = conn.Write(func(sfd uintptr) bool {
-			for len(head) > 0 {
-				n, err := unix.SendmsgN(int(sfd), head, nil, nil, unix.MSG_MORE)
+			for len(head) > 0 || off < size {
+				var n int
+				var err error
+				if len(head) > 0 {
+					n, err = unix.SendmsgN(int(sfd), head, nil, nil, unix.MSG_MORE)
+				} else {
+					n, err = unix.Sendfile(int(sfd), int(ffd), &off, int(size-off))
+				}
 				switch {
 				case errors.Is(err, unix.EINTR):
 					continue
 				case errors.Is(err, unix.EAGAIN):
-					return false
+					return false // called again once c is writable
 				case err != nil:
 					serr = err
+					return true
+				case n == 0 && len(head) == 0:
+					serr = io.ErrUnexpectedEOF // the file is shorter than size
 					return true
 				}
-				head = head[n:]
-			}
-			for off < size {
-				n, err := unix.Sendfile(int(sfd), int(ffd), &off, int(size-off))
-				switch {
-				case errors.Is(err, unix.EINTR):
-					continue
-				case errors.Is(err, unix.EAGAIN):
-					return false
-				case err != nil:
-					serr = err
-					return true
-				case n == 0:
-					serr = io.ErrUnexpectedEOF
-					return true
+				if len(head) > 0 {
+					head = head[n:]
 				}
 			}
 			return true
