@@ -69,7 +69,8 @@ type cached struct {
 	counted bool         // episode audio, whose downloads are counted
 
 	// The forms it is answered in: as it is, gzip and brotli; the
-	// compressed ones made the first time a client accepts them.
+	// compressed ones made the first time a client accepts them (once,
+	// by their index; identity's is made with the entry).
 	forms [3]form
 	once  [3]sync.Once
 }
@@ -117,7 +118,6 @@ func newCached(key string, info pipeline.Object, body []byte, now time.Time) *ca
 	e.checked.Store(now.UnixNano())
 	_, _, e.counted = analytics.EpisodeAudio(key)
 	e.forms[identity] = e.makeForm(identity, body)
-	e.once[identity].Do(func() {})
 	return e
 }
 
@@ -333,8 +333,8 @@ func (c *cache) expire() {
 	}
 }
 
-// form returns e in the encoding of index enc, compressing it the first
-// time.
+// form returns e in the compressed encoding of index enc (gzipped or
+// brotlied), compressing it the first time.
 func (c *cache) form(e *cached, enc int) *form {
 	e.once[enc].Do(func() {
 		var buf bytes.Buffer

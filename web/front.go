@@ -31,9 +31,8 @@ const (
 // Server is the web server: New's handler, behind a front that answers the
 // hottest requests itself.
 type Server struct {
-	handler http.Handler
-	http    *http.Server
-	front   *front
+	http  *http.Server
+	front *front
 }
 
 // NewServer returns the web server for cfg.
@@ -41,14 +40,10 @@ func NewServer(cfg Config) *Server {
 	s, h := newServer(cfg)
 	f := &front{s: s, handoff: newConnQueue(), header: headerTimeout, idle: idleTimeout, conns: map[net.Conn]struct{}{}}
 	return &Server{
-		handler: h,
-		http:    &http.Server{Handler: h, ReadHeaderTimeout: headerTimeout, IdleTimeout: idleTimeout},
-		front:   f,
+		http:  &http.Server{Handler: h, ReadHeaderTimeout: headerTimeout, IdleTimeout: idleTimeout},
+		front: f,
 	}
 }
-
-// ServeHTTP serves a request through net/http alone, as tests do.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Serve accepts connections on ln until Shutdown, and returns
 // http.ErrServerClosed then.
@@ -304,23 +299,19 @@ func (f *front) handOff(c net.Conn, br *bufio.Reader, bw *bufio.Writer) {
 func (f *front) kept(req *request) (*cached, bool) {
 	c := f.s.cache
 	e := c.lookup(b2s(req.key))
-	if e == nil || e.counted || e.info.Status >= 300 {
-		return nil, false
-	}
-	if !e.fresh(c.now()) {
+	if e != nil && !e.fresh(c.now()) {
 		ctx, cancel := context.WithTimeout(context.Background(), bucketTimeout)
 		defer cancel()
 		var r io.Closer
 		var err error
-		if e, r, _, err = c.get(ctx, e.key); err != nil || r != nil {
-			if r != nil {
-				r.Close()
-			}
-			return nil, false
+		if e, r, _, err = c.get(ctx, e.key); err != nil {
+			e = nil
+		} else if r != nil { // no longer kept: net/http streams it
+			r.Close()
 		}
-		if e == nil || e.counted || e.info.Status >= 300 {
-			return nil, false
-		}
+	}
+	if e == nil || e.counted || e.info.Status >= 300 {
+		return nil, false
 	}
 	return e, true
 }
