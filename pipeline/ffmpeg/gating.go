@@ -8,7 +8,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -82,7 +81,7 @@ var wavOut = []string{"-c:a", "pcm_f32le", "-f", "wav", "-"}
 // window (t < 3 s), as ebur128 does.
 // last is the time of the last step, the length of audio decoded.
 func runBlocks(ctx context.Context, args []string, lowpassHz int) (blocks, short []float64, peak, last float64, err error) {
-	st, err := runSteps(ctx, args, nil, lowpassHz)
+	st, err := runSteps(ctx, args, nil, lowpassHz, false)
 	if err != nil {
 		return nil, nil, 0, 0, err
 	}
@@ -120,9 +119,9 @@ type Steps struct {
 }
 
 // runSteps runs ffmpeg, whose stdout is the audio as 32-bit float WAV
-// (wavOut), and meters it; if the graph has a volumedetect, its max_volume
-// is the true peak. stdin, if not nil, is ffmpeg's standard input.
-func runSteps(ctx context.Context, args []string, stdin io.Reader, lowpassHz int) (*Steps, error) {
+// (wavOut), and meters it, with its true peak if truePeak. stdin, if not
+// nil, is ffmpeg's standard input.
+func runSteps(ctx context.Context, args []string, stdin io.Reader, lowpassHz int, truePeak bool) (*Steps, error) {
 	cmd := command(ctx, "ffmpeg", args...)
 	cmd.Stdin = stdin
 	var stderr bytes.Buffer
@@ -134,7 +133,7 @@ func runSteps(ctx context.Context, args []string, stdin io.Reader, lowpassHz int
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cannot start ffmpeg: %w", err)
 	}
-	m, readErr := readWAV(out, lowpassHz)
+	m, readErr := readWAV(out, lowpassHz, truePeak)
 	_, _ = io.Copy(io.Discard, out)
 	if err := cmd.Wait(); err != nil {
 		if ctx.Err() != nil {
@@ -147,11 +146,6 @@ func runSteps(ctx context.Context, args []string, stdin io.Reader, lowpassHz int
 	}
 	st := m.result()
 	st.seconds = m.seconds()
-	if i := strings.LastIndex(stderr.String(), "max_volume:"); i >= 0 {
-		if tp, err := parseMaxVolume(stderr.String()[i:]); err == nil {
-			st.TruePeak = tp
-		}
-	}
 	return st, nil
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
 	"strings"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -15,7 +13,7 @@ import (
 type Measurement struct {
 	Input    string    // a path, a URL, or "-" to read Stdin
 	Stdin    io.Reader //
-	TruePeak bool      // also measure the true peak (oversampled; about twice the cost)
+	TruePeak bool      // also measure the true peak (see truePeak)
 	// LowpassHz, when not zero, low-passes the audio first the way the MP3
 	// encoder will, so that the measure predicts the encoded loudness.
 	LowpassHz int
@@ -52,33 +50,28 @@ func (m Measurement) checkLength(decoded float64) error {
 }
 
 // Measure measures the input's loudness: ffmpeg decodes, the meter
-// measures (see meter).
+// measures (see meter); a PCM WAV file, unfiltered, the meter reads
+// itself (see measureWAV).
 func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
+	if m.Filter == "" && m.Input != "-" && !strings.Contains(m.Input, ":") {
+		if w, err := openWAV(m.Input); err == nil && w != nil {
+			defer w.Close()
+			return measureWAV(ctx, m, w)
+		}
+	}
 	if m.Parts > 1 && m.Input != "-" && !m.TruePeak && m.Duration > 60*float64(m.Parts) {
 		return measureParts(ctx, m, m.Duration, m.Parts)
 	}
 	args := []string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1", "-i", m.Input, "-filter_threads", "1"}
-	pre := ""
+	args = append(args, "-map", "0:a:0")
 	if m.Filter != "" {
-		pre = m.Filter + ","
-	}
-	if m.TruePeak {
-		// The true peak, as BS.1770 Annex 2 has it: oversample 4x with a
-		// short polyphase FIR and take the largest sample. ebur128's own
-		// true-peak meter gives the same figure at twice the cost.
-		graph := fmt.Sprintf("[0:a:0]asplit=2[l][p];[l]%saformat=sample_fmts=flt[out];[p]aresample=176400:filter_size=12:phase_shift=4,volumedetect,anullsink", pre)
-		args = append(args, "-filter_complex", graph, "-map", "[out]")
-	} else {
-		args = append(args, "-map", "0:a:0")
-		if m.Filter != "" {
-			args = append(args, "-af", m.Filter)
-		}
+		args = append(args, "-af", m.Filter)
 	}
 	var stdin io.Reader
 	if m.Input == "-" {
 		stdin = m.Stdin
 	}
-	st, err := runSteps(ctx, append(args, wavOut...), stdin, m.LowpassHz)
+	st, err := runSteps(ctx, append(args, wavOut...), stdin, m.LowpassHz, m.TruePeak)
 	if err != nil {
 		return nil, err
 	}
@@ -91,20 +84,4 @@ func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 		l.TruePeak = st.TruePeak
 	}
 	return l, nil
-}
-
-// parseMaxVolume reads volumedetect's "max_volume: -2.5 dB".
-func parseMaxVolume(out string) (float64, error) {
-	i := strings.LastIndex(out, "max_volume:")
-	if i < 0 {
-		return 0, fmt.Errorf("ffmpeg printed no max_volume")
-	}
-	f := strings.Fields(out[i+len("max_volume:"):])
-	if len(f) == 0 {
-		return 0, fmt.Errorf("ffmpeg printed an empty max_volume")
-	}
-	if f[0] == "-inf" {
-		return math.Inf(-1), nil
-	}
-	return strconv.ParseFloat(f[0], 64)
 }

@@ -27,6 +27,7 @@ type meter struct {
 	frames   int64
 	peak     float64 // the largest absolute sample
 	stepSize func(i int64) int64
+	tp       *truePeak // nil unless the true peak is measured
 }
 
 // biquad is one second-order section, transposed direct form II.
@@ -89,6 +90,8 @@ func newMeter(rate, channels, lowpassHz int) *meter {
 func (m *meter) write(samples []float32) {
 	n := len(m.filters)
 	frames := int64(len(samples) / n)
+	peak := m.peak
+	m.peak = 0
 	for off := int64(0); off < frames; {
 		seg := min(frames-off, m.stepEnd-m.frames)
 		part := samples[off*int64(n) : (off+seg)*int64(n)]
@@ -113,6 +116,10 @@ func (m *meter) write(samples []float32) {
 			m.stepEnd += m.stepSize(int64(len(m.steps)))
 		}
 	}
+	if m.tp != nil {
+		m.tp.write(samples, m.peak)
+	}
+	m.peak = max(peak, m.peak)
 }
 
 // runStereo is runChannel for both channels of stereo at once: two
@@ -215,6 +222,9 @@ func lufs(ms float64) float64 {
 // before the first full 3 s window are those of the audio so far.
 func (m *meter) result() *Steps {
 	st := &Steps{SamplePeak: 20 * math.Log10(m.peak), TruePeak: math.Inf(-1)}
+	if m.tp != nil {
+		st.TruePeak = m.tp.dB()
+	}
 	for i := range m.steps {
 		if i < 3 {
 			continue
@@ -242,8 +252,8 @@ func (m *meter) result() *Steps {
 func (m *meter) seconds() float64 { return float64(m.frames) / float64(m.rate) }
 
 // readWAV reads the WAV ffmpeg streams (pcm_f32le, its length unknown)
-// into a meter.
-func readWAV(r io.Reader, lowpassHz int) (*meter, error) {
+// into a meter, which measures the true peak too if truePeak.
+func readWAV(r io.Reader, lowpassHz int, truePeak bool) (*meter, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	var hdr [12]byte
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -275,6 +285,9 @@ func readWAV(r io.Reader, lowpassHz int) (*meter, error) {
 				return nil, fmt.Errorf("ffmpeg's WAV is format %d, %d bits: want 32-bit float", format, bits)
 			}
 			m = newMeter(rate, channels, lowpassHz)
+			if truePeak {
+				m.tp = newTruePeak(channels)
+			}
 		}
 	}
 	if m == nil {

@@ -94,7 +94,7 @@ func EncodePiece(ctx context.Context, p Piece) (*Steps, error) {
 	}
 	var steps *Steps
 	err := runEncode(ctx, p.args(), p.Progress, func(r io.Reader) (err error) {
-		steps, err = runSteps(ctx, stepArgs(), r, 0)
+		steps, err = runSteps(ctx, stepArgs(), r, 0, true)
 		return err
 	})
 	if err != nil {
@@ -144,14 +144,10 @@ func (p Piece) args() []string {
 	return append(args, "-f", "tee", fmt.Sprintf("[f=mp3:id3v2_version=0]%s|[f=mp3:select=a:write_xing=0:id3v2_version=0]pipe:1", teeEscape(p.MP3)))
 }
 
-// stepArgs measures an MP3 stream on stdin: the meter gets the audio,
-// and a volumedetect after 4x oversampling the true peak (see Measure).
+// stepArgs decodes an MP3 stream on stdin for the meter.
 func stepArgs() []string {
-	graph := "[0:a:0]asplit=2[l][p];[l]aformat=sample_fmts=flt[out];" +
-		"[p]aresample=176400:filter_size=12:phase_shift=4,volumedetect,anullsink"
 	// -nostdin: else ffmpeg, logging at info, reads its keys from the stream.
-	return append([]string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1", "-i", "-", "-filter_threads", "1",
-		"-filter_complex", graph, "-map", "[out]"}, wavOut...)
+	return append([]string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1", "-i", "-", "-map", "0:a:0"}, wavOut...)
 }
 
 // Tag copies an MP3 to out with the job's tags and art and, if cs is not

@@ -1,0 +1,215 @@
+package ffmpeg
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"math"
+	"os"
+	"sync"
+
+	"github.com/prodcast/prodcast/pipeline"
+)
+
+// A PCM WAV, the usual export of a long recording, is measured without
+// ffmpeg: its samples are read from the file by as many goroutines as the
+// measurement has parts, each into a meter, with no decoder and no pipe in
+// between. Any other format, or a WAV this cannot read (RF64, a compressed
+// codec), goes to ffmpeg as before.
+
+// wavFile is a PCM WAV file open for the meter.
+type wavFile struct {
+	f        *os.File
+	rate     int
+	channels int
+	bits     int   // per sample: 8, 16, 24 or 32 (integer); 32 or 64 (float)
+	float    bool  //
+	data     int64 // where the samples start
+	frames   int64 // frames in the file: the data chunk, or less if the file ends first
+}
+
+// openWAV opens path as a PCM WAV the meter reads itself; nil (and no
+// error) if it is not one.
+func openWAV(path string) (*wavFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	w, err := readWAVHeader(f)
+	if w == nil || err != nil {
+		f.Close()
+		return nil, err
+	}
+	w.f = f
+	return w, nil
+}
+
+func readWAVHeader(f *os.File) (*wavFile, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	var hdr [12]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil || string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
+		return nil, nil
+	}
+	w := &wavFile{}
+	at := int64(12)
+	for {
+		var ch [8]byte
+		if _, err := f.ReadAt(ch[:], at); err != nil {
+			return nil, nil // no data chunk: ffmpeg says what is wrong
+		}
+		id, size := string(ch[0:4]), int64(binary.LittleEndian.Uint32(ch[4:8]))
+		at += 8
+		switch id {
+		case "fmt ":
+			body := make([]byte, min(size, 40))
+			if size < 16 {
+				return nil, nil
+			}
+			if _, err := f.ReadAt(body, at); err != nil {
+				return nil, nil
+			}
+			format := binary.LittleEndian.Uint16(body[0:2])
+			if format == 0xFFFE && len(body) >= 26 {
+				format = binary.LittleEndian.Uint16(body[24:26]) // the subformat GUID's first two bytes
+			}
+			w.channels = int(binary.LittleEndian.Uint16(body[2:4]))
+			w.rate = int(binary.LittleEndian.Uint32(body[4:8]))
+			w.bits = int(binary.LittleEndian.Uint16(body[14:16]))
+			align := int(binary.LittleEndian.Uint16(body[12:14]))
+			switch {
+			case format == 1 && (w.bits == 8 || w.bits == 16 || w.bits == 24 || w.bits == 32):
+			case format == 3 && (w.bits == 32 || w.bits == 64):
+				w.float = true
+			default:
+				return nil, nil
+			}
+			if w.channels < 1 || w.channels > 8 || w.rate < 8000 || w.rate > 384000 || align != w.channels*w.bits/8 {
+				return nil, nil
+			}
+		case "data":
+			if w.channels == 0 {
+				return nil, nil
+			}
+			w.data = at
+			avail := fi.Size() - at
+			if size == 0 || size == 0xFFFFFFFF || size > avail {
+				size = avail // a header written before the recording ended, or a copy cut short
+			}
+			w.frames = size / int64(w.channels*w.bits/8)
+			return w, nil
+		}
+		at += size + size%2
+	}
+}
+
+func (w *wavFile) Close() error { return w.f.Close() }
+
+// read converts frames [from, to) to float32, as ffmpeg's decoder and its
+// conversion to float would, and writes them to m a chunk at a time.
+func (w *wavFile) read(ctx context.Context, m *meter, from, to int64) error {
+	const chunk = 4096 // frames
+	size := w.channels * w.bits / 8
+	buf := make([]byte, chunk*size)
+	samples := make([]float32, chunk*w.channels)
+	for at := from; at < to; at += chunk {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(chunk, to-at)
+		b := buf[:n*int64(size)]
+		if _, err := w.f.ReadAt(b, w.data+at*int64(size)); err != nil {
+			return err
+		}
+		s := samples[:n*int64(w.channels)]
+		switch {
+		case w.float && w.bits == 32:
+			for i := range s {
+				s[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+			}
+		case w.float:
+			for i := range s {
+				s[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:])))
+			}
+		case w.bits == 8:
+			for i := range s {
+				s[i] = float32(int(b[i])-128) / (1 << 7)
+			}
+		case w.bits == 16:
+			for i := range s {
+				s[i] = float32(int16(binary.LittleEndian.Uint16(b[2*i:]))) / (1 << 15)
+			}
+		case w.bits == 24:
+			for i := range s {
+				v := int32(uint32(b[3*i])<<8|uint32(b[3*i+1])<<16|uint32(b[3*i+2])<<24) >> 8
+				s[i] = float32(v) / (1 << 23)
+			}
+		default:
+			for i := range s {
+				s[i] = float32(int32(binary.LittleEndian.Uint32(b[4*i:]))) / (1 << 31)
+			}
+		}
+		m.write(s)
+	}
+	return nil
+}
+
+// measureWAV measures a PCM WAV as Measure would through ffmpeg, in parts
+// as measureParts does: each part begins three 100 ms steps early, so that
+// its first 400 ms block ends one step after the previous part's last, and
+// the blocks of all the parts are those of one pass over the whole.
+func measureWAV(ctx context.Context, m Measurement, w *wavFile) (*pipeline.Loudness, error) {
+	steps := w.frames * 10 / int64(w.rate)
+	parts := int64(1)
+	if m.Parts > 1 && w.frames > int64(60*m.Parts*w.rate) {
+		parts = int64(m.Parts)
+	}
+	frameAt := func(step int64) int64 { return step * int64(w.rate) / 10 }
+	type result struct {
+		st  *Steps
+		tp  float64
+		err error
+	}
+	results := make([]result, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Go(func() {
+			from := frameAt(max(0, i*steps/parts-3))
+			to := w.frames
+			if i < parts-1 {
+				to = frameAt((i + 1) * steps / parts)
+			}
+			mt := newMeter(w.rate, w.channels, m.LowpassHz)
+			if m.TruePeak {
+				mt.tp = newTruePeak(w.channels)
+			}
+			r := &results[i]
+			if r.err = w.read(ctx, mt, from, to); r.err == nil {
+				r.st = mt.result()
+			}
+		})
+	}
+	wg.Wait()
+	var blocks, short []float64
+	l := &pipeline.Loudness{SamplePeak: math.Inf(-1)}
+	tp := math.Inf(-1)
+	for _, r := range results {
+		if r.err != nil {
+			return nil, r.err
+		}
+		b, s := r.st.gate()
+		blocks, short = append(blocks, b...), append(short, s...)
+		l.SamplePeak = max(l.SamplePeak, r.st.SamplePeak)
+		tp = max(tp, r.st.TruePeak)
+	}
+	if err := m.checkLength(float64(w.frames) / float64(w.rate)); err != nil {
+		return nil, err
+	}
+	l.Integrated, l.Range = integrated(blocks), loudnessRange(short)
+	if m.TruePeak {
+		l.TruePeak = tp
+	}
+	return l, nil
+}
