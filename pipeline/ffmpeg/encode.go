@@ -186,7 +186,7 @@ func (j Job) argsFor(withMP3 bool) []string {
 		args = append(args, j.metadata()...)
 		// The tee muxer writes the file (seekable, so the LAME/Info header is
 		// completed) and streams the audio alone to stdout for the measurement.
-		args = append(args, "-f", "tee", fmt.Sprintf("[f=mp3:id3v2_version=3]%s|[f=mp3:select=a:write_xing=0:id3v2_version=0]pipe:1", teeEscape(j.MP3)))
+		args = append(args, "-f", "tee", fmt.Sprintf("[f=mp3:id3v2_version=3]%s|[f=mp3:select=a:write_xing=0:id3v2_version=0:flush_packets=0]pipe:1", teeEscape(j.MP3)))
 	}
 	for i, x := range j.Extra {
 		args = append(args, "-map", fmt.Sprintf("[x%d]", i))

@@ -141,7 +141,7 @@ func (p Piece) args() []string {
 		args = append(args, "-cutoff", strconv.Itoa(p.CutoffHz))
 	}
 	args = append(args, "-map_metadata", "-1", "-map_chapters", "-1")
-	return append(args, "-f", "tee", fmt.Sprintf("[f=mp3:id3v2_version=0]%s|[f=mp3:select=a:write_xing=0:id3v2_version=0]pipe:1", teeEscape(p.MP3)))
+	return append(args, "-f", "tee", fmt.Sprintf("[f=mp3:id3v2_version=0]%s|[f=mp3:select=a:write_xing=0:id3v2_version=0:flush_packets=0]pipe:1", teeEscape(p.MP3)))
 }
 
 // stepArgs decodes an MP3 stream on stdin for the meter.

@@ -37,6 +37,7 @@ type Config struct {
 type Store struct {
 	client *minio.Client
 	bucket string
+	local  bool // the server is on this machine (loopback): see PutFile
 }
 
 // Object describes a stored object: the domain's type.
@@ -60,7 +61,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create S3 client for %q: %w", cfg.Endpoint, err)
 	}
-	s := &Store{client: client, bucket: cfg.Bucket}
+	host := client.EndpointURL().Hostname()
+	ip := net.ParseIP(host)
+	s := &Store{client: client, bucket: cfg.Bucket, local: host == "localhost" || (ip != nil && ip.IsLoopback())}
 	if err := s.ensureBucket(ctx, cfg.Region); err != nil {
 		return nil, err
 	}
@@ -112,9 +115,16 @@ func (s *Store) PutBytes(ctx context.Context, key string, data []byte, p Put) er
 	return s.PutReader(ctx, key, bytes.NewReader(data), int64(len(data)), p)
 }
 
-// PutFile uploads a local file to key, in parts if it is large.
+// PutFile uploads a local file to key, in parts if it is large: parts
+// upload at once over a network. To a server on this machine (the
+// embedded gateway, a MinIO beside the workers) they only add a copy, the
+// server's joining them: there a file up to 5 GiB goes in one request.
 func (s *Store) PutFile(ctx context.Context, key, path string, p Put) error {
-	_, err := s.client.FPutObject(ctx, s.bucket, key, path, putOptions(p))
+	o := putOptions(p)
+	if fi, err := os.Stat(path); err == nil && s.local && fi.Size() <= 5<<30 {
+		o.DisableMultipart = true
+	}
+	_, err := s.client.FPutObject(ctx, s.bucket, key, path, o)
 	if err != nil {
 		return s.wrap("upload", key, err)
 	}
@@ -297,7 +307,12 @@ const statusMeta = "Prodcast-Status"
 // the user metadata of the object a PUT replaces, and a republished page
 // must not keep its 410.
 func putOptions(p Put) minio.PutObjectOptions {
-	o := minio.PutObjectOptions{ContentType: p.ContentType, CacheControl: p.CacheControl}
+	// No SHA-256 of the payload for the signature (minio-go's streaming
+	// signature on a plain-HTTP endpoint): it hashed every byte twice, here
+	// and in the server, for what the checksum minio-go sends already
+	// guards; and every original is checked against its own SHA-256 when a
+	// worker fetches it.
+	o := minio.PutObjectOptions{ContentType: p.ContentType, CacheControl: p.CacheControl, DisableContentSha256: true}
 	if strings.HasPrefix(p.ContentType, "text/html") || p.Status != 0 {
 		o.UserMetadata = map[string]string{statusMeta: strconv.Itoa(cmp.Or(p.Status, 200))}
 	}
