@@ -189,6 +189,20 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 		m.State = pipeline.StateIngested
 	}
 	orig := keys.OriginalKey(m.Slug, rec.SHA256, rec.Name)
+	// A recording encoded in pieces is fetched to this machine while it is
+	// archived (the two at once, on two cores), not after.
+	fetched := make(chan struct{})
+	if h.inPieces(&pipeline.Manifest{Original: pipeline.Original{Duration: info.Duration}}) {
+		go func() {
+			defer close(fetched)
+			if _, err := h.localCopy(ctx, upload, rec.SHA256, rec.Bytes); err != nil {
+				log.Warn("cannot fetch the recording while archiving it; the encode fetches it", "err", err)
+			}
+		}()
+	} else {
+		close(fetched)
+	}
+	defer func() { <-fetched }()
 	if err := h.archive(ctx, upload, orig, rec); err != nil {
 		return nil, err
 	}
@@ -216,6 +230,7 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 		return nil, err
 	}
 	// The archive holds the recording now; drop the upload's copy.
+	<-fetched
 	if err := h.Store.Delete(ctx, upload); err != nil {
 		return nil, err
 	}

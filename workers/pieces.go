@@ -471,10 +471,18 @@ var fetching singleflight.Group
 // recording, downloading and checking it once for all the tasks of this
 // machine that need it.
 func (h *Handlers) localOriginal(ctx context.Context, m *pipeline.Manifest) (string, error) {
-	path := h.localOriginalPath(m)
+	return h.localCopy(ctx, m.Original.Key, m.Original.SHA256, m.Original.Bytes)
+}
+
+// localCopy returns the path of this machine's copy of the recording with
+// SHA-256 sum, downloading it from key once, and checking it, for all the
+// tasks that need it: the ingest of a long recording fetches it from the
+// upload while the upload is archived, so that the encode finds it here.
+func (h *Handlers) localCopy(ctx context.Context, key, sum string, size int64) (string, error) {
+	path := h.localCopyPath(sum, key)
 	dir := filepath.Dir(path)
 	_, err, _ := fetching.Do(path, func() (any, error) {
-		if fi, err := os.Stat(path); err == nil && fi.Size() == m.Original.Bytes {
+		if fi, err := os.Stat(path); err == nil && fi.Size() == size {
 			now := time.Now()
 			return nil, os.Chtimes(path, now, now) // in use: not swept
 		}
@@ -483,13 +491,13 @@ func (h *Handlers) localOriginal(ctx context.Context, m *pipeline.Manifest) (str
 		}
 		part := fmt.Sprintf("%s.%d.part", path, os.Getpid())
 		defer os.Remove(part)
-		sum, n, err := h.Store.GetFileSHA256(ctx, m.Original.Key, part)
+		got, n, err := h.Store.GetFileSHA256(ctx, key, part)
 		if err != nil {
 			return nil, err
 		}
-		if sum != m.Original.SHA256 || n != m.Original.Bytes {
+		if got != sum || n != size {
 			return nil, fmt.Errorf("the archived original %q has %d bytes with SHA-256 %s, but %d bytes with %s were dropped; drop the bundle again",
-				m.Original.Key, n, sum, m.Original.Bytes, m.Original.SHA256)
+				key, n, got, size, sum)
 		}
 		return nil, os.Rename(part, path)
 	})
@@ -502,6 +510,12 @@ func (h *Handlers) dropLocalOriginal(m *pipeline.Manifest) { os.Remove(h.localOr
 
 // localOriginalPath is where this machine keeps its copy of a recording.
 func (h *Handlers) localOriginalPath(m *pipeline.Manifest) string {
+	return h.localCopyPath(m.Original.SHA256, m.Original.Key)
+}
+
+// localCopyPath is where this machine keeps its copy of the recording with
+// SHA-256 sum, stored under key.
+func (h *Handlers) localCopyPath(sum, key string) string {
 	base := cmp.Or(h.TempDir, os.TempDir())
-	return filepath.Join(base, originalsDir, m.Original.SHA256+strings.ToLower(filepath.Ext(m.Original.Key)))
+	return filepath.Join(base, originalsDir, sum+strings.ToLower(filepath.Ext(key)))
 }
