@@ -1,6 +1,8 @@
 package mp3
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,5 +129,29 @@ func TestLargerGivesRoom(t *testing.T) {
 	h, ok := parseHeader(buf)
 	if !ok || h.size() != size || len(buf) != size {
 		t.Fatalf("rewritten frame: header ok %v, size %d, buffer %d; want %d", ok, h.size(), len(buf), size)
+	}
+}
+
+// TestWindow: reads through the window give the bytes of the file at every
+// offset, across refills, at its end and past it.
+func TestWindow(t *testing.T) {
+	data := make([]byte, 3<<20+12345)
+	for i := range data {
+		data[i] = byte(i*7 + i>>11)
+	}
+	w := &window{r: bytes.NewReader(data)}
+	for _, c := range []struct {
+		off  int64
+		size int
+	}{{0, 42}, {42, 100}, {1<<20 - 10, 42}, {5, 42}, {3 << 20, 12345}, {3<<20 + 12340, 42}, {int64(len(data)), 4}, {100, 1 << 20}} {
+		p := make([]byte, c.size)
+		n, err := w.ReadAt(p, c.off)
+		want := max(0, min(c.size, len(data)-int(c.off)))
+		if n != want || !bytes.Equal(p[:n], data[c.off:c.off+int64(n)]) {
+			t.Errorf("ReadAt(%d bytes at %d) = %d bytes, %v; want %d bytes of the file", c.size, c.off, n, err, want)
+		}
+		if (n < c.size) != (err == io.EOF) {
+			t.Errorf("ReadAt(%d bytes at %d): %d bytes, error %v", c.size, c.off, n, err)
+		}
 	}
 }
