@@ -56,6 +56,25 @@ func TestLongEpisodeInPieces(t *testing.T) {
 	MoveIn(t, env.Data, dir)
 	WaitFor(t, 240*time.Second, "the episode in the feed", func() bool { return FeedItems(env.URL("/feed.xml")) == 1 })
 
+	// The worker that ingested the recording fetched it while archiving it;
+	// if it also planned the pieces, it did not fetch it again.
+	ingested := 0
+	for _, w := range []*Proc{w1, w2} {
+		out := w.Output()
+		if !strings.Contains(out, "bundle ingested") {
+			continue
+		}
+		ingested++
+		if !strings.Contains(out, "recording fetched to this worker while archived") {
+			t.Errorf("the worker that ingested the recording did not fetch it while archiving it:\n%s", out)
+		}
+		if i := strings.Index(out, "encoding in pieces"); i >= 0 && !strings.Contains(strings.SplitN(out[i:], "\n", 2)[0], "fetch_s=0 ") {
+			t.Errorf("the worker that ingested the recording fetched it again to plan its pieces: %s", strings.SplitN(out[i:], "\n", 2)[0])
+		}
+	}
+	if ingested != 1 {
+		t.Errorf("%d workers logged the ingest, want 1", ingested)
+	}
 	for i, w := range []*Proc{w1, w2} {
 		if !strings.Contains(w.Output(), "piece encoded") {
 			t.Errorf("worker %d encoded no piece:\n%s", i+1, tail(w.Output(), 20))

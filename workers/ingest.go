@@ -195,9 +195,13 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	if h.inPieces(&pipeline.Manifest{Original: pipeline.Original{Duration: info.Duration}}) {
 		go func() {
 			defer close(fetched)
+			start := time.Now()
 			if _, err := h.localCopy(ctx, upload, rec.SHA256, rec.Bytes); err != nil {
 				log.Warn("cannot fetch the recording while archiving it; the encode fetches it", "err", err)
+				return
 			}
+			log.Info("recording fetched to this worker while archived", "episode", m.Slug,
+				"seconds", time.Since(start).Round(100*time.Millisecond).Seconds())
 		}()
 	} else {
 		close(fetched)
