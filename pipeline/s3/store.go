@@ -61,9 +61,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create S3 client for %q: %w", cfg.Endpoint, err)
 	}
-	host := client.EndpointURL().Hostname()
-	ip := net.ParseIP(host)
-	s := &Store{client: client, bucket: cfg.Bucket, local: host == "localhost" || (ip != nil && ip.IsLoopback())}
+	s := &Store{client: client, bucket: cfg.Bucket, local: loopback(client.EndpointURL().Hostname())}
 	if err := s.ensureBucket(ctx, cfg.Region); err != nil {
 		return nil, err
 	}
@@ -286,6 +284,12 @@ func (s *Store) wrap(verb, key string, err error) error {
 		return fmt.Errorf("cannot %s %q: %w", verb, key, pipeline.Unavailable("S3", err))
 	}
 	return fmt.Errorf("cannot %s %q: %w", verb, key, err)
+}
+
+// loopback says whether host is this machine.
+func loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // unavailable reports whether err says the server did not answer, rather
