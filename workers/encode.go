@@ -46,7 +46,7 @@ func (h *Handlers) Encode(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if h.inPieces(m) {
+	if h.inPieces(m.Original.Duration) {
 		if err := h.planPieces(ctx, show, m, p); pipeline.IsInput(err) {
 			return h.refuse(ctx, p, m, err)
 		} else if err != nil {
@@ -160,15 +160,21 @@ func measureOriginal(ctx context.Context, m *pipeline.Manifest, in string, kbps 
 // HTTP three times. It is streamed to disk, never held in memory.
 func (h *Handlers) fetchOriginal(ctx context.Context, m *pipeline.Manifest, tmp string) (string, error) {
 	in := filepath.Join(tmp, "original"+filepath.Ext(m.Original.Key))
-	sum, n, err := h.Store.GetFileSHA256(ctx, m.Original.Key, in)
+	return in, h.download(ctx, m.Original.Key, m.Original.SHA256, m.Original.Bytes, in)
+}
+
+// download writes the recording stored under key to path, streaming, and
+// checks that it has the size and SHA-256 that were dropped.
+func (h *Handlers) download(ctx context.Context, key, sum string, size int64, path string) error {
+	got, n, err := h.Store.GetFileSHA256(ctx, key, path)
 	if err != nil {
-		return "", err
+		return err
 	}
-	if sum != m.Original.SHA256 || n != m.Original.Bytes {
-		return "", fmt.Errorf("the archived original %q has %d bytes with SHA-256 %s, but %d bytes with %s were dropped; drop the bundle again",
-			m.Original.Key, n, sum, m.Original.Bytes, m.Original.SHA256)
+	if got != sum || n != size {
+		return fmt.Errorf("the stored recording %q has %d bytes with SHA-256 %s, but %d bytes with %s were dropped; drop the bundle again",
+			key, n, got, size, sum)
 	}
-	return in, nil
+	return nil
 }
 
 // headerDuration is the length a recording's header states exactly, for

@@ -192,7 +192,7 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	// A recording encoded in pieces is fetched to this machine while it is
 	// archived (the two at once, on two cores), not after.
 	fetched := make(chan struct{})
-	if h.inPieces(&pipeline.Manifest{Original: pipeline.Original{Duration: info.Duration}}) {
+	if h.inPieces(info.Duration) {
 		go func() {
 			defer close(fetched)
 			start := time.Now()

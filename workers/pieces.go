@@ -92,13 +92,14 @@ func NewPieceTask(p PiecePayload) (*asynq.Task, error) {
 		asynq.MaxRetry(maxRetry), asynq.Timeout(timeout))
 }
 
-// inPieces says whether a recording is long enough to be encoded in pieces.
-func (h *Handlers) inPieces(m *pipeline.Manifest) bool {
+// inPieces says whether a recording that plays seconds is long enough to
+// be encoded in pieces.
+func (h *Handlers) inPieces(seconds float64) bool {
 	over := h.SplitOver
 	if over == 0 {
 		over = DefaultSplitOver
 	}
-	return over > 0 && m.Original.Duration > over.Seconds()
+	return over > 0 && seconds > over.Seconds()
 }
 
 // pieceCount is how many pieces a recording is cut into: one for each
@@ -491,13 +492,8 @@ func (h *Handlers) localCopy(ctx context.Context, key, sum string, size int64) (
 		}
 		part := fmt.Sprintf("%s.%d.part", path, os.Getpid())
 		defer os.Remove(part)
-		got, n, err := h.Store.GetFileSHA256(ctx, key, part)
-		if err != nil {
+		if err := h.download(ctx, key, sum, size, part); err != nil {
 			return nil, err
-		}
-		if got != sum || n != size {
-			return nil, fmt.Errorf("the archived original %q has %d bytes with SHA-256 %s, but %d bytes with %s were dropped; drop the bundle again",
-				key, n, got, size, sum)
 		}
 		return nil, os.Rename(part, path)
 	})

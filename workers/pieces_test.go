@@ -48,7 +48,7 @@ func TestInPieces(t *testing.T) {
 		over time.Duration
 		want bool
 	}{{0, true}, {-1, false}, {30 * time.Minute, false}, {2 * time.Minute, true}} {
-		if got := (&Handlers{SplitOver: tc.over}).inPieces(m); got != tc.want {
+		if got := (&Handlers{SplitOver: tc.over}).inPieces(m.Original.Duration); got != tc.want {
 			t.Errorf("21 minutes, split over %s: %v, want %v", tc.over, got, tc.want)
 		}
 	}

@@ -169,7 +169,6 @@ func measureWAV(ctx context.Context, m Measurement, w *wavFile) (*pipeline.Loudn
 	frameAt := func(step int64) int64 { return step * int64(w.rate) / 10 }
 	type result struct {
 		st  *Steps
-		tp  float64
 		err error
 	}
 	results := make([]result, parts)
