@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,15 +22,31 @@ import (
 	"github.com/prodcast/prodcast/pipeline/memstore"
 )
 
-// countingStore counts the bucket's reads.
+// countingStore counts the bucket's reads, in all and by key.
 type countingStore struct {
 	*memstore.Store
 	opens, stats atomic.Int64
+
+	mu    sync.Mutex
+	byKey map[string]int
 }
 
 func (c *countingStore) OpenObject(ctx context.Context, key string) (pipeline.Reader, pipeline.Object, error) {
 	c.opens.Add(1)
+	c.mu.Lock()
+	if c.byKey == nil {
+		c.byKey = map[string]int{}
+	}
+	c.byKey[key]++
+	c.mu.Unlock()
 	return c.Store.OpenObject(ctx, key)
+}
+
+// opened is how often key was opened.
+func (c *countingStore) opened(key string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byKey[key]
 }
 
 func (c *countingStore) Stat(ctx context.Context, key string) (pipeline.Object, error) {
