@@ -152,10 +152,10 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 		return err
 	}
 	job := h.job(show, m, before, kbps, in, "", "", nil)
-	// With a limiter, a pass through it corrects the gain, as for a short
-	// recording: without, a miss of over 0.5 LU (0.65 on the benchmark's
-	// hour) would send every piece round again.
-	if err := correctForLimiter(ctx, show, m, &job); err != nil {
+	// With a limiter, a measure through it corrects the gain (on a sample
+	// of a long recording; see correctForLimiter): without, a miss of over
+	// 0.5 LU would send every piece round again.
+	if err := correctForLimiter(ctx, show, m, before, &job); err != nil {
 		return err
 	}
 	info, err := ffmpeg.Probe(ctx, in, m.Original.Name)

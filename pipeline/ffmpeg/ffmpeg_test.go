@@ -59,6 +59,71 @@ func TestMeasurePartsMatchesWhole(t *testing.T) {
 	}
 }
 
+func TestSampleWindows(t *testing.T) {
+	ws := ffmpeg.SampleWindows(3600, 6, 60)
+	if len(ws) != 6 || ws[0].Start != 270 || ws[5].Start != 3270 || ws[5].Start+ws[5].Length != 3330 {
+		t.Errorf("six minutes of an hour: %v, want a minute at 270 s, then every 600 s", ws)
+	}
+	if ws := ffmpeg.SampleWindows(150, 3, 60); len(ws) != 1 || ws[0] != (ffmpeg.Window{Start: 0, Length: 150}) {
+		t.Errorf("windows that would cover the recording: %v, want the whole", ws)
+	}
+}
+
+// TestMeasureWindows: a sample of a recording measures as those spans of
+// it do; the windows of the quiet half alone measure quieter; and the
+// loss a limiter causes, measured on a sample with and without it, adds up
+// to what a whole pass through it measures.
+func TestMeasureWindows(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "talk.wav")
+	speech(t, in, 240, 2, 44100) // the level drops 10 dB at 120 s
+	ctx := context.Background()
+	measure := func(m ffmpeg.Measurement) *pipeline.Loudness {
+		t.Helper()
+		m.Input, m.LowpassHz = in, 17000
+		l, err := ffmpeg.Measure(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	cut := func(name string, from, to int) string {
+		p := filepath.Join(dir, name)
+		MustFFmpeg(t, "-i", in, "-af", fmt.Sprintf("atrim=start=%d:end=%d", from, to), p)
+		return p
+	}
+	// The spans [20, 60) and [140, 180), cut out and joined, against the
+	// same two windows measured in place.
+	joined := filepath.Join(dir, "joined.wav")
+	MustFFmpeg(t, "-i", cut("a.wav", 20, 60), "-i", cut("b.wav", 140, 180), "-filter_complex", "[0][1]concat=n=2:v=0:a=1", joined)
+	want, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: joined, LowpassHz: 17000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := measure(ffmpeg.Measurement{Windows: []ffmpeg.Window{{Start: 20, Length: 40}, {Start: 140, Length: 40}}, Parts: 2})
+	if math.Abs(got.Integrated-want.Integrated) > 0.1 {
+		t.Errorf("two windows measure %.2f LUFS; the same spans cut out and joined, %.2f", got.Integrated, want.Integrated)
+	}
+	quiet := measure(ffmpeg.Measurement{Windows: []ffmpeg.Window{{Start: 140, Length: 40}}})
+	if d := got.Integrated - quiet.Integrated; d < 2 {
+		t.Errorf("a window of the quiet half alone is %.2f LU quieter than with one of the loud half, want several", d)
+	}
+	// A limiter's loss, estimated on three minutes of four.
+	limited := ffmpeg.Job{GainDB: 20, LimitDBFS: -2}
+	full := measure(ffmpeg.Measurement{Filter: limited.Conditioning(), Duration: 240, Parts: 2})
+	before := measure(ffmpeg.Measurement{})
+	ws := ffmpeg.SampleWindows(240, 3, 60)
+	with := measure(ffmpeg.Measurement{Filter: limited.Conditioning(), Windows: ws, Parts: 2})
+	without := measure(ffmpeg.Measurement{Filter: "volume=20dB", Windows: ws, Parts: 2})
+	loss := without.Integrated - with.Integrated
+	if loss < 0.3 {
+		t.Fatalf("the limiter takes %.2f LU off: the test needs it to act", loss)
+	}
+	if est := before.Integrated + 20 - loss; math.Abs(est-full.Integrated) > 0.2 {
+		t.Errorf("estimated through the limiter %.2f LUFS (a loss of %.2f LU), measured whole %.2f", est, loss, full.Integrated)
+	}
+}
+
 func TestEncode(t *testing.T) {
 	dir := t.TempDir()
 	in, art, out := filepath.Join(dir, "in.wav"), filepath.Join(dir, "art.jpg"), filepath.Join(dir, "out.mp3")

@@ -24,6 +24,10 @@ type Measurement struct {
 	// pieces measured at once (see measureParts).
 	Duration float64
 	Parts    int
+	// Windows, when set, are the only spans of a file measured (see
+	// measureWindows), Parts at a time: the Integrated loudness and sample
+	// peak of a sample of the recording, for an estimate.
+	Windows []Window
 	// Expect, when not zero, is how long the file's header says it plays;
 	// audio that ends well before it gives a *ShortError.
 	Expect float64
@@ -53,6 +57,9 @@ func (m Measurement) checkLength(decoded float64) error {
 // measures (see meter); a PCM WAV file, unfiltered, the meter reads
 // itself (see measureWAV).
 func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
+	if len(m.Windows) > 0 {
+		return measureWindows(ctx, m)
+	}
 	if m.Filter == "" && m.Input != "-" && !strings.Contains(m.Input, ":") {
 		if w, err := openWAV(m.Input); err == nil && w != nil {
 			defer w.Close()
