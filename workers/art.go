@@ -53,7 +53,7 @@ func (h *Handlers) episodeArt(ctx context.Context, show *pipeline.Show, m *pipel
 		return "", err
 	}
 	m.Art = key
-	sizes, err := artSizes(ctx, keys, key, ready, tmp, func(key, path string, size int64, ct string) error {
+	sizes, err := artSizes(ctx, keys, key, ready, tmp, h.stored(ctx), func(key, path string, size int64, ct string) error {
 		return h.putMedia(ctx, keys, m, key, path, size, s3.Put{ContentType: ct, CacheControl: "public, max-age=31536000, immutable"})
 	})
 	if err != nil {
@@ -69,10 +69,11 @@ func (h *Handlers) episodeArt(ctx context.Context, show *pipeline.Show, m *pipel
 }
 
 // artSizes scales the art at local path, published at key, to
-// ffmpeg.ArtWidths as JPEG and WebP, and puts each next to it. It returns
-// the art's own size first, then the scaled ones.
+// ffmpeg.ArtWidths as JPEG and WebP, and puts each next to it, unless
+// have says all of them are there. It returns the art's own size first,
+// then the scaled ones.
 func artSizes(ctx context.Context, keys catalog.Layout, key, local, tmp string,
-	put func(key, path string, size int64, contentType string) error) ([]pipeline.Image, error) {
+	have func(key string) bool, put func(key, path string, size int64, contentType string) error) ([]pipeline.Image, error) {
 	info, err := ffmpeg.ProbeImage(ctx, local, path.Base(key))
 	if err != nil {
 		return nil, err
@@ -81,16 +82,29 @@ func artSizes(ctx context.Context, keys catalog.Layout, key, local, tmp string,
 	if info.Codec == "png" {
 		own.Type = "image/png"
 	}
+	out := []pipeline.Image{own}
+	// Art is stored by its hash, and so are its sizes: the show's art, and
+	// any an earlier episode used, are scaled once.
+	plan := ffmpeg.ArtPlan(info)
+	made := len(plan) > 0
+	for _, v := range plan {
+		k := keys.ArtSizeKey(key, v.Width, filepath.Ext(v.Path))
+		made = made && have(k)
+		out = append(out, pipeline.Image{Key: k, Width: v.Width, Height: v.Height, Type: v.Type})
+	}
+	if made {
+		return out, nil
+	}
+	out = out[:1]
 	dir, err := os.MkdirTemp(tmp, "art-sizes-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	variants, err := ffmpeg.ArtVariants(ctx, local, dir, path.Base(key))
+	variants, err := ffmpeg.ArtVariants(ctx, local, dir, path.Base(key), info)
 	if err != nil {
 		return nil, err
 	}
-	out := []pipeline.Image{own}
 	for _, v := range variants {
 		fi, err := os.Stat(v.Path)
 		if err != nil {
@@ -103,6 +117,14 @@ func artSizes(ctx context.Context, keys catalog.Layout, key, local, tmp string,
 		out = append(out, pipeline.Image{Key: k, Width: v.Width, Height: v.Height, Type: v.Type})
 	}
 	return out, nil
+}
+
+// stored says whether an object is in the bucket, not empty.
+func (h *Handlers) stored(ctx context.Context) func(key string) bool {
+	return func(key string) bool {
+		o, err := h.Store.Stat(ctx, key)
+		return err == nil && o.Size > 0
+	}
 }
 
 // showArtSizes makes the sizes of the show's art once per art, and sets
@@ -131,7 +153,7 @@ func (h *Handlers) showArtSizes(ctx context.Context, cat *catalog.Catalog, show 
 		return err
 	}
 	record := &catalog.ArtSizes{Of: show.Art}
-	sizes, err := artSizes(ctx, cat.Keys, show.Art, local, tmp, func(key, path string, size int64, ct string) error {
+	sizes, err := artSizes(ctx, cat.Keys, show.Art, local, tmp, h.stored(ctx), func(key, path string, size int64, ct string) error {
 		if err := h.fence(ctx); err != nil {
 			return err
 		}

@@ -117,40 +117,52 @@ type ArtVariant struct {
 	Type          string // image/jpeg or image/webp
 }
 
-// ArtVariants writes the art at each of ArtWidths below its own width, as
-// JPEG and as WebP, into dir, in one ffmpeg run. It returns them largest
-// first, JPEG before WebP.
-func ArtVariants(ctx context.Context, in, dir, name string) ([]ArtVariant, error) {
-	info, err := ProbeImage(ctx, in, name)
-	if err != nil {
-		return nil, err
-	}
-	var widths []int
+// ArtPlan is what ArtVariants makes of art of this size: each of
+// ArtWidths below its own width, as JPEG then WebP, largest first; Path is
+// the file's name alone.
+func ArtPlan(info *ImageInfo) []ArtVariant {
+	var out []ArtVariant
 	for _, w := range ArtWidths {
-		if w < info.Width {
-			widths = append(widths, w)
+		if w >= info.Width {
+			continue
+		}
+		h := (info.Height*w + info.Width/2) / info.Width
+		out = append(out, ArtVariant{Path: fmt.Sprintf("art-%d.jpg", w), Width: w, Height: h, Type: "image/jpeg"},
+			ArtVariant{Path: fmt.Sprintf("art-%d.webp", w), Width: w, Height: h, Type: "image/webp"})
+	}
+	return out
+}
+
+// ArtVariants writes the art in at each of ArtWidths below its own width,
+// as JPEG and as WebP, into dir, in one ffmpeg run: ArtPlan, with paths.
+// info, if not nil, is what ProbeImage says of in.
+func ArtVariants(ctx context.Context, in, dir, name string, info *ImageInfo) ([]ArtVariant, error) {
+	if info == nil {
+		var err error
+		if info, err = ProbeImage(ctx, in, name); err != nil {
+			return nil, err
 		}
 	}
-	if len(widths) == 0 {
+	plan := ArtPlan(info)
+	if len(plan) == 0 {
 		return nil, nil
 	}
+	n := len(plan) / 2 // sizes, each a JPEG and a WebP
 	var filter strings.Builder
-	fmt.Fprintf(&filter, "[0:v]format=yuvj420p,split=%d", len(widths))
-	for i := range widths {
+	fmt.Fprintf(&filter, "[0:v]format=yuvj420p,split=%d", n)
+	for i := range n {
 		fmt.Fprintf(&filter, "[s%d]", i)
 	}
 	args := []string{"-hide_banner", "-nostdin", "-v", "error", "-y", "-i", in}
-	var out []ArtVariant
-	for i, w := range widths {
-		h := (info.Height*w + info.Width/2) / info.Width
-		fmt.Fprintf(&filter, ";[s%d]scale=%d:%d:flags=lanczos,split[j%d][w%d]", i, w, h, i, i)
-		jpg := filepath.Join(dir, fmt.Sprintf("art-%d.jpg", w))
-		webp := filepath.Join(dir, fmt.Sprintf("art-%d.webp", w))
+	out := make([]ArtVariant, 0, len(plan))
+	for i := range n {
+		jpg, webp := plan[2*i], plan[2*i+1]
+		jpg.Path, webp.Path = filepath.Join(dir, jpg.Path), filepath.Join(dir, webp.Path)
+		fmt.Fprintf(&filter, ";[s%d]scale=%d:%d:flags=lanczos,split[j%d][w%d]", i, jpg.Width, jpg.Height, i, i)
 		args = append(args,
-			"-map", fmt.Sprintf("[j%d]", i), "-frames:v", "1", "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", jpg,
-			"-map", fmt.Sprintf("[w%d]", i), "-frames:v", "1", "-f", "image2", "-c:v", "libwebp", "-quality", "80", webp)
-		out = append(out, ArtVariant{Path: jpg, Width: w, Height: h, Type: "image/jpeg"},
-			ArtVariant{Path: webp, Width: w, Height: h, Type: "image/webp"})
+			"-map", fmt.Sprintf("[j%d]", i), "-frames:v", "1", "-q:v", "3", "-f", "image2", "-c:v", "mjpeg", jpg.Path,
+			"-map", fmt.Sprintf("[w%d]", i), "-frames:v", "1", "-f", "image2", "-c:v", "libwebp", "-quality", "80", webp.Path)
+		out = append(out, jpg, webp)
 	}
 	args = slices.Insert(args, 7, "-filter_complex", filter.String())
 	cmd := command(ctx, "ffmpeg", args...)

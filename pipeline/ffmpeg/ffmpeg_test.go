@@ -244,7 +244,7 @@ func TestArtVariants(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "cover.jpg")
 	MustFFmpeg(t, "-f", "lavfi", "-i", "testsrc2=s=1400x1400", "-frames:v", "1", in)
-	got, err := ffmpeg.ArtVariants(context.Background(), in, dir, "cover.jpg")
+	got, err := ffmpeg.ArtVariants(context.Background(), in, dir, "cover.jpg", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
