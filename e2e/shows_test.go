@@ -318,7 +318,7 @@ func TestNetworkWithoutRoot(t *testing.T) {
 // TestFairEncodes queues ten long recordings in show A, then drops one into
 // show B: B's must be encoded as soon as a slot frees up, not after A's
 // backlog. The worker has one slot, so the order is exact. An idle lane
-// looks for work every 0.25 to 0.75 s (asynq's task check, with jitter), so
+// looks for work every 0.1 to 0.3 s (asynq's task check, with jitter), so
 // each of A's encodes must last longer than that: four minutes of audio
 // (about 1.5 s here), else two of them could start before B's lane looks.
 func TestFairEncodes(t *testing.T) {
@@ -365,7 +365,7 @@ func TestFairEncodes(t *testing.T) {
 	pos := slices.Index(order, "quiet")
 	// The encodes done when it was queued, then the one running then; at
 	// most one more if that one ended before the quiet show's lane fetched
-	// its task (within 0.75 s).
+	// its task (within 0.3 s).
 	if queued < 0 || pos > queued+2 {
 		t.Errorf("the quiet show's encode came %d of %v; %d were done when it was queued", pos+1, order, queued)
 	}
