@@ -123,7 +123,7 @@ func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Sho
 	}
 	job := h.job(show, m, before, kbps, in, tmp, art, t)
 	t1 := time.Now()
-	after, err := h.encodeToTarget(ctx, show, m, before, &job)
+	after, err := h.encodeToTarget(ctx, show, m, before, &job, tmp)
 	if err != nil {
 		return err
 	}
@@ -196,9 +196,17 @@ func measureParts() int { return min(runtime.NumCPU(), 4) }
 // made: once when the prediction holds, twice when the encoder moved the
 // loudness or its overshoot broke the ceiling. An MP3 still off target is
 // the producer's to fix.
-func (h *Handlers) encodeToTarget(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, before *pipeline.Loudness, job *ffmpeg.Job) (*pipeline.Loudness, error) {
+func (h *Handlers) encodeToTarget(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, before *pipeline.Loudness, job *ffmpeg.Job, tmp string) (*pipeline.Loudness, error) {
 	target := targetLUFS(show, m)
-	if err := correctForLimiter(ctx, show, m, before, job); err != nil {
+	rate := 0
+	if probeEncoder(m) {
+		info, err := ffmpeg.Probe(ctx, job.Input, m.Original.Name)
+		if err != nil {
+			return nil, err
+		}
+		rate = info.SampleRate
+	}
+	if _, err := correctGain(ctx, show, m, before, job, rate, tmp); err != nil {
 		return nil, err
 	}
 	after, err := ffmpeg.Encode(ctx, *job)
@@ -214,6 +222,52 @@ func (h *Handlers) encodeToTarget(ctx context.Context, show *pipeline.Show, m *p
 		}
 	}
 	return after, offTarget(show, m, after)
+}
+
+// correctGain corrects the gain planned from before for what the limiter
+// (correctForLimiter) and, for a recording of limiterSampleFrom or more in
+// a format read from anywhere (WAV, FLAC) at rate, the MP3 encoder
+// (encoderWindows) will take off, the two measured at once. The encoder's
+// loss is estimated at the gain before the limiter's correction: a few
+// tenths of a dB change it by far less than its error. It returns that
+// loss, 0 if not measured. Probe encodes go to tmp.
+func correctGain(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, before *pipeline.Loudness, job *ffmpeg.Job, rate int, tmp string) (float64, error) {
+	var loss float64
+	var lossErr error
+	var wg sync.WaitGroup
+	if probeEncoder(m) && rate > 0 {
+		probe := *job
+		wg.Go(func() {
+			loss, lossErr = ffmpeg.EncoderLoss(ctx, probe, rate, encoderWindows(m.Original.Duration), tmp)
+			// An estimate, from 40 s: a wild one is held to a dB, and the
+			// encode's own measure still decides.
+			loss = max(-1, min(1, loss))
+		})
+	}
+	err := correctForLimiter(ctx, show, m, before, job)
+	wg.Wait()
+	if err := errors.Join(err, lossErr); err != nil {
+		return 0, err
+	}
+	if job.LimitDBFS == 0 && loss > 0 {
+		// Without a limiter, the gain rises only as far as the peaks allow.
+		loss = min(loss, max(0, show.Audio.TruePeak-1-(before.SamplePeak+job.GainDB)))
+	}
+	job.GainDB += loss
+	return loss, nil
+}
+
+// probeEncoder says whether the encoder's loss is measured before m's
+// recording is encoded: for a long one (a second encode would cost much),
+// in a format that can be read from anywhere.
+func probeEncoder(m *pipeline.Manifest) bool {
+	return m.Original.Duration >= limiterSampleFrom.Seconds() && seekable(m.Original.Name)
+}
+
+// encoderWindows are where the encoder's loss is measured: two windows of
+// 20 s, at a quarter and three quarters of the recording.
+func encoderWindows(duration float64) []ffmpeg.Window {
+	return ffmpeg.SampleWindows(duration, 2, 20)
 }
 
 // correctForLimiter corrects the gain of a job with a limiter: the limiter

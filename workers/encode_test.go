@@ -57,3 +57,43 @@ func TestCorrectForLimiterSampled(t *testing.T) {
 		t.Errorf("with the sampled gain the limited audio measures %.2f LUFS, want -12 ± 0.5", got.Integrated)
 	}
 }
+
+// TestCorrectGainForEncoder: a long recording's gain is raised by what the
+// encoder takes off (estimated on a sample), unless the peaks, with no
+// limiter, have no room for it.
+func TestCorrectGainForEncoder(t *testing.T) {
+	defer func(old time.Duration) { limiterSampleFrom = old }(limiterSampleFrom)
+	limiterSampleFrom = time.Minute
+	dir := t.TempDir()
+	in := filepath.Join(dir, "talk.wav")
+	out, err := exec.Command("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.25:seed=7:d=180,tremolo=f=4:d=0.9",
+		"-ac", "2", "-ar", "44100", in).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg (from Debian's packages) makes the test recording: %v: %s", err, out)
+	}
+	ctx := context.Background()
+	show := &pipeline.Show{Audio: pipeline.Audio{LoudnessStereo: -16, TruePeak: -1}}
+	m := &pipeline.Manifest{Original: pipeline.Original{Name: "talk.wav", Duration: 180, Channels: 2}}
+	for _, c := range []struct {
+		peak     float64 // the recording's sample peak, dBFS
+		wantMore bool    // the gain rises by the loss
+	}{{-12, true}, {-4, false}} {
+		before := &pipeline.Loudness{Integrated: -20, SamplePeak: c.peak}
+		job := ffmpeg.Job{Input: in, Channels: 2, GainDB: 4, MP3Kbps: 128, CutoffHz: ffmpeg.Cutoff(128)}
+		loss, err := correctGain(ctx, show, m, before, &job, 44100, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case c.wantMore && (loss < 0.2 || job.GainDB != 4+loss):
+			t.Errorf("peaks at %v dBFS: a loss of %.2f LU, gain %.2f dB; want about 0.3 more than 4", c.peak, loss, job.GainDB)
+		case !c.wantMore && (loss != 0 || job.GainDB != 4):
+			t.Errorf("peaks at %v dBFS, at the ceiling after the gain: a loss of %.2f LU, gain %.2f dB; want none, 4", c.peak, loss, job.GainDB)
+		}
+	}
+	// A format read only from the start is not probed.
+	mp3 := &pipeline.Manifest{Original: pipeline.Original{Name: "talk.mp3", Duration: 180, Channels: 2}}
+	if probeEncoder(mp3) || !probeEncoder(m) {
+		t.Error("the encoder is probed for a WAV, not for an MP3")
+	}
+}

@@ -152,12 +152,6 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 		return err
 	}
 	job := h.job(show, m, before, kbps, in, "", "", nil)
-	// With a limiter, a measure through it corrects the gain (on a sample
-	// of a long recording; see correctForLimiter): without, a miss of over
-	// 0.5 LU would send every piece round again.
-	if err := correctForLimiter(ctx, show, m, before, &job); err != nil {
-		return err
-	}
 	info, err := ffmpeg.Probe(ctx, in, m.Original.Name)
 	if err != nil {
 		return err
@@ -165,6 +159,18 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 	rate := info.SampleRate
 	if rate <= 0 {
 		return pipeline.Inputf("export the recording again as WAV or FLAC", "ffprobe reports no sample rate for %q", m.Original.Name)
+	}
+	dir, err := newEncodeDir(h.TempDir)
+	if err != nil {
+		return err
+	}
+	defer dir.Release()
+	// The gain is corrected for the limiter (on a sample of a long
+	// recording; see correctGain) and the encoder: without, a miss of
+	// over 0.5 LU would send every piece round again.
+	encoderLoss, err := correctGain(ctx, show, m, before, &job, rate, dir.Path)
+	if err != nil {
+		return err
 	}
 	count := h.pieceCount(p.Show, m.Original.Duration)
 	pl := &plan{Original: m.Original.SHA256, Round: 1, Rate: rate, Channels: m.Original.Channels,
@@ -175,7 +181,7 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 		return err
 	}
 	h.Log.Info("encoding in pieces", "show", p.Show, "episode", m.Slug, "pieces", count,
-		"minutes", math.Round(m.Original.Duration/60), "gain_db", pl.GainDB,
+		"minutes", math.Round(m.Original.Duration/60), "gain_db", pl.GainDB, "encoder_loss_lu", math.Round(encoderLoss*100)/100,
 		"fetch_s", t1.Sub(t0).Round(100*time.Millisecond).Seconds(), "measure_s", time.Since(t1).Round(100*time.Millisecond).Seconds())
 	return h.queuePieces(ctx, p, pl, keys.PiecesPrefix(m.Slug, m.Original.SHA256))
 }

@@ -124,6 +124,38 @@ func TestMeasureWindows(t *testing.T) {
 	}
 }
 
+// TestEncoderLoss: what the MP3 encoder takes off, estimated on 40 s of a
+// three-minute recording, is what it takes off the whole.
+func TestEncoderLoss(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "talk.wav")
+	MustFFmpeg(t, "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.25:seed=7:d=180,tremolo=f=4:d=0.9", "-ac", "2", "-ar", "44100", in)
+	ctx := context.Background()
+	job := ffmpeg.Job{Input: in, Channels: 2, GainDB: 6, LimitDBFS: -2, MP3: filepath.Join(dir, "whole.mp3"), MP3Kbps: 128, CutoffHz: ffmpeg.Cutoff(128)}
+	est, err := ffmpeg.EncoderLoss(ctx, job, 44100, ffmpeg.SampleWindows(180, 2, 20), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := ffmpeg.Encode(ctx, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: in, Filter: job.Conditioning(), LowpassHz: job.CutoffHz})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := pcm.Integrated - after.Integrated
+	if loss < 0.2 {
+		t.Fatalf("the encoder takes %.2f LU off this audio: the test needs it to take more", loss)
+	}
+	if math.Abs(est-loss) > 0.15 {
+		t.Errorf("the encoder's loss estimated at %.2f LU, measured on the whole %.2f", est, loss)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "encoder-loss-*")); len(left) > 0 {
+		t.Errorf("probe encodes left behind: %v", left)
+	}
+}
+
 func TestEncode(t *testing.T) {
 	dir := t.TempDir()
 	in, art, out := filepath.Join(dir, "in.wav"), filepath.Join(dir, "art.jpg"), filepath.Join(dir, "out.mp3")

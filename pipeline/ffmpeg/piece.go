@@ -7,8 +7,11 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The published MP3 is 44.1 kHz MPEG-1 Layer III: 1152 samples a frame.
@@ -242,4 +245,45 @@ func id3Size(b []byte) int {
 		size += 10 // a footer
 	}
 	return size
+}
+
+// EncoderLoss is how much loudness, in LU, the MP3 encode of the job takes
+// off its audio (LAME drops what its model says is masked, and speech can
+// lose a few tenths of a LU that way), measured on windows of the
+// recording, which is at rate and seekable (WAV or FLAC): each window is
+// encoded as a piece, from windowPreroll seconds before it, into dir, and
+// its MP3's loudness compared with the same window's through the job's
+// gain, limiter and the encoder's lowpass.
+func EncoderLoss(ctx context.Context, j Job, rate int, ws []Window, dir string) (float64, error) {
+	grid := PieceGrid(rate)
+	blocks := make([][]float64, len(ws))
+	errs := make([]error, len(ws))
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		wg.Go(func() {
+			p := Piece{Job: j, InputRate: rate, Seek: true,
+				From: int64(max(0, w.Start-windowPreroll)*float64(rate)) / grid * grid,
+				To:   int64((w.Start + w.Length) * float64(rate))}
+			p.MP3, p.Progress, p.Extra, p.Art = filepath.Join(dir, fmt.Sprintf("encoder-loss-%d.mp3", i)), nil, nil, ""
+			defer os.Remove(p.MP3)
+			st, err := EncodePiece(ctx, p)
+			if errs[i] = err; err != nil {
+				return
+			}
+			for k, t := range st.T {
+				if end := st.Offset + t; end-0.4 >= w.Start-0.001 && end <= w.Start+w.Length+0.001 {
+					blocks[i] = append(blocks[i], st.M[k])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, err
+	}
+	pcm, err := Measure(ctx, Measurement{Input: j.Input, Filter: j.Conditioning(), LowpassHz: j.CutoffHz, Windows: ws, Parts: len(ws)})
+	if err != nil {
+		return 0, err
+	}
+	return pcm.Integrated - integrated(slices.Concat(blocks...)), nil
 }
