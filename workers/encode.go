@@ -206,7 +206,7 @@ func (h *Handlers) encodeToTarget(ctx context.Context, show *pipeline.Show, m *p
 		}
 		rate = info.SampleRate
 	}
-	if _, err := correctGain(ctx, show, m, before, job, rate, tmp); err != nil {
+	if _, err := h.correctGain(ctx, show, m, before, job, rate, tmp); err != nil {
 		return nil, err
 	}
 	after, err := ffmpeg.Encode(ctx, *job)
@@ -229,9 +229,11 @@ func (h *Handlers) encodeToTarget(ctx context.Context, show *pipeline.Show, m *p
 // a format read from anywhere (WAV, FLAC) at rate, the MP3 encoder
 // (encoderWindows) will take off, the two measured at once. The encoder's
 // loss is estimated at the gain before the limiter's correction: a few
-// tenths of a dB change it by far less than its error. It returns that
-// loss, 0 if not measured. Probe encodes go to tmp.
-func correctGain(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, before *pipeline.Loudness, job *ffmpeg.Job, rate int, tmp string) (float64, error) {
+// tenths of a dB change it by far less than its error; and it is only an
+// estimate: if it cannot be made, the encode goes on without it (the
+// encode's own measure decides, as always). It returns that loss, 0 if not
+// measured. Probe encodes go to tmp.
+func (h *Handlers) correctGain(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, before *pipeline.Loudness, job *ffmpeg.Job, rate int, tmp string) (float64, error) {
 	var loss float64
 	var lossErr error
 	var wg sync.WaitGroup
@@ -246,8 +248,15 @@ func correctGain(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest,
 	}
 	err := correctForLimiter(ctx, show, m, before, job)
 	wg.Wait()
-	if err := errors.Join(err, lossErr); err != nil {
+	if err != nil {
 		return 0, err
+	}
+	if lossErr != nil {
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		h.Log.Warn("cannot measure what the MP3 encoder takes off; encoding without that correction", "episode", m.Slug, "err", lossErr)
+		loss = 0
 	}
 	if job.LimitDBFS == 0 && loss > 0 {
 		// Without a limiter, the gain rises only as far as the peaks allow.

@@ -2,9 +2,11 @@ package workers
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +74,8 @@ func TestCorrectGainForEncoder(t *testing.T) {
 		t.Fatalf("ffmpeg (from Debian's packages) makes the test recording: %v: %s", err, out)
 	}
 	ctx := context.Background()
+	var logged strings.Builder
+	h := &Handlers{Log: slog.New(slog.NewTextHandler(&logged, nil))}
 	show := &pipeline.Show{Audio: pipeline.Audio{LoudnessStereo: -16, TruePeak: -1}}
 	m := &pipeline.Manifest{Original: pipeline.Original{Name: "talk.wav", Duration: 180, Channels: 2}}
 	for _, c := range []struct {
@@ -80,7 +84,7 @@ func TestCorrectGainForEncoder(t *testing.T) {
 	}{{-12, true}, {-4, false}} {
 		before := &pipeline.Loudness{Integrated: -20, SamplePeak: c.peak}
 		job := ffmpeg.Job{Input: in, Channels: 2, GainDB: 4, MP3Kbps: 128, CutoffHz: ffmpeg.Cutoff(128)}
-		loss, err := correctGain(ctx, show, m, before, &job, 44100, dir)
+		loss, err := h.correctGain(ctx, show, m, before, &job, 44100, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,6 +94,15 @@ func TestCorrectGainForEncoder(t *testing.T) {
 		case !c.wantMore && (loss != 0 || job.GainDB != 4):
 			t.Errorf("peaks at %v dBFS, at the ceiling after the gain: a loss of %.2f LU, gain %.2f dB; want none, 4", c.peak, loss, job.GainDB)
 		}
+	}
+	// A probe that fails (here: no such recording) leaves the gain alone
+	// and says so; the encode goes on.
+	broken := ffmpeg.Job{Input: filepath.Join(dir, "gone.wav"), Channels: 2, GainDB: 4, MP3Kbps: 128, CutoffHz: ffmpeg.Cutoff(128)}
+	if loss, err := h.correctGain(ctx, show, m, &pipeline.Loudness{Integrated: -20, SamplePeak: -12}, &broken, 44100, dir); err != nil || loss != 0 || broken.GainDB != 4 {
+		t.Errorf("a failed probe: loss %v, gain %v, %v; want 0, 4 and no error", loss, broken.GainDB, err)
+	}
+	if !strings.Contains(logged.String(), "cannot measure what the MP3 encoder takes off") {
+		t.Errorf("a failed probe is not logged: %s", logged.String())
 	}
 	// A format read only from the start is not probed.
 	mp3 := &pipeline.Manifest{Original: pipeline.Original{Name: "talk.mp3", Duration: 180, Channels: 2}}

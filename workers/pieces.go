@@ -168,7 +168,7 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 	// The gain is corrected for the limiter (on a sample of a long
 	// recording; see correctGain) and the encoder: without, a miss of
 	// over 0.5 LU would send every piece round again.
-	encoderLoss, err := correctGain(ctx, show, m, before, &job, rate, dir.Path)
+	encoderLoss, err := h.correctGain(ctx, show, m, before, &job, rate, dir.Path)
 	if err != nil {
 		return err
 	}
