@@ -331,15 +331,16 @@ func limiterLoss(ctx context.Context, duration float64, job ffmpeg.Job) (float64
 		with, errWith = ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: job.Input, Filter: job.Conditioning(),
 			LowpassHz: job.CutoffHz, Windows: ws, Parts: max(1, measureParts()/2)})
 	})
-	unlimited := job
-	unlimited.LimitDBFS = 0
-	without, errWithout = ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: job.Input, Filter: unlimited.Conditioning(),
+	// Without the limiter, the gain only adds to the loudness: the
+	// recording is measured as it is (a PCM WAV read by the meter itself,
+	// with no ffmpeg).
+	without, errWithout = ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: job.Input,
 		LowpassHz: job.CutoffHz, Windows: ws, Parts: max(1, measureParts()/2)})
 	wg.Wait()
 	if err := errors.Join(errWith, errWithout); err != nil {
 		return 0, err
 	}
-	return without.Integrated - with.Integrated, nil
+	return without.Integrated + job.GainDB - with.Integrated, nil
 }
 
 // retarget is the correction of a job whose MP3 measured after: nil if it

@@ -104,6 +104,15 @@ func TestMeasureWindows(t *testing.T) {
 	if math.Abs(got.Integrated-want.Integrated) > 0.1 {
 		t.Errorf("two windows measure %.2f LUFS; the same spans cut out and joined, %.2f", got.Integrated, want.Integrated)
 	}
+	// The meter reads the WAV itself; through ffmpeg ("file:") it is the same.
+	viaFFmpeg, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: "file:" + in, LowpassHz: 17000,
+		Windows: []ffmpeg.Window{{Start: 20, Length: 40}, {Start: 140, Length: 40}}, Parts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(got.Integrated-viaFFmpeg.Integrated) > 0.01 {
+		t.Errorf("two windows of the WAV measure %.3f LUFS read by the meter, %.3f through ffmpeg", got.Integrated, viaFFmpeg.Integrated)
+	}
 	quiet := measure(ffmpeg.Measurement{Windows: []ffmpeg.Window{{Start: 140, Length: 40}}})
 	if d := got.Integrated - quiet.Integrated; d < 2 {
 		t.Errorf("a window of the quiet half alone is %.2f LU quieter than with one of the loud half, want several", d)
@@ -115,6 +124,9 @@ func TestMeasureWindows(t *testing.T) {
 	ws := ffmpeg.SampleWindows(240, 3, 60)
 	with := measure(ffmpeg.Measurement{Filter: limited.Conditioning(), Windows: ws, Parts: 2})
 	without := measure(ffmpeg.Measurement{Filter: "volume=20dB", Windows: ws, Parts: 2})
+	if plain := measure(ffmpeg.Measurement{Windows: ws, Parts: 2}); math.Abs(plain.Integrated+20-without.Integrated) > 0.01 {
+		t.Errorf("the sample measures %.3f LUFS, %.3f with 20 dB of gain: want 20 dB more", plain.Integrated, without.Integrated)
+	}
 	loss := without.Integrated - with.Integrated
 	if loss < 0.3 {
 		t.Fatalf("the limiter takes %.2f LU off: the test needs it to act", loss)

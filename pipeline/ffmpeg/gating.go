@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -95,8 +96,16 @@ const windowPreroll = 1.0
 
 // measureWindows measures m.Windows only, parts at a time: the integrated
 // loudness of the 400 ms blocks that lie within them, each window read
-// from windowPreroll seconds before it through m.Filter.
+// from windowPreroll seconds before it through m.Filter. A PCM WAV,
+// unfiltered, the meter reads itself (see measureWAV).
 func measureWindows(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
+	var wav *wavFile
+	if m.Filter == "" && !strings.Contains(m.Input, ":") {
+		if w, err := openWAV(m.Input); err == nil && w != nil {
+			defer w.Close()
+			wav = w
+		}
+	}
 	type result struct {
 		blocks []float64
 		peak   float64
@@ -109,17 +118,29 @@ func measureWindows(ctx context.Context, m Measurement) (*pipeline.Loudness, err
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			ss := max(0, w.Start-windowPreroll)
-			args := []string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1",
-				"-ss", strconv.FormatFloat(ss, 'f', 3, 64), "-t", strconv.FormatFloat(w.Start+w.Length-ss, 'f', 3, 64),
-				"-i", m.Input, "-map", "0:a:0", "-filter_threads", "1"}
-			if m.Filter != "" {
-				args = append(args, "-af", m.Filter)
-			}
-			st, err := runSteps(ctx, append(args, wavOut...), nil, m.LowpassHz, false)
 			r := &results[i]
-			if r.err = err; err != nil {
-				return
+			var st *Steps
+			var ss float64 // the time st begins at
+			if wav != nil {
+				// From the step (100 ms) at or before the preroll.
+				step := int64(max(0, w.Start-windowPreroll) * 10)
+				from, to := step*int64(wav.rate)/10, min(wav.frames, int64((w.Start+w.Length)*float64(wav.rate)))
+				mt := newMeter(wav.rate, wav.channels, m.LowpassHz)
+				if r.err = wav.read(ctx, mt, from, max(from, to)); r.err != nil {
+					return
+				}
+				st, ss = mt.result(), float64(step)/10
+			} else {
+				ss = max(0, w.Start-windowPreroll)
+				args := []string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1",
+					"-ss", strconv.FormatFloat(ss, 'f', 3, 64), "-t", strconv.FormatFloat(w.Start+w.Length-ss, 'f', 3, 64),
+					"-i", m.Input, "-map", "0:a:0", "-filter_threads", "1"}
+				if m.Filter != "" {
+					args = append(args, "-af", m.Filter)
+				}
+				if st, r.err = runSteps(ctx, append(args, wavOut...), nil, m.LowpassHz, false); r.err != nil {
+					return
+				}
 			}
 			r.peak = st.SamplePeak
 			from := w.Start - ss + 0.4 - 0.001 // the first block that starts in the window ends here
