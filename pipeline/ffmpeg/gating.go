@@ -34,18 +34,14 @@ func measureParts(ctx context.Context, m Measurement, duration float64, parts in
 			// Begin 0.3 s early: the first full block then ends 0.1 s after
 			// start, right after the previous part's last block.
 			ss := max(0, start-0.3)
-			args := []string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1"}
+			from, length := 0.0, 0.0 // the first part from the start, the last to the end
 			if i > 0 {
-				args = append(args, "-ss", strconv.FormatFloat(ss, 'f', 3, 64))
+				from = ss
 			}
 			if i < parts-1 {
-				args = append(args, "-t", strconv.FormatFloat(start+span-ss, 'f', 3, 64))
+				length = start + span - ss
 			}
-			args = append(args, "-i", m.Input, "-map", "0:a:0", "-filter_threads", "1")
-			if m.Filter != "" {
-				args = append(args, "-af", m.Filter)
-			}
-			args = append(args, wavOut...)
+			args := decodeArgs(m.Input, m.Filter, from, length)
 			r := &results[i]
 			var last float64
 			r.blocks, r.short, r.peak, last, r.err = runBlocks(ctx, args, m.LowpassHz)
@@ -132,23 +128,11 @@ func measureWindows(ctx context.Context, m Measurement) (*pipeline.Loudness, err
 				st, ss = mt.result(), float64(step)/10
 			} else {
 				ss = max(0, w.Start-windowPreroll)
-				args := []string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1",
-					"-ss", strconv.FormatFloat(ss, 'f', 3, 64), "-t", strconv.FormatFloat(w.Start+w.Length-ss, 'f', 3, 64),
-					"-i", m.Input, "-map", "0:a:0", "-filter_threads", "1"}
-				if m.Filter != "" {
-					args = append(args, "-af", m.Filter)
-				}
-				if st, r.err = runSteps(ctx, append(args, wavOut...), nil, m.LowpassHz, false); r.err != nil {
+				if st, r.err = runSteps(ctx, decodeArgs(m.Input, m.Filter, ss, w.Start+w.Length-ss), nil, m.LowpassHz, false); r.err != nil {
 					return
 				}
 			}
-			r.peak = st.SamplePeak
-			from := w.Start - ss + 0.4 - 0.001 // the first block that starts in the window ends here
-			for j, t := range st.T {
-				if t >= from {
-					r.blocks = append(r.blocks, st.M[j])
-				}
-			}
+			r.peak, r.blocks = st.SamplePeak, st.within(w, ss)
 		})
 	}
 	wg.Wait()
@@ -162,6 +146,37 @@ func measureWindows(ctx context.Context, m Measurement) (*pipeline.Loudness, err
 		peak = max(peak, r.peak)
 	}
 	return &pipeline.Loudness{Integrated: integrated(blocks), SamplePeak: peak}, nil
+}
+
+// decodeArgs makes ffmpeg decode input, from from seconds (0: the start)
+// for length seconds (0: to the end), through filter if set, to stdout as
+// wavOut says. -nostdin: else ffmpeg, logging at info, reads its keys
+// from a stream on stdin.
+func decodeArgs(input, filter string, from, length float64) []string {
+	args := []string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1"}
+	if from > 0 {
+		args = append(args, "-ss", strconv.FormatFloat(from, 'f', 3, 64))
+	}
+	if length > 0 {
+		args = append(args, "-t", strconv.FormatFloat(length, 'f', 3, 64))
+	}
+	args = append(args, "-i", input, "-map", "0:a:0", "-filter_threads", "1")
+	if filter != "" {
+		args = append(args, "-af", filter)
+	}
+	return append(args, wavOut...)
+}
+
+// within is the momentary loudness of the 400 ms blocks of st that lie in
+// w, st's times counting from at in the recording.
+func (st *Steps) within(w Window, at float64) []float64 {
+	var blocks []float64
+	for i, t := range st.T {
+		if end := at + t; end-0.4 >= w.Start-0.001 && end <= w.Start+w.Length+0.001 {
+			blocks = append(blocks, st.M[i])
+		}
+	}
+	return blocks
 }
 
 // wavOut makes ffmpeg write the decoded audio to stdout as 32-bit float

@@ -69,16 +69,11 @@ func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 	if m.Parts > 1 && m.Input != "-" && !m.TruePeak && m.Duration > 60*float64(m.Parts) {
 		return measureParts(ctx, m, m.Duration, m.Parts)
 	}
-	args := []string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1", "-i", m.Input, "-filter_threads", "1"}
-	args = append(args, "-map", "0:a:0")
-	if m.Filter != "" {
-		args = append(args, "-af", m.Filter)
-	}
 	var stdin io.Reader
 	if m.Input == "-" {
 		stdin = m.Stdin
 	}
-	st, err := runSteps(ctx, append(args, wavOut...), stdin, m.LowpassHz, m.TruePeak)
+	st, err := runSteps(ctx, decodeArgs(m.Input, m.Filter, 0, 0), stdin, m.LowpassHz, m.TruePeak)
 	if err != nil {
 		return nil, err
 	}

@@ -151,8 +151,7 @@ func (p Piece) args() []string {
 
 // stepArgs decodes an MP3 stream on stdin for the meter.
 func stepArgs() []string {
-	// -nostdin: else ffmpeg, logging at info, reads its keys from the stream.
-	return append([]string{"-hide_banner", "-nostats", "-nostdin", "-threads", "1", "-i", "-", "-map", "0:a:0"}, wavOut...)
+	return decodeArgs("-", "", 0, 0)
 }
 
 // Tag copies an MP3 to out with the job's tags and art and, if cs is not
@@ -270,11 +269,7 @@ func EncoderLoss(ctx context.Context, j Job, rate int, ws []Window, dir string) 
 			if errs[i] = err; err != nil {
 				return
 			}
-			for k, t := range st.T {
-				if end := st.Offset + t; end-0.4 >= w.Start-0.001 && end <= w.Start+w.Length+0.001 {
-					blocks[i] = append(blocks[i], st.M[k])
-				}
-			}
+			blocks[i] = st.within(w, st.Offset)
 		})
 	}
 	wg.Wait()
