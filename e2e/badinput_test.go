@@ -122,6 +122,13 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("an uploaded copy of a refused bundle is left in the bucket: %s", o.Key)
 		}
 	}
+	// The watcher uploads a recording straight to its archive key when the
+	// notes name the episode; the ingest refused this one before it became
+	// an episode, and the watcher takes it back.
+	WaitFor(t, 10*time.Second, "the refused recording out of the archive", func() bool {
+		objs, err := st.List(t.Context(), catalog.RootPrivate+"originals/unfinished-wav/")
+		return err == nil && len(objs) == 0
+	})
 	for _, e := range []string{"link-recording", "lone-link"} {
 		if strings.Contains(roles.Watch.Output(), "bundle sent to the workers\" role=watch bundle="+e) {
 			t.Errorf("%s was uploaded before it was refused", e)

@@ -197,6 +197,17 @@ We talk about **Flask** blueprints and Falcon resources.
 		if !found {
 			t.Errorf("original not archived by content hash; have %v", objs)
 		}
+		// Uploaded once, to the archive: nothing of the recording is left
+		// in the bundle's folder.
+		uploads, err := st.List(t.Context(), catalog.Layout{}.BundlesPrefix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range uploads {
+			if strings.HasSuffix(o.Key, ".wav") {
+				t.Errorf("a recording is left in its bundle's folder: %s", o.Key)
+			}
+		}
 		if pub, _ := st.List(t.Context(), "public/"); len(pub) == 0 {
 			t.Error("nothing under public/")
 		} else {

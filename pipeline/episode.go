@@ -327,6 +327,10 @@ type BundleFile struct {
 	Name   string `json:"name"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
+	// Key is where the watcher uploaded the file when not into the
+	// bundle's folder: a recording whose notes name its episode goes
+	// straight to its archive key.
+	Key string `json:"key,omitempty"`
 }
 
 // PubDateOrNow is PubDate, or now for an episode not yet published.

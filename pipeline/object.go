@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"io"
 	"time"
 )
@@ -23,6 +24,21 @@ type Put struct {
 	CacheControl string
 	Status       int     // the HTTP status to serve it with, if not 200 (410 for a withdrawn episode's page)
 	Duration     float64 // seconds of audio, for media: the listener counts need the average bitrate
+	// SHA256, for PutFile: the file's hash when it was read before. The
+	// bytes uploaded are hashed on the way; if they differ (the file
+	// changed since), the object is not kept and PutFile returns a
+	// *ChangedError.
+	SHA256 string
+}
+
+// ChangedError says that a file changed between its hash and its upload.
+type ChangedError struct {
+	Path      string
+	Want, Got string // SHA-256, hex
+}
+
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("%s changed while it was uploaded: its SHA-256 was %s, the bytes uploaded have %s", e.Path, e.Want, e.Got)
 }
 
 // Reader is an open object: it reads, seeks and closes.

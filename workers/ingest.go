@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -149,8 +150,8 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 		return h.update(ctx, cat, b, p, log)
 	}
 	rec := files[b.Recording]
-	upload := keys.BundleFileKey(p.BundleID, rec.Name)
-	if m, err := h.resumed(ctx, b, p, rec); m != nil || err != nil {
+	upload := cmp.Or(rec.Key, keys.BundleFileKey(p.BundleID, rec.Name))
+	if m, err := h.resumed(ctx, b, p, rec, upload); m != nil || err != nil {
 		return m, err // a retry after the recording was archived
 	}
 	if rec.Bytes == 0 {
@@ -160,7 +161,7 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	if err := h.checkHeader(ctx, upload, rec); err != nil {
 		return nil, err
 	}
-	url, err := h.Store.PresignGet(ctx, upload, 6*time.Hour)
+	url, err := h.Store.PresignGet(ctx, upload, presignTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -189,10 +190,10 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 		m.State = pipeline.StateIngested
 	}
 	orig := keys.OriginalKey(m.Slug, rec.SHA256, rec.Name)
-	// A recording encoded in pieces is fetched to this machine while it is
-	// archived (the two at once, on two cores), not after.
+	// A recording encoded in pieces from this machine's copy (see
+	// recordingInput) is fetched while it is archived, not after.
 	fetched := make(chan struct{})
-	if h.inPieces(info.Duration) {
+	if h.inPieces(info.Duration) && !seekable(rec.Name) {
 		go func() {
 			defer close(fetched)
 			start := time.Now()
@@ -233,10 +234,17 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	if err := cat.PutIngested(ctx, p.BundleID, m.Slug); err != nil {
 		return nil, err
 	}
-	// The archive holds the recording now; drop the upload's copy.
+	// The archive holds the recording now; drop the upload's copy, if it
+	// is one: a recording uploaded to an archive key other than this
+	// episode's (a watcher that named the episode otherwise) is left.
 	<-fetched
-	if err := h.Store.Delete(ctx, upload); err != nil {
-		return nil, err
+	if upload == keys.BundleFileKey(p.BundleID, rec.Name) {
+		if err := h.Store.Delete(ctx, upload); err != nil {
+			return nil, err
+		}
+	} else if upload != orig {
+		log.Warn("the watcher archived the recording under another episode's key; it is left there",
+			"episode", m.Slug, "key", upload)
 	}
 	log.Info("bundle ingested", "episode", m.Slug, "duration", info.Duration, "codec", info.Codec)
 	return m, nil
@@ -351,9 +359,13 @@ func coverKey(keys catalog.Layout, b *bundle.Bundle, bundleID string) string {
 
 // archive copies the uploaded recording to its permanent key, once, and
 // checks the copy's size. Its SHA-256 is checked when the encode reads it.
+// A recording the watcher uploaded to its permanent key is not copied.
 func (h *Handlers) archive(ctx context.Context, from, to string, rec pipeline.BundleFile) error {
 	if o, err := h.Store.Stat(ctx, to); err == nil && o.Size == rec.Bytes {
 		return nil
+	}
+	if from == to {
+		return fmt.Errorf("the recording %q is not at %q, where the watcher uploaded it; the watcher uploads it again", rec.Name, to)
 	}
 	if err := h.Store.Copy(ctx, from, to); err != nil {
 		return err
@@ -372,18 +384,26 @@ func (h *Handlers) archive(ctx context.Context, from, to string, rec pipeline.Bu
 // resumed returns the manifest of a bundle whose ingest already archived
 // its recording (and deleted the upload), so that a retry, or an ingest
 // sent again after Redis was wiped, does not probe a recording that is no
-// longer uploaded.
-func (h *Handlers) resumed(ctx context.Context, b *bundle.Bundle, p IngestPayload, rec pipeline.BundleFile) (*pipeline.Manifest, error) {
+// longer uploaded, nor ingest again a bundle since encoded. A recording
+// the watcher uploaded to its archive key (rec.Key) is never deleted: the
+// bundle's ingested record alone says it was ingested.
+func (h *Handlers) resumed(ctx context.Context, b *bundle.Bundle, p IngestPayload, rec pipeline.BundleFile, upload string) (*pipeline.Manifest, error) {
 	cat := h.Catalog(p.Show)
-	_, err := h.Store.Stat(ctx, cat.Keys.BundleFileKey(p.BundleID, rec.Name))
-	if err == nil {
-		return nil, nil
-	}
-	if !errors.Is(err, pipeline.ErrNotFound) {
-		return nil, err
+	archived := rec.Key != ""
+	if !archived {
+		_, err := h.Store.Stat(ctx, upload)
+		if err == nil {
+			return nil, nil
+		}
+		if !errors.Is(err, pipeline.ErrNotFound) {
+			return nil, err
+		}
 	}
 	slug, err := cat.Ingested(ctx, p.BundleID)
 	if errors.Is(err, pipeline.ErrNotFound) {
+		if archived {
+			return nil, nil
+		}
 		return nil, fmt.Errorf("the recording of bundle %q is not uploaded, and no episode records it; "+
 			"the watcher uploads it again, or move the bundle from processing/ back into drop/", p.Bundle)
 	}

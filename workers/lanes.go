@@ -51,12 +51,13 @@ func (l *lanes) ensure(show string) {
 	cfg := l.base
 	cfg.Queues = map[string]int{EncodeQueue(show): 1}
 	cfg.Concurrency = l.cfg.Concurrency
-	// An idle lane looks for work every 0.1 to 0.3 s (asynq sleeps half to
-	// one and a half intervals): a recording's stages follow each other
-	// on it (the encode after the ingest, the pieces after the plan), each
-	// waiting for that look. Twenty shows are a hundred polls a second per
-	// worker, which Redis does not notice.
-	cfg.TaskCheckInterval = 200 * time.Millisecond
+	// An idle lane looks for work every 0.05 to 0.15 s (asynq sleeps half
+	// to one and a half intervals), as the main queues do: a recording's
+	// stages follow each other on it (the encode after the ingest, the
+	// pieces after the plan, the join after the pieces), each waiting for
+	// that look. Twenty shows are two hundred polls a second per worker,
+	// which Redis does not notice.
+	cfg.TaskCheckInterval = 100 * time.Millisecond
 	cfg.GroupAggregator = nil
 	srv := asynq.NewServer(l.redis, cfg)
 	mux := asynq.NewServeMux()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -138,7 +139,7 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 	}
 	defer release()
 	t0 := time.Now()
-	in, err := h.localOriginal(ctx, m)
+	in, err := h.recordingInput(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -296,7 +297,7 @@ func (h *Handlers) Piece(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	defer release()
-	in, err := h.localOriginal(ctx, m)
+	in, err := h.recordingInput(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -357,38 +358,25 @@ func (h *Handlers) Join(ctx context.Context, t *asynq.Task) error {
 	}
 	defer dir.Release()
 	tmp := dir.Path
-	var pieces []mp3.Piece
-	var steps []ffmpeg.Steps
-	for i, span := range pl.Spans {
-		path := filepath.Join(tmp, fmt.Sprintf("piece-%03d.mp3", i))
-		if err := h.Store.GetFile(ctx, pieceKey(prefix, pl.Round, i, ".mp3"), path); err != nil {
-			if errors.Is(err, pipeline.ErrNotFound) {
-				return h.queuePieces(ctx, p.EpisodePayload, pl, prefix) // lost: encoded again
-			}
-			return err
-		}
-		data, err := h.Store.Get(ctx, pieceKey(prefix, pl.Round, i, ".json"))
-		if err != nil {
-			return err
-		}
-		var st ffmpeg.Steps
-		if err := json.Unmarshal(data, &st); err != nil {
-			return fmt.Errorf("the measurement of piece %d of %s is damaged: %w", i, m.Slug, err)
-		}
-		steps = append(steps, st)
-		pieces = append(pieces, mp3.Piece{Path: path, Start: span.Start, Seam: span.Seam})
-	}
+	// The episode's art is made while the pieces are fetched and joined;
+	// it is waited for before anything else reads the manifest it sets.
+	var art string
+	artDone := make(chan error, 1)
+	go func() {
+		var err error
+		art, err = h.episodeArt(ctx, show, m, tmp)
+		artDone <- err
+	}()
 	joined := filepath.Join(tmp, "joined.mp3")
-	f, err := os.Create(joined)
-	if err != nil {
+	j, steps, err := h.joinPieces(ctx, m, pl, prefix, joined)
+	if err := <-artDone; err != nil {
 		return err
 	}
-	j, err := mp3.Join(f, pieces, ffmpeg.OutputRate)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if errors.Is(err, pipeline.ErrNotFound) {
+		return h.queuePieces(ctx, p.EpisodePayload, pl, prefix) // lost: encoded again
 	}
 	if err != nil {
-		return fmt.Errorf("cannot join the pieces of %s: %w", m.Slug, err)
+		return err
 	}
 	var seams []float64
 	for _, s := range j.Seams {
@@ -410,14 +398,10 @@ func (h *Handlers) Join(ctx context.Context, t *asynq.Task) error {
 		h.removePieces(ctx, prefix)
 		return h.refuse(ctx, p.EpisodePayload, m, err)
 	}
-	art, err := h.episodeArt(ctx, show, m, tmp)
-	if err != nil {
-		return err
-	}
 	in := ""
 	if len(show.Audio.Formats) > 0 {
 		// The extra encodings are made from the recording, whole.
-		if in, err = h.localOriginal(ctx, m); err != nil {
+		if in, err = h.recordingInput(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -454,6 +438,45 @@ func (h *Handlers) Join(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
+// joinPieces fetches the pieces of the plan's round, all at once, and
+// joins them into path. A lost piece gives pipeline.ErrNotFound.
+func (h *Handlers) joinPieces(ctx context.Context, m *pipeline.Manifest, pl *plan, prefix, path string) (*mp3.Joined, []ffmpeg.Steps, error) {
+	pieces := make([]mp3.Piece, len(pl.Spans))
+	steps := make([]ffmpeg.Steps, len(pl.Spans))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, span := range pl.Spans {
+		pieces[i] = mp3.Piece{Path: filepath.Join(filepath.Dir(path), fmt.Sprintf("piece-%03d.mp3", i)), Start: span.Start, Seam: span.Seam}
+		g.Go(func() error {
+			if err := h.Store.GetFile(gctx, pieceKey(prefix, pl.Round, i, ".mp3"), pieces[i].Path); err != nil {
+				return err
+			}
+			data, err := h.Store.Get(gctx, pieceKey(prefix, pl.Round, i, ".json"))
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(data, &steps[i]); err != nil {
+				return fmt.Errorf("the measurement of piece %d of %s is damaged: %w", i, m.Slug, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	j, err := mp3.Join(f, pieces, ffmpeg.OutputRate)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot join the pieces of %s: %w", m.Slug, err)
+	}
+	return j, steps, nil
+}
+
 // removePieces deletes an encode's pieces and plan; what is left is swept
 // by the daily GC.
 func (h *Handlers) removePieces(ctx context.Context, prefix string) {
@@ -467,6 +490,22 @@ func (h *Handlers) removePieces(ctx context.Context, prefix string) {
 		}
 	}
 }
+
+// recordingInput is where the plan and the pieces read a long recording:
+// a WAV or FLAC straight from the bucket, through a presigned URL, each
+// task reading only the spans it needs; other formats, decoded from the
+// start, from this machine's copy. A copy of all of an hour's WAV to the
+// worker's disk took longer than the plan that measures it.
+func (h *Handlers) recordingInput(ctx context.Context, m *pipeline.Manifest) (string, error) {
+	if seekable(m.Original.Name) {
+		return h.Store.PresignGet(ctx, m.Original.Key, presignTTL)
+	}
+	return h.localOriginal(ctx, m)
+}
+
+// presignTTL is how long the URL a task reads a recording through is
+// good for: longer than any one task runs.
+const presignTTL = 6 * time.Hour
 
 // originalsDir is where a worker keeps the recordings its pieces are
 // encoded from, one copy a machine for all the pieces it encodes.

@@ -153,7 +153,7 @@ func (j Job) argsFor(withMP3 bool) []string {
 	if ch != 1 {
 		ch = 2
 	}
-	args := []string{"-hide_banner", "-nostdin", "-v", "error", "-y", "-progress", "pipe:3", "-i", j.Input}
+	args := append([]string{"-hide_banner", "-nostdin", "-v", "error", "-y", "-progress", "pipe:3"}, inputArgs(j.Input)...)
 	if j.Art != "" {
 		args = append(args, "-i", j.Art)
 	}

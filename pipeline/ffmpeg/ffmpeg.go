@@ -41,8 +41,8 @@ func Check() error {
 // the producer in errors. A file ffprobe cannot read, or one with no audio
 // stream, gives a pipeline.InputError.
 func Probe(ctx context.Context, input, name string) (*Info, error) {
-	cmd := command(ctx, "ffprobe", "-v", "error", "-print_format", "json",
-		"-show_format", "-show_streams", input)
+	args := []string{"-v", "error", "-print_format", "json", "-show_format", "-show_streams"}
+	cmd := command(ctx, "ffprobe", append(args, inputArgs(input)...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -8,7 +8,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -96,8 +95,8 @@ const windowPreroll = 1.0
 // unfiltered, the meter reads itself (see measureWAV).
 func measureWindows(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 	var wav *wavFile
-	if m.Filter == "" && !strings.Contains(m.Input, ":") {
-		if w, err := openWAV(m.Input); err == nil && w != nil {
+	if m.Filter == "" {
+		if w, err := openWAV(ctx, m.Input); err == nil && w != nil {
 			defer w.Close()
 			wav = w
 		}
@@ -160,7 +159,8 @@ func decodeArgs(input, filter string, from, length float64) []string {
 	if length > 0 {
 		args = append(args, "-t", strconv.FormatFloat(length, 'f', 3, 64))
 	}
-	args = append(args, "-i", input, "-map", "0:a:0", "-filter_threads", "1")
+	args = append(args, inputArgs(input)...)
+	args = append(args, "-map", "0:a:0", "-filter_threads", "1")
 	if filter != "" {
 		args = append(args, "-af", filter)
 	}

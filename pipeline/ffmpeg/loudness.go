@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/prodcast/prodcast/pipeline"
 )
@@ -60,8 +59,8 @@ func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 	if len(m.Windows) > 0 {
 		return measureWindows(ctx, m)
 	}
-	if m.Filter == "" && m.Input != "-" && !strings.Contains(m.Input, ":") {
-		if w, err := openWAV(m.Input); err == nil && w != nil {
+	if m.Filter == "" {
+		if w, err := openWAV(ctx, m.Input); err == nil && w != nil {
 			defer w.Close()
 			return measureWAV(ctx, m, w)
 		}

@@ -128,7 +128,7 @@ func (p Piece) args() []string {
 		at := max(0, float64(p.From)/float64(p.InputRate)-1)
 		args = append(args, "-copyts", "-ss", strconv.FormatFloat(at, 'f', 6, 64))
 	}
-	args = append(args, "-i", p.Input)
+	args = append(args, inputArgs(p.Input)...)
 	trim := fmt.Sprintf("atrim=start_pts=%d", p.From)
 	if p.To > 0 {
 		trim += fmt.Sprintf(":end_pts=%d", p.To)

@@ -3,9 +3,9 @@ package ffmpeg
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math"
-	"os"
 	"sync"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -17,9 +17,10 @@ import (
 // between. Any other format, or a WAV this cannot read (RF64, a compressed
 // codec), goes to ffmpeg as before.
 
-// wavFile is a PCM WAV file open for the meter.
+// wavFile is a PCM WAV open for the meter: a file, or an object read
+// over HTTP with ranged GETs (see source).
 type wavFile struct {
-	f        *os.File
+	src      source
 	rate     int
 	channels int
 	bits     int   // per sample: 8, 16, 24 or 32 (integer); 32 or 64 (float)
@@ -28,29 +29,26 @@ type wavFile struct {
 	frames   int64 // frames in the file: the data chunk, or less if the file ends first
 }
 
-// openWAV opens path as a PCM WAV the meter reads itself; nil (and no
-// error) if it is not one.
-func openWAV(path string) (*wavFile, error) {
-	f, err := os.Open(path)
-	if err != nil {
+// openWAV opens input, a path or an http(s) URL, as a PCM WAV the meter
+// reads itself; nil (and no error) if it is not one, or if input is
+// another kind of URL.
+func openWAV(ctx context.Context, input string) (*wavFile, error) {
+	src, err := openSource(ctx, input)
+	if src == nil || err != nil {
 		return nil, err
 	}
-	w, err := readWAVHeader(f)
+	w, err := readWAVHeader(src)
 	if w == nil || err != nil {
-		f.Close()
+		src.Close()
 		return nil, err
 	}
-	w.f = f
+	w.src = src
 	return w, nil
 }
 
-func readWAVHeader(f *os.File) (*wavFile, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
+func readWAVHeader(f source) (*wavFile, error) {
 	var hdr [12]byte
-	if _, err := io.ReadFull(f, hdr[:]); err != nil || string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
+	if _, err := f.ReadAt(hdr[:], 0); err != nil || string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
 		return nil, nil
 	}
 	w := &wavFile{}
@@ -94,7 +92,7 @@ func readWAVHeader(f *os.File) (*wavFile, error) {
 				return nil, nil
 			}
 			w.data = at
-			avail := fi.Size() - at
+			avail := f.Size() - at
 			if size == 0 || size == 0xFFFFFFFF || size > avail {
 				size = avail // a header written before the recording ended, or a copy cut short
 			}
@@ -105,13 +103,21 @@ func readWAVHeader(f *os.File) (*wavFile, error) {
 	}
 }
 
-func (w *wavFile) Close() error { return w.f.Close() }
+func (w *wavFile) Close() error { return w.src.Close() }
 
 // read converts frames [from, to) to float32, as ffmpeg's decoder and its
 // conversion to float would, and writes them to m a chunk at a time.
 func (w *wavFile) read(ctx context.Context, m *meter, from, to int64) error {
 	const chunk = 4096 // frames
 	size := w.channels * w.bits / 8
+	if from >= to {
+		return nil
+	}
+	r, err := w.src.Section(ctx, w.data+from*int64(size), (to-from)*int64(size))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
 	buf := make([]byte, chunk*size)
 	samples := make([]float32, chunk*w.channels)
 	for at := from; at < to; at += chunk {
@@ -120,8 +126,8 @@ func (w *wavFile) read(ctx context.Context, m *meter, from, to int64) error {
 		}
 		n := min(chunk, to-at)
 		b := buf[:n*int64(size)]
-		if _, err := w.f.ReadAt(b, w.data+at*int64(size)); err != nil {
-			return err
+		if _, err := io.ReadFull(r, b); err != nil {
+			return fmt.Errorf("cannot read the recording's samples: %w", err)
 		}
 		s := samples[:n*int64(w.channels)]
 		switch {

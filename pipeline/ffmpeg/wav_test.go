@@ -20,7 +20,7 @@ func TestMeasureWAV(t *testing.T) {
 		in := makeAudio(t, "talk.wav", "-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.3:seed=5:r="+tc.rate+":d=150",
 			"-f", "lavfi", "-i", "sine=f=180:r="+tc.rate+":d=150", "-filter_complex", "[0][1]amix=inputs=2,tremolo=f=2:d=0.9,volume='if(lt(t,60),1,0.3)':eval=frame",
 			"-ac", tc.ch, "-c:a", tc.codec)
-		w, err := openWAV(in)
+		w, err := openWAV(t.Context(), in)
 		if err != nil || w == nil {
 			t.Fatalf("%s: openWAV: %v, %v; want it read", tc.codec, w, err)
 		}
@@ -61,7 +61,7 @@ func TestMeasureWAV(t *testing.T) {
 func TestOpenWAVOthers(t *testing.T) {
 	for _, tc := range []struct{ name, codec string }{{"talk.wav", "adpcm_ms"}, {"talk.flac", "flac"}, {"talk.wav", "pcm_alaw"}} {
 		in := makeAudio(t, tc.name, "-f", "lavfi", "-i", "sine=d=2", "-c:a", tc.codec)
-		if w, err := openWAV(in); w != nil || err != nil {
+		if w, err := openWAV(t.Context(), in); w != nil || err != nil {
 			t.Errorf("%s (%s): %v, %v; want it left to ffmpeg", tc.name, tc.codec, w, err)
 		}
 		if _, err := Measure(context.Background(), Measurement{Input: in}); err != nil {

@@ -9,11 +9,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -32,6 +35,10 @@ type Store struct {
 	writes  []string
 	// Fail, when set, is returned (as an outage of S3) by every call.
 	fail error
+	// urls are the presigned URLs handed out, by signature, served at
+	// urlBase (see PresignGet).
+	urls    map[string]presigned
+	urlBase string
 }
 
 type object struct {
@@ -108,6 +115,9 @@ func (s *Store) PutFile(ctx context.Context, key, path string, p pipeline.Put) e
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
+	}
+	if sum := sha256.Sum256(data); p.SHA256 != "" && hex.EncodeToString(sum[:]) != p.SHA256 {
+		return &pipeline.ChangedError{Path: path, Want: p.SHA256, Got: hex.EncodeToString(sum[:])}
 	}
 	return s.PutBytes(ctx, key, data, p)
 }
@@ -259,8 +269,55 @@ func (s *Store) Copy(ctx context.Context, src, dst string) error {
 
 // PresignGet cannot be had in memory: nothing outside the process could
 // read the URL. Tests of what streams through ffmpeg run on MinIO.
+//
+// The URL is served on a loopback port of the store's own, with ranged
+// reads, as a bucket serves one: ffmpeg and the meter read it as they read
+// a recording in the bucket. It answers 404 once the object is gone, 403
+// after ttl, 503 during an outage (SetFail).
 func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	return "", errors.New("memstore: no presigned URLs; test this on MinIO")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(); err != nil {
+		return "", err
+	}
+	if s.urls == nil {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", fmt.Errorf("memstore: cannot serve presigned URLs: %w", err)
+		}
+		s.urls = map[string]presigned{}
+		go http.Serve(ln, http.HandlerFunc(s.serveURL))
+		s.urlBase = "http://" + ln.Addr().String() + "/"
+	}
+	var token [16]byte
+	rand.Read(token[:])
+	sig := hex.EncodeToString(token[:])
+	s.urls[sig] = presigned{key: key, until: time.Now().Add(ttl)}
+	return s.urlBase + url.PathEscape(key) + "?X-Amz-Signature=" + sig, nil
+}
+
+type presigned struct {
+	key   string
+	until time.Time
+}
+
+func (s *Store) serveURL(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	p, ok := s.urls[r.URL.Query().Get("X-Amz-Signature")]
+	o, found := s.objects[p.key]
+	failed := s.fail != nil
+	s.mu.Unlock()
+	switch {
+	case !ok || strings.TrimPrefix(r.URL.Path, "/") != p.key || time.Now().After(p.until):
+		http.Error(w, "AccessDenied", http.StatusForbidden)
+	case failed:
+		http.Error(w, "ServiceUnavailable", http.StatusServiceUnavailable)
+	case !found:
+		http.Error(w, "NoSuchKey", http.StatusNotFound)
+	default:
+		w.Header().Set("ETag", `"`+o.info.ETag+`"`)
+		http.ServeContent(w, r, "", o.info.LastModified, bytes.NewReader(o.data))
+	}
 }
 
 // Ping reports the outage SetFail set, if any.

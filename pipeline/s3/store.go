@@ -122,9 +122,32 @@ func (s *Store) PutFile(ctx context.Context, key, path string, p Put) error {
 	if fi, err := os.Stat(path); err == nil && s.local && fi.Size() <= 5<<30 {
 		o.DisableMultipart = true
 	}
-	_, err := s.client.FPutObject(ctx, s.bucket, key, path, o)
+	if p.SHA256 == "" {
+		if _, err := s.client.FPutObject(ctx, s.bucket, key, path, o); err != nil {
+			return s.wrap("upload", key, err)
+		}
+		return nil
+	}
+	// Hashed as it is read for the upload, in order: the parts of a
+	// multipart upload are read one after another from a plain reader.
+	f, err := os.Open(path)
 	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	if _, err := s.client.PutObject(ctx, s.bucket, key, io.TeeReader(f, h), fi.Size(), o); err != nil {
 		return s.wrap("upload", key, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != p.SHA256 {
+		if err := s.Delete(ctx, key); err != nil {
+			return err
+		}
+		return &pipeline.ChangedError{Path: path, Want: p.SHA256, Got: got}
 	}
 	return nil
 }

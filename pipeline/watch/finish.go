@@ -68,11 +68,32 @@ func (w *Watcher) finish(ctx context.Context, name string, c *claimFile, res *pi
 				w.Log.Warn("cannot delete uploaded copy of failed bundle", "bundle", name, "err", err)
 			}
 		}
+		if err := w.unarchive(ctx, c); err != nil {
+			w.Log.Warn("cannot delete the archived recording of failed bundle", "bundle", name, "err", err)
+		}
 	}
 	if err := os.Remove(claimPath(w.Dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	return nil
+}
+
+// unarchive removes the recording a refused bundle uploaded to its archive
+// key (see archiveAt), unless its episode uses it: every recording in
+// private/originals/ is one an episode was made from.
+func (w *Watcher) unarchive(ctx context.Context, c *claimFile) error {
+	if c.Archived == "" {
+		return nil
+	}
+	m, err := w.cat.Manifest(ctx, c.Slug)
+	switch {
+	case errors.Is(err, pipeline.ErrNotFound):
+	case err != nil:
+		return err
+	case m.Original.Key == c.Archived:
+		return nil
+	}
+	return w.Store.Delete(ctx, c.Archived)
 }
 
 // moveFailed moves a bundle to failed/<bundle>/ with its ERROR.txt: a

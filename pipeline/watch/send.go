@@ -10,6 +10,7 @@ import (
 	"mime"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -24,6 +25,12 @@ type claimFile struct {
 	ID     string                `json:"id"`
 	Files  []pipeline.BundleFile `json:"files"`
 	SentAt time.Time             `json:"sent_at"`
+	// Archived is the archive key this watcher uploaded the recording to
+	// (see archiveAt), for the episode Slug: removed again if the bundle
+	// is refused and the episode does not use it. "" when the recording
+	// went to the bundle's folder, or was archived already.
+	Archived string `json:"archived,omitempty"`
+	Slug     string `json:"slug,omitempty"`
 }
 
 func claimPath(dir, name string) string {
@@ -110,14 +117,26 @@ func (w *Watcher) send(ctx context.Context, name string) error {
 		fmt.Fprintf(id, "%s\x00%s\x00", f.Name, f.SHA256)
 	}
 	bundleID := hex.EncodeToString(id.Sum(nil))[:32]
-	for _, f := range files {
+	claim := &claimFile{ID: bundleID, Files: files}
+	slug, rec := w.archiveAt(dir, name, names)
+	for i, f := range files {
 		key := w.cat.Keys.BundleFileKey(bundleID, f.Name)
+		if f.Name == rec {
+			key = w.cat.Keys.OriginalKey(slug, f.SHA256, f.Name)
+			files[i].Key = key
+		}
 		if o, err := w.Store.Stat(ctx, key); err == nil && o.Size == f.Bytes {
-			continue // uploaded before a crash
+			continue // uploaded before a crash, or archived by an earlier bundle
 		}
 		ct := mime.TypeByExtension(strings.ToLower(filepath.Ext(f.Name)))
-		if err := w.Store.PutFile(ctx, key, filepath.Join(dir, f.Name), s3.Put{ContentType: ct}); err != nil {
+		// Checked against the hash the bundle's id and the archive key
+		// were made from: a file changed since is sent again once it
+		// settles, under its new hash.
+		if err := w.Store.PutFile(ctx, key, filepath.Join(dir, f.Name), s3.Put{ContentType: ct, SHA256: f.SHA256}); err != nil {
 			return err
+		}
+		if f.Name == rec {
+			claim.Archived, claim.Slug = key, slug
 		}
 	}
 	// A bundle moved back from failed/ has the same id: forget the old outcome.
@@ -127,11 +146,39 @@ func (w *Watcher) send(ctx context.Context, name string) error {
 	if err := w.Queue.Ingest(ctx, w.Show, bundleID, name, files); err != nil {
 		return err
 	}
-	if err := writeClaim(w.Dir, name, &claimFile{ID: bundleID, Files: files, SentAt: time.Now().UTC()}); err != nil {
+	claim.SentAt = time.Now().UTC()
+	if err := writeClaim(w.Dir, name, claim); err != nil {
 		return err
 	}
 	w.Log.Info("bundle sent to the workers", "bundle", name, "bundle_id", bundleID, "files", len(files))
 	return nil
+}
+
+// archiveAt names the episode a bundle's recording will be archived under,
+// when its notes name it: the recording is then uploaded straight to its
+// archive key, private/originals/<slug>/<sha256>.<ext>, where the ingest
+// would otherwise copy it (a copy in the bucket of an hour's WAV takes
+// longer than its upload). A lone recording is named from its tags by the
+// ingest, and notes that do not parse are the ingest's to refuse: their
+// recording goes to the bundle's folder, as do the other files, and
+// archiveAt returns "".
+func (w *Watcher) archiveAt(dir, name string, names []string) (slug, recording string) {
+	if !slices.Contains(names, bundle.NotesFile) {
+		return "", ""
+	}
+	path := filepath.Join(dir, bundle.NotesFile)
+	if fi, err := os.Stat(path); err != nil || fi.Size() > bundle.MaxNotesBytes {
+		return "", ""
+	}
+	notes, err := os.ReadFile(path)
+	if err != nil {
+		return "", ""
+	}
+	b, err := bundle.Parse(name, names, notes)
+	if err != nil || b.Recording == "" || b.Meta.Slug == "" {
+		return "", ""
+	}
+	return b.Meta.Slug, b.Recording
 }
 
 func hashFile(path string) (pipeline.BundleFile, error) {

@@ -2,6 +2,8 @@ package watch_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -22,6 +24,7 @@ import (
 type queue struct {
 	mu       sync.Mutex
 	ingested []string // "show/name"
+	files    [][]pipeline.BundleFile
 	ensured  []string
 	rebuilds []string
 	refused  []string
@@ -32,6 +35,7 @@ func (q *queue) Ingest(ctx context.Context, show, id, name string, files []pipel
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.ingested = append(q.ingested, show+"/"+name)
+	q.files = append(q.files, files)
 	return nil
 }
 
@@ -103,8 +107,18 @@ func TestWatcher(t *testing.T) {
 				}
 			}
 		}
-		if !slices.Equal(uploaded, []string{"episode.md", "talk.wav"}) {
-			t.Errorf("uploaded %v; dotfiles stay home", uploaded)
+		if !slices.Equal(uploaded, []string{"episode.md"}) {
+			t.Errorf("uploaded %v to the bundle's folder; dotfiles stay home, and the recording goes to its archive", uploaded)
+		}
+		// The notes name the episode: the recording is uploaded once,
+		// straight to its archive key, which the ingest is told.
+		sum := sha256.Sum256([]byte("RIFF....WAVE"))
+		archive := "private/alpha/originals/a/" + hex.EncodeToString(sum[:]) + ".wav"
+		if data, err := st.Get(ctx, archive); err != nil || string(data) != "RIFF....WAVE" {
+			t.Errorf("the recording is not at %s: %v %q", archive, err, data)
+		}
+		if i := slices.IndexFunc(q.files[0], func(f pipeline.BundleFile) bool { return f.Name == "talk.wav" }); i < 0 || q.files[0][i].Key != archive {
+			t.Errorf("the ingest is not told where the recording is: %+v", q.files[0])
 		}
 		id := bundleID(t, w, "ep1")
 		catalog.ForShow(st, "alpha").PutResult(ctx, &pipeline.BundleResult{BundleID: id, Bundle: "ep1", OK: true})
@@ -127,6 +141,76 @@ func TestWatcher(t *testing.T) {
 		for _, k := range st.Keys() {
 			if strings.Contains(k, "/files/") {
 				t.Errorf("the uploaded copy of a failed bundle stays: %s", k)
+			}
+		}
+	})
+	t.Run("OK/RefusedArchived", func(t *testing.T) {
+		// A bundle refused by the ingest takes back the recording it
+		// archived, unless the episode is made from it.
+		for _, c := range []struct {
+			name   string
+			before func(st *memstore.Store, key string) // the bucket before the drop
+			kept   bool
+		}{
+			{"Fresh", func(*memstore.Store, string) {}, false},
+			{"ArchivedBefore", func(st *memstore.Store, key string) {
+				st.PutBytes(ctx, key, []byte("audio"), pipeline.Put{}) // an earlier version's recording
+			}, true},
+			{"TheEpisodes", func(st *memstore.Store, key string) {
+				// A bundle of the same recording ingested since.
+				catalog.New(st).PutManifest(ctx, &pipeline.Manifest{Slug: "a", Original: pipeline.Original{Key: key}})
+			}, true},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				w, st, q := mustWatcher(t, "")
+				sum := sha256.Sum256([]byte("audio"))
+				key := "private/originals/a/" + hex.EncodeToString(sum[:]) + ".wav"
+				if c.name != "TheEpisodes" {
+					c.before(st, key)
+				}
+				drop(t, w, "ep", map[string]string{"episode.md": "---\ntitle: A\n---\n", "talk.wav": "audio"})
+				scanTwice(w)
+				if len(q.files) != 1 {
+					t.Fatalf("sent %d bundles", len(q.files))
+				}
+				if c.name == "TheEpisodes" {
+					c.before(st, key)
+				}
+				catalog.New(st).PutResult(ctx, &pipeline.BundleResult{BundleID: bundleID(t, w, "ep"), Bundle: "ep", Problem: "bad chapters", Fix: "fix them"})
+				w.Poll(ctx)
+				if _, err := os.Stat(filepath.Join(w.Dir, "failed", "ep", "talk.wav")); err != nil {
+					t.Fatalf("not moved to failed/: %v", err)
+				}
+				if _, err := st.Stat(ctx, key); (err == nil) != c.kept {
+					t.Errorf("archived recording kept: %v, want %v", err == nil, c.kept)
+				}
+			})
+		}
+	})
+	t.Run("OK/LoneRecordingToItsBundle", func(t *testing.T) {
+		// A lone recording is named by the ingest, from its tags; notes
+		// that do not parse are the ingest's to refuse.
+		for name, files := range map[string]map[string]string{
+			"lone.wav": nil,
+			"badnotes": {"episode.md": "---\ntitle: [\n---\n", "talk.wav": "audio"},
+		} {
+			w, st, q := mustWatcher(t, "")
+			if files == nil {
+				os.WriteFile(filepath.Join(w.Dir, "drop", name), []byte("audio"), 0o644)
+			} else {
+				drop(t, w, name, files)
+			}
+			scanTwice(w)
+			if len(q.files) != 1 {
+				t.Fatalf("%s: sent %d bundles", name, len(q.files))
+			}
+			for _, f := range q.files[0] {
+				if f.Key != "" {
+					t.Errorf("%s: %s uploaded to %s", name, f.Name, f.Key)
+				}
+			}
+			if slices.ContainsFunc(st.Keys(), func(k string) bool { return strings.Contains(k, "originals/") }) {
+				t.Errorf("%s: archived by the watcher: %v", name, st.Keys())
 			}
 		}
 	})
