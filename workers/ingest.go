@@ -150,6 +150,9 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 		return h.update(ctx, cat, b, p, log)
 	}
 	rec := files[b.Recording]
+	if rec.Key != "" && !strings.HasPrefix(rec.Key, keys.Private()+"originals/") {
+		return nil, fmt.Errorf("the watcher says it uploaded %q to %q, outside the archive; drop the bundle again", rec.Name, rec.Key)
+	}
 	upload := cmp.Or(rec.Key, keys.BundleFileKey(p.BundleID, rec.Name))
 	if m, err := h.resumed(ctx, b, p, rec, upload); m != nil || err != nil {
 		return m, err // a retry after the recording was archived

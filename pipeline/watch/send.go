@@ -139,9 +139,14 @@ func (w *Watcher) send(ctx context.Context, name string) error {
 			claim.Archived, claim.Slug = key, slug
 		}
 	}
-	// A bundle moved back from failed/ has the same id: forget the old outcome.
-	if err := w.Store.Delete(ctx, w.cat.Keys.ResultKey(bundleID)); err != nil {
-		return err
+	// A bundle moved back from failed/ has the same id: forget the old
+	// outcome, and that it was ingested (a recording uploaded to its
+	// archive key stays there, so the ingest would take that record to
+	// mean that this bundle's ingest was done and is resumed).
+	for _, key := range []string{w.cat.Keys.ResultKey(bundleID), w.cat.Keys.IngestedKey(bundleID)} {
+		if err := w.Store.Delete(ctx, key); err != nil {
+			return err
+		}
 	}
 	if err := w.Queue.Ingest(ctx, w.Show, bundleID, name, files); err != nil {
 		return err

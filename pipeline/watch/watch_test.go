@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -185,6 +186,33 @@ func TestWatcher(t *testing.T) {
 					t.Errorf("archived recording kept: %v, want %v", err == nil, c.kept)
 				}
 			})
+		}
+	})
+	t.Run("OK/DroppedAgainForgetsItsPast", func(t *testing.T) {
+		// A bundle moved back from failed/ has the same id: its outcome
+		// and its ingested record are forgotten, so that it is ingested
+		// again, not resumed.
+		w, st, q := mustWatcher(t, "")
+		drop(t, w, "ep", map[string]string{"episode.md": "---\ntitle: A\n---\n", "talk.wav": "audio"})
+		scanTwice(w)
+		id := bundleID(t, w, "ep")
+		cat := catalog.New(st)
+		cat.PutResult(ctx, &pipeline.BundleResult{BundleID: id, Bundle: "ep", Problem: "bad chapters", Fix: "fix them"})
+		w.Poll(ctx)
+		cat.PutIngested(ctx, id, "a")
+		if err := os.Rename(filepath.Join(w.Dir, "failed", "ep"), filepath.Join(w.Dir, "drop", "ep")); err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(filepath.Join(w.Dir, "drop", "ep", "ERROR.txt"))
+		scanTwice(w)
+		if len(q.files) != 2 || bundleID(t, w, "ep") != id {
+			t.Fatalf("sent %d times; the id changed: %v", len(q.files), bundleID(t, w, "ep") != id)
+		}
+		if _, err := cat.Ingested(ctx, id); !errors.Is(err, pipeline.ErrNotFound) {
+			t.Errorf("the ingested record is kept: %v", err)
+		}
+		if _, err := cat.Result(ctx, id); !errors.Is(err, pipeline.ErrNotFound) {
+			t.Errorf("the old outcome is kept: %v", err)
 		}
 	})
 	t.Run("OK/LoneRecordingToItsBundle", func(t *testing.T) {
