@@ -96,7 +96,11 @@ const windowPreroll = 1.0
 func measureWindows(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 	var wav *wavFile
 	if m.Filter == "" {
-		if w, err := openWAV(ctx, m.Input); err == nil && w != nil {
+		w, err := openWAV(ctx, m.Input)
+		if err != nil && isHTTP(m.Input) {
+			return nil, err // the bucket failed; ffmpeg would wait on it again
+		}
+		if err == nil && w != nil {
 			defer w.Close()
 			wav = w
 		}

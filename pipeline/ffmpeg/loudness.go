@@ -60,7 +60,11 @@ func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 		return measureWindows(ctx, m)
 	}
 	if m.Filter == "" {
-		if w, err := openWAV(ctx, m.Input); err == nil && w != nil {
+		w, err := openWAV(ctx, m.Input)
+		if err != nil && isHTTP(m.Input) {
+			return nil, err // the bucket failed; ffmpeg would wait on it again
+		}
+		if err == nil && w != nil {
 			defer w.Close()
 			return measureWAV(ctx, m, w)
 		}

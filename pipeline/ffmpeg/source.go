@@ -99,15 +99,19 @@ type httpSource struct {
 }
 
 func openHTTP(ctx context.Context, url string) (source, error) {
+	ctx, cancel := context.WithCancel(ctx)
 	body, size, err := getRange(ctx, url, 0, headBytes)
 	if errors.Is(err, errEmpty) {
+		cancel()
 		return nil, nil // nothing to measure: ffmpeg says so
 	}
 	if err != nil {
+		cancel()
 		return nil, err
 	}
-	defer body.Close()
-	head, err := io.ReadAll(body)
+	r := newIdleReader(body, cancel, readTimeout)
+	defer r.Close()
+	head, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the recording: %w", err)
 	}
