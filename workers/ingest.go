@@ -361,19 +361,25 @@ func coverKey(keys catalog.Layout, b *bundle.Bundle, bundleID string) string {
 }
 
 // archive copies the uploaded recording to its permanent key, once, and
-// checks the copy's size. Its SHA-256 is checked when the encode reads it.
-// A recording the watcher uploaded to its permanent key is not copied.
+// checks the copy's size. A recording the watcher uploaded to its
+// permanent key is not copied. Its SHA-256 was checked as the watcher
+// uploaded it, and is again whenever a worker downloads it.
 func (h *Handlers) archive(ctx context.Context, from, to string, rec pipeline.BundleFile) error {
-	if o, err := h.Store.Stat(ctx, to); err == nil && o.Size == rec.Bytes {
+	o, err := h.Store.Stat(ctx, to)
+	if err == nil && o.Size == rec.Bytes {
 		return nil
 	}
 	if from == to {
-		return fmt.Errorf("the recording %q is not at %q, where the watcher uploaded it; the watcher uploads it again", rec.Name, to)
+		if err != nil && !errors.Is(err, pipeline.ErrNotFound) {
+			return err
+		}
+		return pipeline.Inputf("drop the bundle again: move it from failed/ back into drop/",
+			"the recording %q is not in the archive at %q, where the watcher uploaded it", rec.Name, to)
 	}
 	if err := h.Store.Copy(ctx, from, to); err != nil {
 		return err
 	}
-	o, err := h.Store.Stat(ctx, to)
+	o, err = h.Store.Stat(ctx, to)
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,19 @@ func TestIngestArchived(t *testing.T) {
 	if slices.ContainsFunc(st.Writes(), func(w string) bool { return strings.Contains(w, "catalog/") }) {
 		t.Errorf("a retry ingested again: %v", st.Writes())
 	}
+	// A recording that is not in the archive as the watcher said (here,
+	// not of the size it uploaded) is refused, for the producer to drop
+	// again.
+	bad := payload
+	bad.BundleID, bad.Files = "b3", slices.Clone(payload.Files)
+	bad.Files[1].Bytes++
+	st.PutBytes(ctx, cat.Keys.BundleFileKey("b3", "episode.md"), notes, pipeline.Put{})
+	if err := ingest(bad); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := cat.Result(ctx, "b3"); err != nil || res.OK || !strings.Contains(res.Problem, "not in the archive") {
+		t.Errorf("a recording missing from the archive: %+v, %v", res, err)
+	}
 	// A key outside the archive is not read.
 	payload.BundleID = "b2"
 	st.PutBytes(ctx, cat.Keys.BundleFileKey("b2", "episode.md"), notes, pipeline.Put{})
