@@ -94,16 +94,12 @@ const windowPreroll = 1.0
 // from windowPreroll seconds before it through m.Filter. A PCM WAV,
 // unfiltered, the meter reads itself (see measureWAV).
 func measureWindows(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
-	var wav *wavFile
-	if m.Filter == "" {
-		w, err := openWAV(ctx, m.Input)
-		if err != nil && isHTTP(m.Input) {
-			return nil, err // the bucket failed; ffmpeg would wait on it again
-		}
-		if err == nil && w != nil {
-			defer w.Close()
-			wav = w
-		}
+	wav, err := wavFor(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if wav != nil {
+		defer wav.Close()
 	}
 	type result struct {
 		blocks []float64

@@ -59,15 +59,13 @@ func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 	if len(m.Windows) > 0 {
 		return measureWindows(ctx, m)
 	}
-	if m.Filter == "" {
-		w, err := openWAV(ctx, m.Input)
-		if err != nil && isHTTP(m.Input) {
-			return nil, err // the bucket failed; ffmpeg would wait on it again
-		}
-		if err == nil && w != nil {
-			defer w.Close()
-			return measureWAV(ctx, m, w)
-		}
+	w, err := wavFor(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if w != nil {
+		defer w.Close()
+		return measureWAV(ctx, m, w)
 	}
 	if m.Parts > 1 && m.Input != "-" && !m.TruePeak && m.Duration > 60*float64(m.Parts) {
 		return measureParts(ctx, m, m.Duration, m.Parts)

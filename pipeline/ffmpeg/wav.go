@@ -46,6 +46,21 @@ func openWAV(ctx context.Context, input string) (*wavFile, error) {
 	return w, nil
 }
 
+// wavFor opens m's input for the meter to read itself: nil when m is
+// filtered or its input is not a PCM WAV, for ffmpeg to decode. A file
+// that cannot be opened is ffmpeg's to explain; a URL that fails is an
+// error, as ffmpeg would only wait on the bucket again.
+func wavFor(ctx context.Context, m Measurement) (*wavFile, error) {
+	if m.Filter != "" {
+		return nil, nil
+	}
+	w, err := openWAV(ctx, m.Input)
+	if err != nil && !isHTTP(m.Input) {
+		return nil, nil
+	}
+	return w, err
+}
+
 func readWAVHeader(f source) (*wavFile, error) {
 	var hdr [12]byte
 	if _, err := f.ReadAt(hdr[:], 0); err != nil || string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
