@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,7 +81,10 @@ func (w *Watcher) finish(ctx context.Context, name string, c *claimFile, res *pi
 
 // unarchive removes the recording a refused bundle uploaded to its archive
 // key (see archiveAt), unless its episode uses it: every recording in
-// private/originals/ is one an episode was made from.
+// private/originals/ is one an episode was made from. Another bundle in
+// flight that found the same recording there (the same audio for the same
+// episode, dropped again before the first was done) needs it: that
+// bundle's claim takes it over, to remove if it is refused too.
 func (w *Watcher) unarchive(ctx context.Context, c *claimFile) error {
 	if c.Archived == "" {
 		return nil
@@ -91,6 +95,19 @@ func (w *Watcher) unarchive(ctx context.Context, c *claimFile) error {
 	case err != nil:
 		return err
 	case m.Original.Key == c.Archived:
+		return nil
+	}
+	for _, name := range w.processing() {
+		other, err := readClaim(w.Dir, name)
+		if err != nil || other.ID == c.ID || !slices.ContainsFunc(other.Files, func(f pipeline.BundleFile) bool { return f.Key == c.Archived }) {
+			continue
+		}
+		if other.Archived == "" {
+			other.Archived, other.Slug = c.Archived, c.Slug
+			if err := writeClaim(w.Dir, name, other); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
 	return w.Store.Delete(ctx, c.Archived)

@@ -188,6 +188,32 @@ func TestWatcher(t *testing.T) {
 			})
 		}
 	})
+	t.Run("OK/RefusedArchivedSharedInFlight", func(t *testing.T) {
+		// The same recording for the same episode, dropped again while the
+		// first bundle is in flight: the second finds it archived. The
+		// first, refused, leaves it to the second, which removes it if it
+		// is refused too.
+		w, st, q := mustWatcher(t, "")
+		sum := sha256.Sum256([]byte("audio"))
+		key := "private/originals/a/" + hex.EncodeToString(sum[:]) + ".wav"
+		drop(t, w, "ep", map[string]string{"episode.md": "---\ntitle: A\n---\n", "talk.wav": "audio"})
+		drop(t, w, "ep-again", map[string]string{"episode.md": "---\ntitle: A\nsummary: Fixed.\n---\n", "talk.wav": "audio"})
+		scanTwice(w)
+		if len(q.files) != 2 {
+			t.Fatalf("sent %d bundles", len(q.files))
+		}
+		cat := catalog.New(st)
+		for i, name := range []string{"ep", "ep-again"} {
+			cat.PutResult(ctx, &pipeline.BundleResult{BundleID: bundleID(t, w, name), Bundle: name, Problem: "bad chapters", Fix: "fix them"})
+			w.Poll(ctx)
+			if _, err := os.Stat(filepath.Join(w.Dir, "failed", name, "talk.wav")); err != nil {
+				t.Fatalf("%s not moved to failed/: %v", name, err)
+			}
+			if _, err := st.Stat(ctx, key); (err == nil) != (i == 0) {
+				t.Errorf("after %s was refused, the archived recording is kept: %v, want %v", name, err == nil, i == 0)
+			}
+		}
+	})
 	t.Run("OK/DroppedAgainForgetsItsPast", func(t *testing.T) {
 		// A bundle moved back from failed/ has the same id: its outcome
 		// and its ingested record are forgotten, so that it is ingested
