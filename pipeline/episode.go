@@ -147,6 +147,9 @@ type Original struct {
 	Duration float64 `json:"duration"`
 	Channels int     `json:"channels"`
 	Codec    string  `json:"codec"`
+	// SampleRate is the recording's own rate, in Hz; 0 in manifests
+	// written before it was kept.
+	SampleRate int `json:"sample_rate,omitempty"`
 }
 
 // Manifest is the record of one episode, kept at private/catalog/<slug>.json.

@@ -218,7 +218,7 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	m.RefusedSHA256 = "" // a new bundle is encoded again, even with the same audio
 	m.MediaKept = false
 	m.Original = pipeline.Original{Key: orig, Name: rec.Name, Bytes: rec.Bytes, SHA256: rec.SHA256,
-		Duration: info.Duration, Channels: min(info.Channels, 2), Codec: info.Codec}
+		Duration: info.Duration, Channels: min(info.Channels, 2), Codec: info.Codec, SampleRate: info.SampleRate}
 	var chapterWarnings, transcriptWarnings []string
 	if m.Chapters, chapterWarnings, err = h.bundleChapters(ctx, b, p, info.Duration); err != nil {
 		return nil, err

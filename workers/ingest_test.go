@@ -62,7 +62,7 @@ func TestIngestArchived(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Original.Key != orig || m.Original.Duration < 2.9 || m.Original.Codec != "pcm_s16le" {
+	if m.Original.Key != orig || m.Original.Duration < 2.9 || m.Original.Codec != "pcm_s16le" || m.Original.SampleRate != 48000 {
 		t.Errorf("the manifest's original: %+v", m.Original)
 	}
 	for _, w := range st.Writes() {

@@ -153,11 +153,15 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 		return err
 	}
 	job := h.job(show, m, before, kbps, in, "", "", nil)
-	info, err := ffmpeg.Probe(ctx, in, m.Original.Name)
-	if err != nil {
-		return err
+	rate := m.Original.SampleRate
+	if rate <= 0 {
+		// A manifest from before the ingest kept the rate.
+		info, err := ffmpeg.Probe(ctx, in, m.Original.Name)
+		if err != nil {
+			return err
+		}
+		rate = info.SampleRate
 	}
-	rate := info.SampleRate
 	if rate <= 0 {
 		return pipeline.Inputf("export the recording again as WAV or FLAC", "ffprobe reports no sample rate for %q", m.Original.Name)
 	}

@@ -111,6 +111,11 @@ func TestPiecesEndToEnd(t *testing.T) {
 
 	ep := EpisodePayload{Slug: "talk", BundleID: "b1"}
 	run(TypeEpisodeEncode, h.Encode, ep)
+	// This manifest is from before the ingest kept the sample rate: the
+	// plan probes the recording for it.
+	if pl, err := h.readPlan(ctx, "", m); err != nil || pl.Rate != 44100 {
+		t.Fatalf("the plan: %+v, %v; want the rate 44100", pl, err)
+	}
 	pieces := taken()
 	if len(pieces) != 2 || pieces[0].Index != 0 || pieces[1].Index != 1 || pieces[0].Round != 1 {
 		t.Fatalf("queued %+v, want pieces 0 and 1 of round 1", pieces)
