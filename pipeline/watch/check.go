@@ -127,18 +127,21 @@ func (w *Watcher) refuse(ctx context.Context, name string, cause error) {
 	}
 }
 
-// cleanClaims removes claim files whose bundle is no longer in processing/
-// (a watcher killed between moving a bundle out and removing its claim).
+// cleanClaims removes claim files and upload marks whose bundle is no
+// longer in processing/ (a watcher killed between moving a bundle out and
+// removing its claim).
 func (w *Watcher) cleanClaims(names []string) {
 	live := map[string]bool{}
 	for _, n := range names {
 		live[n] = true
 	}
-	claims, _ := filepath.Glob(filepath.Join(w.Dir, "processing", ".*.claim.json"))
-	for _, c := range claims {
-		n := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(c), "."), ".claim.json")
-		if !live[n] {
-			_ = os.Remove(c)
+	for _, suffix := range []string{".claim.json", ".archiving"} {
+		marks, _ := filepath.Glob(filepath.Join(w.Dir, "processing", ".*"+suffix))
+		for _, c := range marks {
+			n := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(c), "."), suffix)
+			if !live[n] {
+				_ = os.Remove(c)
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -35,6 +36,22 @@ type claimFile struct {
 
 func claimPath(dir, name string) string {
 	return filepath.Join(dir, "processing", "."+name+".claim.json")
+}
+
+// archivingPath marks, until its claim is written, that a bundle is
+// uploading its recording to the archive key the file holds.
+func archivingPath(dir, name string) string {
+	return filepath.Join(dir, "processing", "."+name+".archiving")
+}
+
+// archiving is the archive key a bundle was uploading its recording to
+// when its watcher stopped, "" if none.
+func (w *Watcher) archiving(name string) string {
+	data, err := os.ReadFile(archivingPath(w.Dir, name))
+	if err != nil {
+		return ""
+	}
+	return string(data)
 }
 
 func readClaim(dir, name string) (*claimFile, error) {
@@ -126,7 +143,18 @@ func (w *Watcher) send(ctx context.Context, name string) error {
 			files[i].Key = key
 		}
 		if o, err := w.Store.Stat(ctx, key); err == nil && o.Size == f.Bytes {
+			if f.Name == rec && w.archiving(name) == key {
+				claim.Archived, claim.Slug = key, slug // this bundle's upload, before a crash
+			}
 			continue // uploaded before a crash, or archived by an earlier bundle
+		}
+		if f.Name == rec {
+			// Marked before the upload: a watcher that stops before the
+			// claim is written knows, when it resumes, that the recording
+			// it finds archived is its own.
+			if err := os.WriteFile(archivingPath(w.Dir, name), []byte(key), 0o644); err != nil {
+				return fmt.Errorf("cannot mark the recording's upload: %w", err)
+			}
 		}
 		ct := mime.TypeByExtension(strings.ToLower(filepath.Ext(f.Name)))
 		// Checked against the hash the bundle's id and the archive key
@@ -154,6 +182,9 @@ func (w *Watcher) send(ctx context.Context, name string) error {
 	claim.SentAt = time.Now().UTC()
 	if err := writeClaim(w.Dir, name, claim); err != nil {
 		return err
+	}
+	if err := os.Remove(archivingPath(w.Dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		w.Log.Warn("cannot remove the mark of an upload", "bundle", name, "err", err)
 	}
 	w.Log.Info("bundle sent to the workers", "bundle", name, "bundle_id", bundleID, "files", len(files))
 	return nil

@@ -188,6 +188,30 @@ func TestWatcher(t *testing.T) {
 			})
 		}
 	})
+	t.Run("OK/RefusedArchivedBeforeACrash", func(t *testing.T) {
+		// A watcher stopped after uploading the recording to its archive
+		// key but before writing the claim finds it there when it
+		// resumes: its mark says the upload was this bundle's, so a
+		// refusal still removes it.
+		w, st, _ := mustWatcher(t, "")
+		sum := sha256.Sum256([]byte("audio"))
+		key := "private/originals/a/" + hex.EncodeToString(sum[:]) + ".wav"
+		drop(t, w, "ep", map[string]string{"episode.md": "---\ntitle: A\n---\n", "talk.wav": "audio"})
+		if err := os.Rename(filepath.Join(w.Dir, "drop", "ep"), filepath.Join(w.Dir, "processing", "ep")); err != nil {
+			t.Fatal(err)
+		}
+		st.PutBytes(ctx, key, []byte("audio"), pipeline.Put{})
+		os.WriteFile(filepath.Join(w.Dir, "processing", ".ep.archiving"), []byte(key), 0o644)
+		w.Resume(ctx)
+		if _, err := os.Stat(filepath.Join(w.Dir, "processing", ".ep.archiving")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the mark is left after the claim: %v", err)
+		}
+		catalog.New(st).PutResult(ctx, &pipeline.BundleResult{BundleID: bundleID(t, w, "ep"), Bundle: "ep", Problem: "bad chapters", Fix: "fix them"})
+		w.Poll(ctx)
+		if _, err := st.Stat(ctx, key); err == nil {
+			t.Error("the recording this bundle archived before the crash is kept")
+		}
+	})
 	t.Run("OK/RefusedArchivedSharedInFlight", func(t *testing.T) {
 		// The same recording for the same episode, dropped again while the
 		// first bundle is in flight: the second finds it archived. The
