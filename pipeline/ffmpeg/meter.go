@@ -122,10 +122,10 @@ func (m *meter) write(samples []float32) {
 	m.peak = max(peak, m.peak)
 }
 
-// runStereo is runChannel for both channels of stereo at once: two
+// runStereoGo is runChannel for both channels of stereo at once: two
 // independent chains of arithmetic in one loop run in about the time of
-// one.
-func runStereo(fl, fr []biquad, s []float32) (energy, peak float64) {
+// one. On amd64, runStereo does the same on SSE2 (meter_amd64.s).
+func runStereoGo(fl, fr []biquad, s []float32) (energy, peak float64) {
 	k := len(fl) - 2
 	pl, rl, pr, rr := fl[k], fl[k+1], fr[k], fr[k+1]
 	var l1, l2, m1, m2 biquad
