@@ -122,7 +122,7 @@ long_run() {
   grep -q 'episode published' "$d"/*.log || { echo "bench: the long episode was not published:" >&2; tail -n 30 "$d"/*.log >&2; exit 1; }
   t0=$(date -d "$(grep -h -m1 'bundle settled and claimed' "$d"/*.log | sed -E 's/^time=([^ ]+) .*/\1/')" +%s.%N)
   t1=$(date -d "$(grep -h -m1 'episode published' "$d"/*.log | sed -E 's/^time=([^ ]+) .*/\1/')" +%s.%N)
-  grep -h -E 'in pieces|piece encoded|episode encoded' "$d"/*.log | cut -c1-220 >&2
+  grep -h -E 'in pieces|measured in part|piece encoded|episode encoded' "$d"/*.log | cut -c1-220 >&2
   kill "$up" "${ws[@]}" 2>/dev/null; wait "$up" "${ws[@]}" 2>/dev/null || true
   rm -rf "$d" # its bucket holds a copy of the recording
   echo "$t1 - $t0" | bc -l

@@ -108,10 +108,7 @@ func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Sho
 	if err != nil {
 		return err
 	}
-	kbps := show.Audio.MP3StereoKbps
-	if m.Original.Channels == 1 {
-		kbps = show.Audio.MP3MonoKbps
-	}
+	kbps := mp3Kbps(show, m)
 	t0 := time.Now()
 	before, err := measureOriginal(ctx, m, in, kbps)
 	if err != nil {
@@ -141,6 +138,11 @@ func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Sho
 func measureOriginal(ctx context.Context, m *pipeline.Manifest, in string, kbps int) (*pipeline.Loudness, error) {
 	before, err := ffmpeg.Measure(ctx, ffmpeg.Measurement{Input: in, LowpassHz: ffmpeg.Cutoff(kbps),
 		Duration: m.Original.Duration, Parts: measureParts(), Expect: headerDuration(m.Original)})
+	return checkMeasured(m, before, err)
+}
+
+// checkMeasured refuses a copy cut short or a silent recording.
+func checkMeasured(m *pipeline.Manifest, before *pipeline.Loudness, err error) (*pipeline.Loudness, error) {
 	var short *ffmpeg.ShortError
 	if errors.As(err, &short) {
 		return nil, pipeline.Inputf("copy the recording again and drop it once the copy has finished; check that it plays to the end",
@@ -241,9 +243,6 @@ func (h *Handlers) correctGain(ctx context.Context, show *pipeline.Show, m *pipe
 		probe := *job
 		wg.Go(func() {
 			loss, lossErr = ffmpeg.EncoderLoss(ctx, probe, rate, encoderWindows(m.Original.Duration), tmp)
-			// An estimate, from 40 s: a wild one is held to a dB, and the
-			// encode's own measure still decides.
-			loss = max(-1, min(1, loss))
 		})
 	}
 	err := correctForLimiter(ctx, show, m, before, job)
@@ -258,12 +257,20 @@ func (h *Handlers) correctGain(ctx context.Context, show *pipeline.Show, m *pipe
 		h.Log.Warn("cannot measure what the MP3 encoder takes off; encoding without that correction", "episode", m.Slug, "err", lossErr)
 		loss = 0
 	}
+	return correctForEncoder(show, before, job, loss), nil
+}
+
+// correctForEncoder raises the job's gain by the loudness the MP3 encoder
+// takes off, loss, and returns the correction made: an estimate, from
+// 40 s, so a wild one is held to a dB (the encode's own measure still
+// decides); without a limiter, only as far as the peaks allow.
+func correctForEncoder(show *pipeline.Show, before *pipeline.Loudness, job *ffmpeg.Job, loss float64) float64 {
+	loss = max(-1, min(1, loss))
 	if job.LimitDBFS == 0 && loss > 0 {
-		// Without a limiter, the gain rises only as far as the peaks allow.
 		loss = min(loss, max(0, show.Audio.TruePeak-1-(before.SamplePeak+job.GainDB)))
 	}
 	job.GainDB += loss
-	return loss, nil
+	return loss
 }
 
 // probeEncoder says whether the encoder's loss is measured before m's
@@ -305,8 +312,14 @@ func correctForLimiter(ctx context.Context, show *pipeline.Show, m *pipeline.Man
 	if err != nil {
 		return err
 	}
-	job.GainDB += targetLUFS(show, m) - (before.Integrated + job.GainDB - loss)
+	correctLimited(show, m, before, job, loss)
 	return nil
+}
+
+// correctLimited raises the gain of a job with a limiter by the loudness
+// the limiter takes off, loss, as measured on the sample.
+func correctLimited(show *pipeline.Show, m *pipeline.Manifest, before *pipeline.Loudness, job *ffmpeg.Job, loss float64) {
+	job.GainDB += targetLUFS(show, m) - (before.Integrated + job.GainDB - loss)
 }
 
 // limiterSampleFrom is the length from which the limiter's loss is

@@ -55,7 +55,12 @@ type Handlers struct {
 	feeds feeds.Builder               // keeps each show's items between rebuilds
 	slots slots                       // the encode slots all shows share
 	lanes *lanes                      // the encode queues this worker serves
-	insp  *asynq.Inspector            // to count the encode slots of all workers; may be nil
+	insp  serverLister                // to count the workers and their encode slots; may be nil
+}
+
+// serverLister lists the workers' asynq servers: an *asynq.Inspector.
+type serverLister interface {
+	Servers() ([]*asynq.ServerInfo, error)
 }
 
 // serveShow makes sure this worker serves a show's encode queue.
@@ -199,13 +204,9 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	if h.inPieces(info.Duration) && !seekable(rec.Name) {
 		go func() {
 			defer close(fetched)
-			start := time.Now()
 			if _, err := h.localCopy(ctx, upload, rec.SHA256, rec.Bytes); err != nil {
 				log.Warn("cannot fetch the recording while archiving it; the encode fetches it", "err", err)
-				return
 			}
-			log.Info("recording fetched to this worker while archived", "episode", m.Slug,
-				"seconds", time.Since(start).Round(100*time.Millisecond).Seconds())
 		}()
 	} else {
 		close(fetched)

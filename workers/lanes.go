@@ -65,6 +65,7 @@ func (l *lanes) ensure(show string) {
 	mux.HandleFunc(TypeEpisodeEncode, l.h.Encode)
 	mux.HandleFunc(TypeEpisodePiece, l.h.Piece)
 	mux.HandleFunc(TypeEpisodeJoin, l.h.Join)
+	mux.HandleFunc(TypeEpisodeMeasure, l.h.Measure)
 	if err := srv.Start(mux); err != nil {
 		l.h.Log.Error("cannot start the encode lane of a show; its encodes wait for the next worker", "show", show, "err", err)
 		return

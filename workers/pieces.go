@@ -108,24 +108,36 @@ func (h *Handlers) inPieces(seconds float64) bool {
 // encode at once and none waits for a second round; never pieces shorter
 // than a minute.
 func (h *Handlers) pieceCount(show string, duration float64) int {
-	slots := cap(h.slots)
-	if h.insp != nil {
-		if servers, err := h.insp.Servers(); err == nil {
-			n := 0
-			for _, s := range servers {
-				if _, ok := s.Queues[EncodeQueue(show)]; ok && s.Status == "active" {
-					n += s.Concurrency
-				}
-			}
-			slots = max(slots, n)
+	_, slots := h.encodeServers(show)
+	return max(2, min(slots, int(duration/60)))
+}
+
+// encodeServers is how many workers serve the show's encodes (asynq's
+// list of servers; 1, this one, if it cannot be read) and their encode
+// slots in all (at least this worker's).
+func (h *Handlers) encodeServers(show string) (workers, slots int) {
+	workers, slots = 1, cap(h.slots)
+	if h.insp == nil {
+		return workers, slots
+	}
+	servers, err := h.insp.Servers()
+	if err != nil {
+		return workers, slots
+	}
+	n, total := 0, 0
+	for _, s := range servers {
+		if _, ok := s.Queues[EncodeQueue(show)]; ok && s.Status == "active" {
+			n++
+			total += s.Concurrency
 		}
 	}
-	return max(2, min(slots, int(duration/60)))
+	return max(workers, n), max(slots, total)
 }
 
 // planPieces measures the recording, plans its pieces and queues them;
 // with a plan already made (the reconciler asked again), it only queues
-// what is missing.
+// what is missing. With more than one worker serving the show, the
+// measuring is spread over them (measureAcross).
 func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, p EpisodePayload) error {
 	keys := h.Catalog(p.Show).Keys
 	if pl, err := h.readPlan(ctx, p.Show, m); err == nil {
@@ -133,37 +145,28 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 	} else if !errors.Is(err, pipeline.ErrNotFound) {
 		return err
 	}
+	if parts := h.measureSpread(p.Show, m); parts > 1 {
+		return h.measureAcross(ctx, show, m, p, parts)
+	}
 	release, err := h.slots.take(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	t0 := time.Now()
+	start := h.now()
 	in, err := h.recordingInput(ctx, m)
 	if err != nil {
 		return err
 	}
-	t1 := time.Now()
-	kbps := show.Audio.MP3StereoKbps
-	if m.Original.Channels == 1 {
-		kbps = show.Audio.MP3MonoKbps
-	}
+	kbps := mp3Kbps(show, m)
 	before, err := measureOriginal(ctx, m, in, kbps)
 	if err != nil {
 		return err
 	}
 	job := h.job(show, m, before, kbps, in, "", "", nil)
-	rate := m.Original.SampleRate
-	if rate <= 0 {
-		// A manifest from before the ingest kept the rate.
-		info, err := ffmpeg.Probe(ctx, in, m.Original.Name)
-		if err != nil {
-			return err
-		}
-		rate = info.SampleRate
-	}
-	if rate <= 0 {
-		return pipeline.Inputf("export the recording again as WAV or FLAC", "ffprobe reports no sample rate for %q", m.Original.Name)
+	rate, err := sampleRate(ctx, m, in)
+	if err != nil {
+		return err
 	}
 	dir, err := newEncodeDir(h.TempDir)
 	if err != nil {
@@ -177,18 +180,49 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 	if err != nil {
 		return err
 	}
+	return h.plan(ctx, p, m, before, job, rate, kbps, start, encoderLoss)
+}
+
+// plan writes the plan of a recording measured (before) and its gain and
+// limiter set (job), and queues its pieces.
+func (h *Handlers) plan(ctx context.Context, p EpisodePayload, m *pipeline.Manifest, before *pipeline.Loudness, job ffmpeg.Job, rate, kbps int, start time.Time, encoderLoss float64) error {
 	count := h.pieceCount(p.Show, m.Original.Duration)
 	pl := &plan{Original: m.Original.SHA256, Round: 1, Rate: rate, Channels: m.Original.Channels,
 		Seek: seekable(m.Original.Name), GainDB: job.GainDB, LimitDBFS: job.LimitDBFS, Kbps: kbps, Before: *before,
 		Spans:   ffmpeg.Plan(int64(m.Original.Duration*float64(rate)), rate, count, piecePad),
-		Started: h.now()}
+		Started: start}
 	if err := h.writePlan(ctx, p.Show, m, pl); err != nil {
 		return err
 	}
 	h.Log.Info("encoding in pieces", "show", p.Show, "episode", m.Slug, "pieces", count,
 		"minutes", math.Round(m.Original.Duration/60), "gain_db", pl.GainDB, "encoder_loss_lu", math.Round(encoderLoss*100)/100,
-		"fetch_s", t1.Sub(t0).Round(100*time.Millisecond).Seconds(), "measure_s", time.Since(t1).Round(100*time.Millisecond).Seconds())
-	return h.queuePieces(ctx, p, pl, keys.PiecesPrefix(m.Slug, m.Original.SHA256))
+		"measure_s", h.now().Sub(start).Round(100*time.Millisecond).Seconds())
+	return h.queuePieces(ctx, p, pl, h.Catalog(p.Show).Keys.PiecesPrefix(m.Slug, m.Original.SHA256))
+}
+
+// mp3Kbps is the bitrate of the episode's MP3.
+func mp3Kbps(show *pipeline.Show, m *pipeline.Manifest) int {
+	if m.Original.Channels == 1 {
+		return show.Audio.MP3MonoKbps
+	}
+	return show.Audio.MP3StereoKbps
+}
+
+// sampleRate is the recording's sample rate, as the ingest found it; a
+// manifest from before the ingest kept it is probed.
+func sampleRate(ctx context.Context, m *pipeline.Manifest, in string) (int, error) {
+	rate := m.Original.SampleRate
+	if rate <= 0 {
+		info, err := ffmpeg.Probe(ctx, in, m.Original.Name)
+		if err != nil {
+			return 0, err
+		}
+		rate = info.SampleRate
+	}
+	if rate <= 0 {
+		return 0, pipeline.Inputf("export the recording again as WAV or FLAC", "ffprobe reports no sample rate for %q", m.Original.Name)
+	}
+	return rate, nil
 }
 
 // seekable says whether ffmpeg's timestamps are exact after a seek in a
@@ -541,9 +575,12 @@ func (h *Handlers) localCopy(ctx context.Context, key, sum string, size int64) (
 		}
 		part := fmt.Sprintf("%s.%d.part", path, os.Getpid())
 		defer os.Remove(part)
+		start := time.Now()
 		if err := h.download(ctx, key, sum, size, part); err != nil {
 			return nil, err
 		}
+		h.Log.Info("recording fetched to this worker", "key", key, "bytes", size,
+			"seconds", time.Since(start).Round(100*time.Millisecond).Seconds())
 		return nil, os.Rename(part, path)
 	})
 	return path, err

@@ -29,6 +29,7 @@ func NewMux(h *Handlers) *asynq.ServeMux {
 	mux.HandleFunc(TypeEpisodeEncode, h.Encode)
 	mux.HandleFunc(TypeEpisodePiece, h.Piece)
 	mux.HandleFunc(TypeEpisodeJoin, h.Join)
+	mux.HandleFunc(TypeEpisodeMeasure, h.Measure)
 	mux.HandleFunc(TypeEpisodePublish, h.Publish)
 	mux.HandleFunc(TypeSiteRebuild, h.Rebuild)
 	mux.HandleFunc(TypeNetworkRebuild, h.NetworkRebuild)

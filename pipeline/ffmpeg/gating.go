@@ -13,60 +13,6 @@ import (
 	"github.com/prodcast/prodcast/pipeline"
 )
 
-// measureParts measures a file in parts, one ffmpeg per part, at once. Each
-// part reports the loudness of every 400 ms gating block (the momentary
-// loudness, every 100 ms); the blocks of all parts are gated
-// together as ITU-R BS.1770 prescribes, so the result is the integrated
-// loudness of the whole file, found in about 1/parts of the time.
-func measureParts(ctx context.Context, m Measurement, duration float64, parts int) (*pipeline.Loudness, error) {
-	type result struct {
-		blocks, short []float64
-		peak, end     float64
-		err           error
-	}
-	results := make([]result, parts)
-	span := duration / float64(parts)
-	var wg sync.WaitGroup
-	for i := range parts {
-		wg.Go(func() {
-			start := float64(i) * span
-			// Begin 0.3 s early: the first full block then ends 0.1 s after
-			// start, right after the previous part's last block.
-			ss := max(0, start-0.3)
-			from, length := 0.0, 0.0 // the first part from the start, the last to the end
-			if i > 0 {
-				from = ss
-			}
-			if i < parts-1 {
-				length = start + span - ss
-			}
-			args := decodeArgs(m.Input, m.Filter, from, length)
-			r := &results[i]
-			var last float64
-			r.blocks, r.short, r.peak, last, r.err = runBlocks(ctx, args, m.LowpassHz)
-			if last > 0 {
-				r.end = ss + last
-			}
-		})
-	}
-	wg.Wait()
-	var blocks, short []float64
-	peak, end := math.Inf(-1), 0.0
-	for _, r := range results {
-		if r.err != nil {
-			return nil, r.err
-		}
-		blocks = append(blocks, r.blocks...)
-		short = append(short, r.short...)
-		peak = max(peak, r.peak)
-		end = max(end, r.end)
-	}
-	if err := m.checkLength(end); err != nil {
-		return nil, err
-	}
-	return &pipeline.Loudness{Integrated: integrated(blocks), Range: loudnessRange(short), SamplePeak: peak}, nil
-}
-
 // Window is a span of a recording, in seconds.
 type Window struct{ Start, Length float64 }
 
@@ -90,10 +36,22 @@ func SampleWindows(duration float64, n int, length float64) []Window {
 const windowPreroll = 1.0
 
 // measureWindows measures m.Windows only, parts at a time: the integrated
-// loudness of the 400 ms blocks that lie within them, each window read
-// from windowPreroll seconds before it through m.Filter. A PCM WAV,
-// unfiltered, the meter reads itself (see measureWAV).
+// loudness of the 400 ms blocks that lie within them (see WindowBlocks).
 func measureWindows(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
+	p, err := WindowBlocks(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return &pipeline.Loudness{Integrated: integrated(p.Blocks), SamplePeak: p.SamplePeak}, nil
+}
+
+// WindowBlocks measures m.Windows only, m.Parts at a time: the 400 ms
+// blocks that lie within them, each window read from windowPreroll
+// seconds before it through m.Filter, and their sample peak. A PCM WAV,
+// unfiltered, the meter reads itself (see measureWAV). The blocks of
+// windows measured apart, on several machines, gate together as those of
+// one measurement (Integrated).
+func WindowBlocks(ctx context.Context, m Measurement) (*Part, error) {
 	wav, err := wavFor(ctx, m)
 	if err != nil {
 		return nil, err
@@ -135,16 +93,15 @@ func measureWindows(ctx context.Context, m Measurement) (*pipeline.Loudness, err
 		})
 	}
 	wg.Wait()
-	var blocks []float64
-	peak := math.Inf(-1)
+	p := &Part{Blocks: []float64{}, Short: []float64{}, SamplePeak: math.Inf(-1)}
 	for _, r := range results {
 		if r.err != nil {
 			return nil, r.err
 		}
-		blocks = append(blocks, r.blocks...)
-		peak = max(peak, r.peak)
+		p.Blocks = append(p.Blocks, r.blocks...)
+		p.SamplePeak = max(p.SamplePeak, r.peak)
 	}
-	return &pipeline.Loudness{Integrated: integrated(blocks), SamplePeak: peak}, nil
+	return p, nil
 }
 
 // decodeArgs makes ffmpeg decode input, from from seconds (0: the start)
@@ -185,20 +142,6 @@ func (st *Steps) within(w Window, at float64) []float64 {
 // buffers, not a write for every packet, which cost the encode of a
 // 30-minute piece and its meter about 15% more CPU.
 var wavOut = []string{"-flush_packets", "0", "-c:a", "pcm_f32le", "-f", "wav", "-"}
-
-// runBlocks runs ffmpeg and collects the momentary (400 ms) and short-term
-// (3 s) loudness of each 100 ms step. Steps before the first full block
-// (t < 0.4 s) are skipped; so are short-term values before the first full
-// window (t < 3 s), as ebur128 does.
-// last is the time of the last step, the length of audio decoded.
-func runBlocks(ctx context.Context, args []string, lowpassHz int) (blocks, short []float64, peak, last float64, err error) {
-	st, err := runSteps(ctx, args, nil, lowpassHz, false)
-	if err != nil {
-		return nil, nil, 0, 0, err
-	}
-	blocks, short = st.gate()
-	return blocks, short, st.SamplePeak, st.seconds, nil
-}
 
 // gate is the steps' 400 ms blocks (every step: the meter leaves out those
 // before the first full block) and their short-term loudness from the
@@ -297,6 +240,11 @@ func MergeSteps(pieces []Steps, seams []float64) *pipeline.Loudness {
 
 // integrated gates block loudnesses as BS.1770-4 does: absolute at -70
 // LUFS, then relative at 10 LU below the mean of the blocks that pass.
+// Integrated is the integrated loudness of gating blocks (momentary
+// loudness of 400 ms blocks, in LUFS), gated as ITU-R BS.1770-4 gates
+// them: the blocks of all the parts or windows of a measurement at once.
+func Integrated(blocks []float64) float64 { return integrated(blocks) }
+
 func integrated(blocks []float64) float64 {
 	mean := func(gate float64) (float64, int) {
 		sum, n := 0.0, 0

@@ -68,7 +68,7 @@ func Measure(ctx context.Context, m Measurement) (*pipeline.Loudness, error) {
 		return measureWAV(ctx, m, w)
 	}
 	if m.Parts > 1 && m.Input != "-" && !m.TruePeak && m.Duration > 60*float64(m.Parts) {
-		return measureParts(ctx, m, m.Duration, m.Parts)
+		return measureParts(ctx, m, m.Parts)
 	}
 	var stdin io.Reader
 	if m.Input == "-" {

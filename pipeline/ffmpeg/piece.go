@@ -254,6 +254,18 @@ func id3Size(b []byte) int {
 // its MP3's loudness compared with the same window's through the job's
 // gain, limiter and the encoder's lowpass.
 func EncoderLoss(ctx context.Context, j Job, rate int, ws []Window, dir string) (float64, error) {
+	pcm, mp3, err := EncoderLossBlocks(ctx, j, rate, ws, dir)
+	if err != nil {
+		return 0, err
+	}
+	return integrated(pcm) - integrated(mp3), nil
+}
+
+// EncoderLossBlocks is EncoderLoss's measurements, the gating blocks of
+// the windows through the job (pcm) and of their MP3s: windows measured
+// apart, on several machines, give the loss of all of them as
+// Integrated(pcm) - Integrated(mp3) over all their blocks.
+func EncoderLossBlocks(ctx context.Context, j Job, rate int, ws []Window, dir string) (pcm, mp3 []float64, err error) {
 	grid := PieceGrid(rate)
 	blocks := make([][]float64, len(ws))
 	errs := make([]error, len(ws))
@@ -274,11 +286,11 @@ func EncoderLoss(ctx context.Context, j Job, rate int, ws []Window, dir string) 
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	pcm, err := Measure(ctx, Measurement{Input: j.Input, Filter: j.Conditioning(), LowpassHz: j.CutoffHz, Windows: ws, Parts: len(ws)})
+	in, err := WindowBlocks(ctx, Measurement{Input: j.Input, Filter: j.Conditioning(), LowpassHz: j.CutoffHz, Windows: ws, Parts: len(ws)})
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	return pcm.Integrated - integrated(slices.Concat(blocks...)), nil
+	return in.Blocks, slices.Concat(blocks...), nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sync"
 
 	"github.com/prodcast/prodcast/pipeline"
 )
@@ -178,58 +177,39 @@ func (w *wavFile) read(ctx context.Context, m *meter, from, to int64) error {
 }
 
 // measureWAV measures a PCM WAV as Measure would through ffmpeg, in parts
-// as measureParts does: each part begins three 100 ms steps early, so that
-// its first 400 ms block ends one step after the previous part's last, and
-// the blocks of all the parts are those of one pass over the whole.
+// at once (see part).
 func measureWAV(ctx context.Context, m Measurement, w *wavFile) (*pipeline.Loudness, error) {
-	steps := w.frames * 10 / int64(w.rate)
-	parts := int64(1)
+	parts := 1
 	if m.Parts > 1 && w.frames > int64(60*m.Parts*w.rate) {
-		parts = int64(m.Parts)
+		parts = m.Parts
 	}
+	return inParts(m, parts, func(i int) (*Part, error) { return w.part(ctx, m, i, parts) })
+}
+
+// part measures part i of parts of the WAV: each part begins three 100 ms
+// steps early, so that its first 400 ms block ends one step after the
+// previous part's last, and the blocks of all the parts are those of one
+// pass over the whole.
+func (w *wavFile) part(ctx context.Context, m Measurement, i, parts int) (*Part, error) {
+	steps := w.frames * 10 / int64(w.rate)
 	frameAt := func(step int64) int64 { return step * int64(w.rate) / 10 }
-	type result struct {
-		st  *Steps
-		err error
+	from := frameAt(max(0, int64(i)*steps/int64(parts)-3))
+	to := w.frames
+	if i < parts-1 {
+		to = frameAt(int64(i+1) * steps / int64(parts))
 	}
-	results := make([]result, parts)
-	var wg sync.WaitGroup
-	for i := range parts {
-		wg.Go(func() {
-			from := frameAt(max(0, i*steps/parts-3))
-			to := w.frames
-			if i < parts-1 {
-				to = frameAt((i + 1) * steps / parts)
-			}
-			mt := newMeter(w.rate, w.channels, m.LowpassHz)
-			if m.TruePeak {
-				mt.tp = newTruePeak(w.channels)
-			}
-			r := &results[i]
-			if r.err = w.read(ctx, mt, from, to); r.err == nil {
-				r.st = mt.result()
-			}
-		})
+	mt := newMeter(w.rate, w.channels, m.LowpassHz)
+	if m.TruePeak {
+		mt.tp = newTruePeak(w.channels)
 	}
-	wg.Wait()
-	var blocks, short []float64
-	l := &pipeline.Loudness{SamplePeak: math.Inf(-1)}
-	tp := math.Inf(-1)
-	for _, r := range results {
-		if r.err != nil {
-			return nil, r.err
-		}
-		b, s := r.st.gate()
-		blocks, short = append(blocks, b...), append(short, s...)
-		l.SamplePeak = max(l.SamplePeak, r.st.SamplePeak)
-		tp = max(tp, r.st.TruePeak)
-	}
-	if err := m.checkLength(float64(w.frames) / float64(w.rate)); err != nil {
+	if err := w.read(ctx, mt, from, to); err != nil {
 		return nil, err
 	}
-	l.Integrated, l.Range = integrated(blocks), loudnessRange(short)
-	if m.TruePeak {
-		l.TruePeak = tp
+	st := mt.result()
+	p := &Part{SamplePeak: st.SamplePeak, TruePeak: st.TruePeak}
+	p.Blocks, p.Short = st.gate()
+	if i == parts-1 {
+		p.End = float64(w.frames) / float64(w.rate)
 	}
-	return l, nil
+	return p, nil
 }
