@@ -212,15 +212,11 @@ func (h *Handlers) mergeParts(ctx context.Context, m *pipeline.Manifest, p Episo
 // planMeasured corrects the gain of a recording measured in parts in this
 // task, as planPieces does, and plans its pieces.
 func (h *Handlers) planMeasured(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, p EpisodePayload, sp *spread, before *pipeline.Loudness) error {
-	release, err := h.slots.take(ctx)
+	in, release, err := h.takeRecording(ctx, m)
 	if err != nil {
 		return err
 	}
 	defer release()
-	in, err := h.recordingInput(ctx, m)
-	if err != nil {
-		return err
-	}
 	job := h.job(show, m, before, sp.Kbps, in, "", "", nil)
 	dir, err := newEncodeDir(h.TempDir)
 	if err != nil {
@@ -314,15 +310,11 @@ func (h *Handlers) measure(ctx context.Context, show *pipeline.Show, m *pipeline
 	if p.Index < 0 || p.Index >= count {
 		return fmt.Errorf("%w: no part %d of stage %d of %d", asynq.SkipRetry, p.Index, p.Stage, count)
 	}
-	release, err := h.slots.take(ctx)
+	in, release, err := h.takeRecording(ctx, m)
 	if err != nil {
 		return err
 	}
 	defer release()
-	in, err := h.recordingInput(ctx, m)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
 	var result any
 	if p.Stage == 1 {

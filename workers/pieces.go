@@ -330,15 +330,11 @@ func (h *Handlers) Piece(ctx context.Context, t *asynq.Task) error {
 	if _, err := h.Store.Stat(ctx, pieceKey(prefix, pl.Round, p.Index, ".json")); err == nil {
 		return h.queuePieces(ctx, p.EpisodePayload, pl, prefix)
 	}
-	release, err := h.slots.take(ctx)
+	in, release, err := h.takeRecording(ctx, m)
 	if err != nil {
 		return err
 	}
 	defer release()
-	in, err := h.recordingInput(ctx, m)
-	if err != nil {
-		return err
-	}
 	dir, err := newEncodeDir(h.TempDir)
 	if err != nil {
 		return err
@@ -539,6 +535,20 @@ func (h *Handlers) recordingInput(ctx context.Context, m *pipeline.Manifest) (st
 		return h.Store.PresignGet(ctx, m.Original.Key, presignTTL)
 	}
 	return h.localOriginal(ctx, m)
+}
+
+// takeRecording waits for an encode slot and returns where the recording
+// is read from (recordingInput), and the slot's release.
+func (h *Handlers) takeRecording(ctx context.Context, m *pipeline.Manifest) (in string, release func(), err error) {
+	release, err = h.slots.take(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	if in, err = h.recordingInput(ctx, m); err != nil {
+		release()
+		return "", nil, err
+	}
+	return in, release, nil
 }
 
 // presignTTL is how long the URL a task reads a recording through is
