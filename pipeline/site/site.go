@@ -20,6 +20,7 @@ import (
 	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/markdown"
 	"github.com/prodcast/prodcast/pipeline/transcript"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 )
@@ -157,6 +158,7 @@ func (rr *Renderer) Render(show *pipeline.Show, manifests []*pipeline.Manifest, 
 		Canonical: show.URL("/about/"), Desc: show.Description, Image: show.ArtURL(), Tags: tags}, tagsKey(tags))
 	r.static(eps, tags, guests, now)
 	r.searchIndex(eps)
+	r.renderPending()
 	if r.err != nil {
 		return nil, Stats{}, r.err
 	}
@@ -382,8 +384,18 @@ type renderer struct {
 	memo    map[string]memo
 	stats   Stats
 	err     error
+	pending []pending // pages to render at once, at the end (see html)
 
 	nextSearch map[string]searchMemo
+}
+
+// pending is a page whose template is executed at the end of Render, with
+// the others, on every core.
+type pending struct {
+	path string
+	key  [32]byte
+	tmpl string
+	p    page
 }
 
 // fresh reports whether the last run rendered path from the same input.
@@ -409,13 +421,27 @@ func (r *renderer) file(path, contentType string, input string, render func() ([
 		return
 	}
 	key := r.key(path, input)
-	if m, ok := r.last[path]; ok && m.key == key {
-		r.out[path] = File{ContentType: m.contentType, MD5: m.md5, Unchanged: true}
-		r.memo[path] = m
-		r.stats.Reused++
+	if r.reuse(path, key) {
 		return
 	}
 	body, err := render()
+	r.keep(path, contentType, key, body, err)
+}
+
+// reuse takes path unchanged from the last run if its key is the same.
+func (r *renderer) reuse(path string, key [32]byte) bool {
+	m, ok := r.last[path]
+	if !ok || m.key != key {
+		return false
+	}
+	r.out[path] = File{ContentType: m.contentType, MD5: m.md5, Unchanged: true}
+	r.memo[path] = m
+	r.stats.Reused++
+	return true
+}
+
+// keep records path's rendered body, or the render's error.
+func (r *renderer) keep(path, contentType string, key [32]byte, body []byte, err error) {
 	if err != nil {
 		r.err = fmt.Errorf("cannot render %s: %w", path, err)
 		return
@@ -427,12 +453,43 @@ func (r *renderer) file(path, contentType string, input string, render func() ([
 }
 
 // html renders a template into path, unless its inputs are unchanged.
+// The templates are executed at the end of Render, all at once (see
+// renderPending): pages are most of a site's render.
 func (r *renderer) html(path, tmpl string, p page, inputs ...string) {
-	r.file(path, "text/html; charset=utf-8", joinKeys(inputs), func() ([]byte, error) {
-		var buf bytes.Buffer
-		err := r.theme.html.ExecuteTemplate(&buf, tmpl, p)
-		return buf.Bytes(), err
-	})
+	if r.err != nil {
+		return
+	}
+	key := r.key(path, joinKeys(inputs))
+	if r.reuse(path, key) {
+		return
+	}
+	r.pending = append(r.pending, pending{path: path, key: key, tmpl: tmpl, p: p})
+}
+
+// renderPending executes the pending pages' templates, as many at once as
+// there are cores, and keeps them in the order they were asked for: the
+// first error, in that order, is the render's.
+func (r *renderer) renderPending() {
+	bodies := make([][]byte, len(r.pending))
+	errs := make([]error, len(r.pending))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, pg := range r.pending {
+		g.Go(func() error {
+			var buf bytes.Buffer
+			errs[i] = r.theme.html.ExecuteTemplate(&buf, pg.tmpl, pg.p)
+			bodies[i] = buf.Bytes()
+			return nil
+		})
+	}
+	g.Wait()
+	for i, pg := range r.pending {
+		if r.err != nil {
+			break
+		}
+		r.keep(pg.path, "text/html; charset=utf-8", pg.key, bodies[i], errs[i])
+	}
+	r.pending = nil
 }
 
 func joinKeys(inputs []string) string { return strings.Join(inputs, "\x01") }
