@@ -62,11 +62,6 @@ type spread struct {
 	Started time.Time `json:"started"`
 }
 
-// measured is stage 1's result: the recording's loudness before.
-type measured struct {
-	Before pipeline.Loudness `json:"before"`
-}
-
 // share is one stage 2 task's measurements: the gating blocks of its
 // limiter windows through the job and as they are, and of its encoder
 // windows through the job and as MP3.
@@ -90,6 +85,8 @@ func (h *Handlers) measureSpread(show string, m *pipeline.Manifest) int {
 	return max(1, min(slots, int(m.Original.Duration/60)))
 }
 
+// measureKey is the key of name under the prefix of m's encode in pieces,
+// next to its plan.
 func (h *Handlers) measureKey(show string, m *pipeline.Manifest, name string) string {
 	return h.Catalog(show).Keys.PiecesPrefix(m.Slug, m.Original.SHA256) + name
 }
@@ -170,15 +167,16 @@ func (h *Handlers) advance(ctx context.Context, show *pipeline.Show, m *pipeline
 	if missing, err := queue(1, sp.Parts); err != nil || missing > 0 {
 		return err
 	}
-	var ms measured
-	if err := h.getJSON(ctx, h.measureKey(p.Show, m, "measured.json"), &ms); errors.Is(err, pipeline.ErrNotFound) {
-		before, err := h.mergeParts(ctx, m, p, sp)
+	// measured.json: the loudness before, stage 1's result.
+	var before pipeline.Loudness
+	if err := h.getJSON(ctx, h.measureKey(p.Show, m, "measured.json"), &before); errors.Is(err, pipeline.ErrNotFound) {
+		merged, err := h.mergeParts(ctx, m, p, sp)
 		if err != nil {
 			return err
 		}
-		ms.Before = *before
+		before = *merged
 		if sp.Shares > 0 {
-			if err := h.putJSON(ctx, h.measureKey(p.Show, m, "measured.json"), ms); err != nil {
+			if err := h.putJSON(ctx, h.measureKey(p.Show, m, "measured.json"), before); err != nil {
 				return err
 			}
 		}
@@ -188,12 +186,12 @@ func (h *Handlers) advance(ctx context.Context, show *pipeline.Show, m *pipeline
 	if sp.Shares == 0 {
 		// A recording too short for a sample: the gain is corrected here,
 		// as planPieces does.
-		return h.planMeasured(ctx, show, m, p, sp, &ms.Before)
+		return h.planMeasured(ctx, show, m, p, sp, &before)
 	}
 	if missing, err := queue(2, sp.Shares); err != nil || missing > 0 {
 		return err
 	}
-	return h.mergeShares(ctx, show, m, p, sp, &ms.Before)
+	return h.mergeShares(ctx, show, m, p, sp, &before)
 }
 
 // mergeParts merges stage 1's parts into the loudness of the whole, and
@@ -338,11 +336,11 @@ func (h *Handlers) measure(ctx context.Context, show *pipeline.Show, m *pipeline
 // of the limiter's sample and of the encoder's, as correctGain measures
 // all of them.
 func (h *Handlers) measureShare(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, p MeasurePayload, sp *spread, in string) (*share, error) {
-	var ms measured
-	if err := h.getJSON(ctx, h.measureKey(p.Show, m, "measured.json"), &ms); err != nil {
+	var before pipeline.Loudness
+	if err := h.getJSON(ctx, h.measureKey(p.Show, m, "measured.json"), &before); err != nil {
 		return nil, err
 	}
-	job := h.job(show, m, &ms.Before, sp.Kbps, in, "", "", nil)
+	job := h.job(show, m, &before, sp.Kbps, in, "", "", nil)
 	mine := func(ws []ffmpeg.Window) []ffmpeg.Window {
 		var out []ffmpeg.Window
 		for i := p.Index; i < len(ws); i += sp.Shares {

@@ -148,16 +148,12 @@ func (h *Handlers) planPieces(ctx context.Context, show *pipeline.Show, m *pipel
 	if parts := h.measureSpread(p.Show, m); parts > 1 {
 		return h.measureAcross(ctx, show, m, p, parts)
 	}
-	release, err := h.slots.take(ctx)
+	start := h.now()
+	in, release, err := h.takeRecording(ctx, m)
 	if err != nil {
 		return err
 	}
 	defer release()
-	start := h.now()
-	in, err := h.recordingInput(ctx, m)
-	if err != nil {
-		return err
-	}
 	kbps := mp3Kbps(show, m)
 	before, err := measureOriginal(ctx, m, in, kbps)
 	if err != nil {
@@ -241,26 +237,15 @@ func pieceKey(prefix string, round, i int, ext string) string {
 }
 
 func (h *Handlers) readPlan(ctx context.Context, show string, m *pipeline.Manifest) (*plan, error) {
-	keys := h.Catalog(show).Keys
-	data, err := h.Store.Get(ctx, keys.PiecesPrefix(m.Slug, m.Original.SHA256)+"plan.json")
-	if err != nil {
-		return nil, err
-	}
 	var pl plan
-	if err := json.Unmarshal(data, &pl); err != nil {
-		return nil, fmt.Errorf("the plan of %s's pieces is damaged: %w", m.Slug, err)
+	if err := h.getJSON(ctx, h.measureKey(show, m, "plan.json"), &pl); err != nil {
+		return nil, err
 	}
 	return &pl, nil
 }
 
 func (h *Handlers) writePlan(ctx context.Context, show string, m *pipeline.Manifest, pl *plan) error {
-	data, err := json.Marshal(pl)
-	if err != nil {
-		return err
-	}
-	keys := h.Catalog(show).Keys
-	return h.Store.PutBytes(ctx, keys.PiecesPrefix(m.Slug, m.Original.SHA256)+"plan.json", data,
-		pipeline.Put{ContentType: "application/json"})
+	return h.putJSON(ctx, h.measureKey(show, m, "plan.json"), pl)
 }
 
 // queuePieces queues each piece of the plan's round not yet done, or the

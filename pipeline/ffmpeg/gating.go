@@ -93,7 +93,7 @@ func WindowBlocks(ctx context.Context, m Measurement) (*Part, error) {
 		})
 	}
 	wg.Wait()
-	p := &Part{Blocks: []float64{}, Short: []float64{}, SamplePeak: math.Inf(-1)}
+	p := &Part{SamplePeak: math.Inf(-1)}
 	for _, r := range results {
 		if r.err != nil {
 			return nil, r.err

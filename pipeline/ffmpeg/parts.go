@@ -24,7 +24,7 @@ type Part struct {
 
 // MeasurePart measures part i of parts of m's recording, a file or URL
 // whose length is m.Duration: a PCM WAV read by the meter itself, any
-// other format decoded by ffmpeg from a second before the part. MergeParts
+// other format decoded by ffmpeg from 0.3 s before the part. MergeParts
 // makes the measurement of the whole from all the parts.
 func MeasurePart(ctx context.Context, m Measurement, i, parts int) (*Part, error) {
 	if parts < 1 || i < 0 || i >= parts {
