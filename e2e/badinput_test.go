@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,6 +98,20 @@ func TestBadInput(t *testing.T) {
 	notes("silent", "---\ntitle: Silence\n---\n")
 	MustFFmpeg(t, "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "3", filepath.Join(staging, "silent", "a.wav"))
 
+	// Recordings that are really playlists would have the worker's ffmpeg
+	// fetch what they name (cloud metadata, Redis, the LAN): refused, with
+	// no request made. The listener counts the requests.
+	var fetched atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fetched.Add(1) }))
+	defer target.Close()
+	cases["hls-mp3"] = `"talk.mp3" is an HLS playlist, not a recording`
+	notes("hls-mp3", "---\ntitle: HLS in an MP3\n---\n")
+	MustWrite(t, filepath.Join(staging, "hls-mp3", "talk.mp3"),
+		"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n"+target.URL+"/seg0.ts\n#EXT-X-ENDLIST\n")
+	cases["dash-m4a"] = `"talk.m4a" is a playlist (a DASH manifest), not a recording`
+	notes("dash-m4a", "---\ntitle: DASH in an M4A\n---\n")
+	MustWrite(t, filepath.Join(staging, "dash-m4a", "talk.m4a"), `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static"><Period><AdaptationSet><Representation id="a" bandwidth="1"><BaseURL>`+target.URL+`/a.mp4</BaseURL></Representation></AdaptationSet></Period></MPD>`)
+
 	before := map[string]map[string]string{}
 	for name := range cases {
 		before[name] = TreeHashes(t, filepath.Join(staging, name))
@@ -108,6 +125,9 @@ func TestBadInput(t *testing.T) {
 		return len(Entries(filepath.Join(env.Data, "failed"))) == len(cases)+1
 	})
 	checkFailed(t, env.Data, cases, before)
+	if n := fetched.Load(); n != 0 {
+		t.Errorf("the workers made %d requests to URLs that a recording named; want none", n)
+	}
 	if text, err := os.ReadFile(filepath.Join(env.Data, "failed", "lone-link", "ERROR.txt")); err != nil ||
 		!strings.Contains(string(text), `"lone-link.mp3" is a symbolic link`) {
 		t.Errorf("lone-link: %v\n%s", err, text)

@@ -315,22 +315,25 @@ func (h *Handlers) update(ctx context.Context, cat *catalog.Catalog, b *bundle.B
 	return m, nil
 }
 
-// checkHeader refuses a WAV recording whose header promises more audio than
-// the file holds (a copy cut short), reading only its first bytes.
+// checkHeader refuses a recording that is text, such as a playlist that
+// would have ffmpeg fetch what it names, and a WAV whose header promises
+// more audio than the file holds (a copy cut short), reading only its
+// first bytes.
 func (h *Handlers) checkHeader(ctx context.Context, key string, rec pipeline.BundleFile) error {
-	if !strings.EqualFold(path.Ext(rec.Name), ".wav") {
-		return nil
+	n := int64(bundle.SniffBytes)
+	if strings.EqualFold(path.Ext(rec.Name), ".wav") {
+		n = bundle.WAVHeaderBytes
 	}
 	r, _, err := h.Store.OpenObject(ctx, key)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	head := make([]byte, min(rec.Bytes, bundle.WAVHeaderBytes))
+	head := make([]byte, min(rec.Bytes, n))
 	if _, err := io.ReadFull(r, head); err != nil {
 		return fmt.Errorf("cannot read the header of %q: %w", rec.Name, err)
 	}
-	return bundle.CheckWAV(rec.Name, head, rec.Bytes)
+	return bundle.CheckRecording(rec.Name, head, rec.Bytes)
 }
 
 // nameLoneRecording names an episode dropped as a lone recording: from its

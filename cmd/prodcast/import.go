@@ -16,6 +16,7 @@ import (
 
 	"github.com/prodcast/prodcast/feeds"
 	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/chapters"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
@@ -218,6 +219,9 @@ func (m *Main) copyMedia(ctx context.Context, st *s3.Store, cat *catalog.Catalog
 			name += exts[0]
 		}
 	}
+	if err := checkRecordingFile(tmp.Name(), name, n); err != nil {
+		return err
+	}
 	info, err := ffmpeg.Probe(ctx, tmp.Name(), name)
 	if err != nil {
 		return err
@@ -234,4 +238,19 @@ func (m *Main) copyMedia(ctx context.Context, st *s3.Store, cat *catalog.Catalog
 		return err
 	}
 	return q.Encode(ctx, cat.ShowName(), mf.Slug, sum)
+}
+
+// checkRecordingFile refuses a downloaded enclosure that is not a
+// recording, such as a playlist naming URLs for ffmpeg to fetch.
+func checkRecordingFile(file, name string, size int64) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, min(size, bundle.WAVHeaderBytes))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return fmt.Errorf("cannot read %q: %w", name, err)
+	}
+	return bundle.CheckRecording(name, head, size)
 }

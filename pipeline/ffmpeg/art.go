@@ -28,8 +28,8 @@ type ImageInfo struct {
 
 // ProbeImage reads an image's size and format.
 func ProbeImage(ctx context.Context, path, name string) (*ImageInfo, error) {
-	out, err := command(ctx, "ffprobe", "-v", "error", "-select_streams", "v:0",
-		"-show_entries", "stream=codec_name,width,height,pix_fmt", "-of", "json", path).Output()
+	out, err := command(ctx, "ffprobe", append([]string{"-v", "error", "-select_streams", "v:0",
+		"-show_entries", "stream=codec_name,width,height,pix_fmt", "-of", "json"}, imageArgs(path)...)...).Output()
 	if err != nil {
 		return nil, pipeline.Inputf("export the art again as a square JPEG or PNG, 1400 to 3000 px",
 			"ffprobe cannot read the art %q", name)
@@ -79,8 +79,8 @@ func FixArt(ctx context.Context, in, out, name string) (*ImageInfo, error) {
 	// Flatten any alpha onto white, scale to a square, encode RGB JPEG.
 	filter := fmt.Sprintf("color=white:s=%dx%d[bg];[0:v]scale=%d:%d:flags=lanczos,format=rgba[fg];[bg][fg]overlay=format=auto:shortest=1,format=yuvj444p",
 		size, size, size, size)
-	cmd := command(ctx, "ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-y", "-i", in,
-		"-filter_complex", filter, "-frames:v", "1", "-q:v", "2", "-f", "image2", "-c:v", "mjpeg", out)
+	cmd := command(ctx, "ffmpeg", append(append([]string{"-hide_banner", "-nostdin", "-v", "error", "-y"}, imageArgs(in)...),
+		"-filter_complex", filter, "-frames:v", "1", "-q:v", "2", "-f", "image2", "-c:v", "mjpeg", out)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -153,7 +153,7 @@ func ArtVariants(ctx context.Context, in, dir, name string, info *ImageInfo) ([]
 	for i := range n {
 		fmt.Fprintf(&filter, "[s%d]", i)
 	}
-	args := []string{"-hide_banner", "-nostdin", "-v", "error", "-y", "-i", in}
+	args := append([]string{"-hide_banner", "-nostdin", "-v", "error", "-y"}, imageArgs(in)...)
 	out := make([]ArtVariant, 0, len(plan))
 	for i := range n {
 		jpg, webp := plan[2*i], plan[2*i+1]
@@ -164,7 +164,7 @@ func ArtVariants(ctx context.Context, in, dir, name string, info *ImageInfo) ([]
 			"-map", fmt.Sprintf("[w%d]", i), "-frames:v", "1", "-f", "image2", "-c:v", "libwebp", "-quality", "80", webp.Path)
 		out = append(out, jpg, webp)
 	}
-	args = slices.Insert(args, 7, "-filter_complex", filter.String())
+	args = slices.Insert(args, 5+len(imageArgs(in)), "-filter_complex", filter.String())
 	cmd := command(ctx, "ffmpeg", args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -56,12 +56,33 @@ func isHTTP(input string) bool {
 // inputArgs is ffmpeg's -i for input, with a timeout on every read and
 // connect for a URL (rw_timeout, in microseconds): a stalled server fails
 // the task, which is retried, rather than holding a worker's slot.
+//
+// A recording is read only with the demuxers of the formats a bundle may
+// hold (RecordingFormats) and only from a file, a pipe or, for a URL, over
+// HTTP itself: an "MP3" that is really an HLS playlist, a DASH manifest or
+// a concat script would otherwise make ffmpeg fetch whatever it names.
 func inputArgs(input string) []string {
 	if isHTTP(input) {
-		return []string{"-rw_timeout", strconv.Itoa(int(readTimeout / time.Microsecond)), "-i", input}
+		return []string{"-protocol_whitelist", "http,https,tcp,tls", "-format_whitelist", RecordingFormats,
+			"-rw_timeout", strconv.Itoa(int(readTimeout / time.Microsecond)), "-i", input}
 	}
-	return []string{"-i", input}
+	return []string{"-protocol_whitelist", "file,pipe", "-format_whitelist", RecordingFormats, "-i", input}
 }
+
+// RecordingFormats are the ffmpeg demuxers a recording may be read with:
+// WAV (and RF64, W64), FLAC, MP3, MP4/M4A, Ogg (Vorbis, Opus, FLAC), AIFF
+// and Matroska/WebM (Opus). Playlists (hls, dash), concat and every demuxer
+// that reads other files or URLs are left out.
+const RecordingFormats = "wav,w64,flac,mp3,mov,ogg,aiff,matroska"
+
+// imageArgs is ffmpeg's -i for cover art: a local image file, read with
+// the image demuxers only.
+func imageArgs(input string) []string {
+	return []string{"-protocol_whitelist", "file,pipe", "-format_whitelist", imageFormats, "-i", input}
+}
+
+// imageFormats are the demuxers cover art may be read with.
+const imageFormats = "image2,jpeg_pipe,png_pipe,webp_pipe,gif_pipe,bmp_pipe,tiff_pipe"
 
 type fileSource struct {
 	*os.File

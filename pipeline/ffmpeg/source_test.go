@@ -124,7 +124,7 @@ func TestURLStalls(t *testing.T) {
 			t.Errorf("stalled in the header: %v; after %s: %v; want the read to fail after about %s", inHeader, took, err, readTimeout)
 		}
 	}
-	if args := strings.Join(inputArgs("http://127.0.0.1:1/x"), " "); args != "-rw_timeout 500000 -i http://127.0.0.1:1/x" {
+	if args := strings.Join(inputArgs("http://127.0.0.1:1/x"), " "); !strings.HasSuffix(args, " -rw_timeout 500000 -i http://127.0.0.1:1/x") {
 		t.Errorf("ffmpeg reads a URL with %q; want a timeout", args)
 	}
 }
