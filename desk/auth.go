@@ -25,9 +25,16 @@ const (
 
 // The limits of the login form.
 const (
-	loginTries  = 10               // failed logins per address, and per account, in a window
-	loginWindow = 15 * time.Minute //
+	loginTries   = 10               // failed logins per address (IPv6: per /64) in a window
+	accountTries = 5                // failed logins per account from one address in a window
+	loginWindow  = 15 * time.Minute //
+	loginWait    = 10 * time.Second // the longest a login waits for a password check's slot
 )
+
+// loginChecks is how many passwords are checked at once: each argon2id
+// check takes 64 MiB (and already runs on every core), so this bounds the
+// memory of any flood of logins.
+const loginChecks = 1
 
 // newSessions returns the session manager: sessions live in Redis when
 // there is one, so every serve process knows them, else in this process.
@@ -172,13 +179,50 @@ type loginPage struct {
 	Next, Username, Error string
 }
 
+// loginCSRFCookie carries the login form's CSRF token: the form's field
+// must match it (a double-submit cookie), so that an anonymous visit to
+// the form stores no session.
+const loginCSRFCookie = "prodcast_login"
+
 func (d *Desk) loginForm(w http.ResponseWriter, r *http.Request) {
-	d.render(w, r, http.StatusOK, "login", &loginPage{page: d.page(r, "Log in"), Next: safeNext(r.URL.Query().Get("next"))})
+	d.render(w, r, http.StatusOK, "login", &loginPage{page: d.loginPageFor(w, r), Next: safeNext(r.URL.Query().Get("next"))})
 }
 
-// login checks the form. Failures are counted per address and per
-// account; past loginTries in loginWindow, the form answers 429 until the
-// window ends. A success starts a new session (a new id and CSRF token).
+// loginPageFor is the page of the login form: its CSRF token is the login
+// cookie's, set here when the visitor has none.
+func (d *Desk) loginPageFor(w http.ResponseWriter, r *http.Request) page {
+	tok := ""
+	if c, err := r.Cookie(loginCSRFCookie); err == nil && len(c.Value) == 43 {
+		tok = c.Value
+	} else {
+		tok = randomToken()
+		http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: tok, Path: "/admin/login", HttpOnly: true,
+			SameSite: http.SameSiteStrictMode, Secure: d.sessions.Cookie.Secure, MaxAge: int((12 * time.Hour).Seconds())})
+	}
+	return page{Title: "Log in", CSRF: tok}
+}
+
+// checkLoginCSRF refuses a login whose form token is not its cookie's.
+func (d *Desk) checkLoginCSRF(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie(loginCSRFCookie)
+		got := r.PostFormValue("csrf_token")
+		if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(got), []byte(c.Value)) != 1 {
+			d.fail(w, r, http.StatusForbidden, "This login form has expired or did not come from the desk (its CSRF token is missing or wrong). Go back, reload the page and try again.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// login checks the form. Each attempt takes its slot in the limits before
+// the password is checked, so that concurrent attempts cannot overtake
+// the count: loginTries failures per address (per /64 for IPv6) and
+// accountTries per account from one address in loginWindow; a success
+// gives its slots back. An account is locked only for the addresses that
+// failed on it, so an attacker cannot lock its owner out. At most
+// loginChecks passwords are checked at once (each check takes 64 MiB);
+// the rest wait, then get 429.
 func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	name := strings.TrimSpace(r.PostFormValue("username"))
@@ -187,33 +231,43 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 	if len(name) > 64 {
 		name = name[:64] // no account has a longer name; it keys the limit below
 	}
-	for _, key := range []string{"login:ip:" + ip, "login:user:" + name} {
-		n, err := d.limits.Count(ctx, key)
+	from := LimitKey(d.cfg.ClientIP(r))
+	keys := []string{"login:ip:" + from, "login:user:" + name + ":" + from}
+	limits := []int{loginTries, accountTries}
+	for i, key := range keys {
+		ok, retry, err := d.limits.Allow(ctx, key, limits[i], loginWindow)
 		if err != nil {
 			d.fail(w, r, http.StatusServiceUnavailable, "The desk cannot check logins right now (Redis is unreachable); try again in a minute.")
 			return
 		}
-		if n >= loginTries {
-			w.Header().Set("Retry-After", fmt.Sprint(int(loginWindow.Seconds())))
-			d.render(w, r, http.StatusTooManyRequests, "login", &loginPage{page: d.page(r, "Log in"), Username: name,
-				Error: fmt.Sprintf("Too many failed logins from here or for this account. Wait %d minutes and try again.", int(loginWindow.Minutes()))})
+		if !ok {
+			d.tooMany(w, r, name, retry)
 			return
 		}
 	}
-	ok, err := d.verify(name, password)
+	ok, err := d.checkPassword(ctx, name, password)
+	if errors.Is(err, errBusy) {
+		for _, key := range keys {
+			d.limits.Release(ctx, key)
+		}
+		w.Header().Set("Retry-After", "5")
+		d.render(w, r, http.StatusTooManyRequests, "login", &loginPage{page: d.loginPageFor(w, r), Username: name,
+			Next: safeNext(r.PostFormValue("next")), Error: "The desk is checking many logins right now. Try again in a few seconds."})
+		return
+	}
 	if err != nil {
 		d.cfg.Log.Error("cannot check a login", "err", err)
 	}
 	if !ok {
-		for _, key := range []string{"login:ip:" + ip, "login:user:" + name} {
-			d.limits.Allow(ctx, key, loginTries, loginWindow)
-		}
 		d.cfg.Log.Warn("failed login", "user", name, "ip", ip)
-		d.render(w, r, http.StatusUnauthorized, "login", &loginPage{page: d.page(r, "Log in"), Username: name,
+		d.render(w, r, http.StatusUnauthorized, "login", &loginPage{page: d.loginPageFor(w, r), Username: name,
 			Next: safeNext(r.PostFormValue("next")), Error: "That user name and password do not match an account of the desk."})
 		return
 	}
-	d.limits.Reset(ctx, "login:user:"+name)
+	for _, key := range keys {
+		d.limits.Release(ctx, key)
+	}
+	d.limits.Reset(ctx, keys[1])
 	if err := d.sessions.RenewToken(ctx); err != nil {
 		d.fail(w, r, http.StatusInternalServerError, "cannot start a session: "+err.Error())
 		return
@@ -226,6 +280,33 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 		next = "/admin/"
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (d *Desk) tooMany(w http.ResponseWriter, r *http.Request, name string, retry time.Duration) {
+	mins := max(1, int((retry+time.Minute-1)/time.Minute))
+	w.Header().Set("Retry-After", fmt.Sprint(max(1, int(retry.Seconds()))))
+	d.render(w, r, http.StatusTooManyRequests, "login", &loginPage{page: d.loginPageFor(w, r), Username: name,
+		Next:  safeNext(r.PostFormValue("next")),
+		Error: fmt.Sprintf("Too many failed logins from here. Wait %d minutes and try again.", mins)})
+}
+
+// errBusy says that every password check is taken and none freed in time.
+var errBusy = errors.New("too many logins at once")
+
+// checkPassword verifies a password once a check's slot is free, waiting
+// at most loginWait for one.
+func (d *Desk) checkPassword(ctx context.Context, name, password string) (bool, error) {
+	t := time.NewTimer(loginWait)
+	defer t.Stop()
+	select {
+	case d.checks <- struct{}{}:
+	case <-t.C:
+		return false, errBusy
+	case <-ctx.Done():
+		return false, errBusy
+	}
+	defer func() { <-d.checks }()
+	return d.verify(name, password)
 }
 
 func (d *Desk) verify(name, password string) (bool, error) {

@@ -77,6 +77,7 @@ type Desk struct {
 	sessions *scs.SessionManager
 	limits   Limiter
 	users    Users
+	checks   chan struct{} // a slot per password check at once
 	tmpl     map[string]*template.Template
 	uploads  *uploads
 	insp     *asynq.Inspector // the encodes' progress; nil without Redis
@@ -110,6 +111,7 @@ func New(cfg Config) (*Desk, error) {
 		sessions: newSessions(cfg.Client, strings.HasPrefix(cfg.BaseURL, "https://")),
 		users:    Users{Path: filepath.Join(cfg.Data, UsersFile)},
 		topics:   map[string]cachedTopics{},
+		checks:   make(chan struct{}, loginChecks),
 	}
 	if cfg.Client != nil {
 		d.limits = RedisLimiter{Client: cfg.Client, Prefix: "prodcast:limit:"}
@@ -155,7 +157,7 @@ func (d *Desk) Admin(extra map[string]http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	open := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, h) }
 	open("GET /admin/login", d.loginForm)
-	mux.Handle("POST /admin/login", d.checkCSRF(http.HandlerFunc(d.login)))
+	mux.Handle("POST /admin/login", d.checkLoginCSRF(http.HandlerFunc(d.login)))
 	open("GET /admin/static/", d.static)
 
 	priv := http.NewServeMux()
@@ -343,8 +345,11 @@ type failPage struct {
 
 // fail answers with a page that says what went wrong.
 func (d *Desk) fail(w http.ResponseWriter, r *http.Request, code int, msg string) {
-	d.render(w, r, code, "fail", &failPage{page: page{Title: http.StatusText(code), User: d.sessions.GetString(r.Context(), sessUser),
-		CSRF: d.csrfToken(r)}, Message: msg})
+	p := page{Title: http.StatusText(code), User: d.sessions.GetString(r.Context(), sessUser)}
+	if p.User != "" { // no session is stored for an anonymous visitor
+		p.CSRF = d.csrfToken(r)
+	}
+	d.render(w, r, code, "fail", &failPage{page: p, Message: msg})
 }
 
 func (d *Desk) parseTemplates() error {

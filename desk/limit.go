@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -16,8 +17,23 @@ type Limiter interface {
 	Allow(ctx context.Context, key string, n int, window time.Duration) (ok bool, retry time.Duration, err error)
 	// Count reports the events counted for key in the current window.
 	Count(ctx context.Context, key string) (int, error)
+	// Release gives back one event counted for key by Allow: the slot of
+	// an attempt that did not count against the limit after all.
+	Release(ctx context.Context, key string) error
 	// Reset forgets key.
 	Reset(ctx context.Context, key string) error
+}
+
+// LimitKey is what the limits count an address under: an IPv4 address
+// itself, an IPv6 address by its /64, the smallest block one subscriber
+// is given.
+func LimitKey(a netip.Addr) string {
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // RedisLimiter keeps the counts in Redis, so that every serve process
@@ -42,6 +58,19 @@ func (l RedisLimiter) Allow(ctx context.Context, key string, n int, window time.
 		return false, 0, err
 	}
 	return res[0] <= int64(n), time.Duration(res[1]) * time.Millisecond, nil
+}
+
+var releaseScript = redis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return n
+`)
+
+// Release implements Limiter.
+func (l RedisLimiter) Release(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	return releaseScript.Run(ctx, l.Client, []string{l.Prefix + key}).Err()
 }
 
 // Count implements Limiter.
@@ -115,6 +144,16 @@ func (l *MemoryLimiter) Count(ctx context.Context, key string) (int, error) {
 		return w.n, nil
 	}
 	return 0, nil
+}
+
+// Release implements Limiter.
+func (l *MemoryLimiter) Release(ctx context.Context, key string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w := l.windows[key]; w != nil && w.n > 0 {
+		w.n--
+	}
+	return nil
 }
 
 // Reset implements Limiter.
