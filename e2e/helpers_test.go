@@ -106,6 +106,7 @@ func (e *Env) Vars() []string {
 		"PRODCAST_DATA=" + e.Data,
 		"PRODCAST_LISTEN=" + e.Listen,
 		"PRODCAST_SETTLE=1s",
+		"PRODCAST_METRICS_TOKEN=" + MetricsToken,
 		"TMPDIR=" + e.Tmp,
 	}
 }
@@ -299,6 +300,15 @@ func Entries(dir string) []string {
 }
 
 // Get fetches a URL and returns the response and body.
+// MetricsToken opens /metrics on the roles the tests start.
+const MetricsToken = "e2e-metrics-token"
+
+// GetMetrics reads a serve's /metrics with its token.
+func GetMetrics(tb testing.TB, url string) (*http.Response, []byte) {
+	tb.Helper()
+	return Get(tb, url, "Authorization", "Bearer "+MetricsToken)
+}
+
 func Get(tb testing.TB, url string, header ...string) (*http.Response, []byte) {
 	tb.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)

@@ -132,8 +132,8 @@ func TestListeners(t *testing.T) {
 	}
 	// Each serve counts in Prometheus what it counted (which of the two
 	// counted a download depends on which recorded its last bytes first).
-	_, ma := Get(t, env.URL("/metrics"))
-	_, mb := Get(t, "http://"+other+"/metrics")
+	_, ma := GetMetrics(t, env.URL("/metrics"))
+	_, mb := GetMetrics(t, "http://"+other+"/metrics")
 	if want := `prodcast_downloads_total{app="AntennaPod",episode="long-one",show=""} 1`; !strings.Contains(string(ma)+string(mb), want) {
 		t.Errorf("the serves' metrics lack %s", want)
 	}

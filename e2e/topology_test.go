@@ -105,7 +105,7 @@ We talk about **Flask** blueprints and Falcon resources.
 	feed := mustFeed(t, env)
 	t.Run("Metrics", func(t *testing.T) {
 		_, worker := Get(t, "http://"+workerMetrics+"/metrics")
-		_, serve := Get(t, env.URL("/metrics"))
+		_, serve := GetMetrics(t, env.URL("/metrics"))
 		for _, want := range []string{`prodcast_bundles_total{outcome="published"} 2`, `prodcast_bundles_total{outcome="refused"} 6`,
 			"prodcast_encode_seconds_count 2", `prodcast_episodes{show="",state="published"} 2`} {
 			if !strings.Contains(string(worker), want) {

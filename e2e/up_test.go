@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ func TestUpEmbedded(t *testing.T) {
 	listen := FreeAddr(t)
 	url := func(p string) string { return "http://" + listen + p }
 	// Production variables from the environment must not leak in.
-	env := []string{"PRODCAST_REDIS_URL=", "PRODCAST_S3_ENDPOINT="}
+	env := []string{"PRODCAST_REDIS_URL=", "PRODCAST_S3_ENDPOINT=", "PRODCAST_METRICS_TOKEN=" + MetricsToken}
 	up := Start(t, env, "up", "--data", data, "--listen", listen, "--settle", "1s")
 	WaitFor(t, 60*time.Second, "the empty feed", func() bool { return FeedItems(url("/feed.xml")) == 0 })
 	for _, p := range []string{"show.yaml", "drop", "done", "failed", "s3"} {
@@ -53,8 +54,11 @@ func TestUpEmbedded(t *testing.T) {
 	if resp, _ := Get(t, url("/healthz")); resp.StatusCode != 200 {
 		t.Errorf("healthz: %s", resp.Status)
 	}
-	if resp, body := Get(t, url("/metrics")); resp.StatusCode != 200 || !strings.Contains(string(body), "prodcast_http_requests_total") {
+	if resp, body := GetMetrics(t, url("/metrics")); resp.StatusCode != 200 || !strings.Contains(string(body), "prodcast_http_requests_total") {
 		t.Errorf("metrics: %s", resp.Status)
+	}
+	if resp, body := Get(t, url("/metrics")); resp.StatusCode != http.StatusUnauthorized || strings.Contains(string(body), "prodcast_") {
+		t.Errorf("/metrics without its token: %s; want 401 and no metrics", resp.Status)
 	}
 	WaitFor(t, 30*time.Second, "the broken bundle in failed/", func() bool {
 		_, err := os.Stat(filepath.Join(data, "failed", "broken", "ERROR.txt"))

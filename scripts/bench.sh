@@ -332,7 +332,7 @@ set -- $(/usr/bin/python3 -c "import json; d=json.load(open('$emb')); print(d['s
 head -c 100000000 /dev/urandom >"$work/big.mp3"
 curl -fsS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$2:$3" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -H "Content-Type: audio/mpeg" -T "$work/big.mp3" "$1/prodcast/public/media/bench/big.mp3"
 srv=127.0.0.1:$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-PRODCAST_S3_ENDPOINT=$1 PRODCAST_S3_ACCESS_KEY=$2 PRODCAST_S3_SECRET_KEY=$3 PRODCAST_REDIS_URL= \
+PRODCAST_S3_ENDPOINT=$1 PRODCAST_S3_ACCESS_KEY=$2 PRODCAST_S3_SECRET_KEY=$3 PRODCAST_REDIS_URL= PRODCAST_METRICS_TOKEN=bench \
   "$work/prodcast" serve --data "$work/none" --listen "$srv" --media-cache-dir "$work/media-cache" >"$work/srv.out" 2>"$work/srv.log" &
 serve=$!; pids+=($serve)
 for i in $(seq 1 100); do curl -fs "http://$srv/feed.xml" -o /dev/null && break; sleep 0.2; done
@@ -398,7 +398,7 @@ for e in $(seq 0 999); do echo "http://$srv/episodes/episode-$e-async-python-in-
 curl -fs "http://$srv/" -o /dev/null
 # Bodies the front sends with sendfile live in memory files, outside the
 # process's RSS: they are added from serve's metric.
-memfiles=$(curl -fs "http://$srv/metrics" | awk '/^prodcast_http_memfile_bytes/ {printf "%.1f", $2/1048576}')
+memfiles=$(curl -fs -H 'Authorization: Bearer bench' "http://$srv/metrics" | awk '/^prodcast_http_memfile_bytes/ {printf "%.1f", $2/1048576}')
 echo "serve's memory with the feed and 1,000 pages kept: $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$serve/status) (peak $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$serve/status)) + ${memfiles:-?} MB in memory files"
 kill "$up" "$serve" "$ngxpid"; wait "$up" "$serve" "$ngxpid" 2>/dev/null || true
 fi

@@ -33,7 +33,13 @@ const (
 type Server struct {
 	http  *http.Server
 	front *front
+	s     *server
 }
+
+// Metrics is the Prometheus handler of this server, without the token
+// check of its /metrics: to serve on a listener of its own
+// (PRODCAST_METRICS_LISTEN).
+func (s *Server) Metrics() http.Handler { return s.s.metrics }
 
 // NewServer returns the web server for cfg.
 func NewServer(cfg Config) *Server {
@@ -42,6 +48,7 @@ func NewServer(cfg Config) *Server {
 	return &Server{
 		http:  &http.Server{Handler: h, ReadHeaderTimeout: headerTimeout, IdleTimeout: idleTimeout},
 		front: f,
+		s:     s,
 	}
 }
 

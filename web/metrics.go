@@ -1,6 +1,10 @@
 package web
 
 import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -50,4 +54,23 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(queueDoneDesc, prometheus.GaugeValue, float64(info.Failed), q, "failed")
 		ch <- prometheus.MustNewConstMetric(queueLatencyDesc, prometheus.GaugeValue, info.Latency.Seconds(), q)
 	}
+}
+
+// requireToken lets a request through to next only with the bearer token
+// token; an empty token lets none through.
+func requireToken(token string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if token == "" || !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			w.Header().Set("Cache-Control", "no-store")
+			msg := "/metrics needs its token: send PRODCAST_METRICS_TOKEN as \"Authorization: Bearer TOKEN\"\n"
+			if token == "" {
+				msg = "/metrics is not public: set PRODCAST_METRICS_TOKEN and send it as \"Authorization: Bearer TOKEN\", or scrape PRODCAST_METRICS_LISTEN\n"
+			}
+			http.Error(w, msg, http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -66,6 +66,12 @@ type Config struct {
 	// included, from disk rather than from the bucket.
 	MediaCacheDir  string
 	MediaCacheSize int64
+	// MetricsToken, when set, opens /metrics on this server to a request
+	// that carries it as "Authorization: Bearer TOKEN". Without it /metrics
+	// answers 401 here: the download counts, queues and versions it shows
+	// are not for the public (serve Server.Metrics on a listener of its
+	// own instead).
+	MetricsToken string
 }
 
 var requests = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -109,7 +115,8 @@ func newServer(cfg Config) (*server, http.Handler) {
 	if cfg.Redis != nil {
 		reg.MustRegister(&queueCollector{insp: asynq.NewInspector(cfg.Redis)})
 	}
-	mux.Handle("GET /metrics", promhttp.HandlerFor(prometheus.Gatherers{prometheus.DefaultGatherer, reg}, promhttp.HandlerOpts{}))
+	s.metrics = promhttp.HandlerFor(prometheus.Gatherers{prometheus.DefaultGatherer, reg}, promhttp.HandlerOpts{})
+	mux.Handle("GET /metrics", requireToken(cfg.MetricsToken, s.metrics))
 	if cfg.Desk != nil {
 		mux.Handle("/admin/", cfg.Desk.Admin(map[string]http.Handler{"GET /admin/stats": http.HandlerFunc(s.stats)}))
 		s.pitch = cfg.Desk.Pitch()
@@ -132,7 +139,8 @@ func newServer(cfg Config) (*server, http.Handler) {
 }
 
 type server struct {
-	cfg    Config
+	cfg     Config
+	metrics http.Handler // /metrics, before its token check
 	pitch  http.Handler // nil without a desk
 	cache  *cache       // the feed, pages and small objects, in memory
 	disk   *diskCache   // media, on local disk; nil without MediaCacheDir

@@ -34,7 +34,8 @@ type Config struct {
 	Concurrency   int           // PRODCAST_CONCURRENCY, --concurrency
 	AdminPassword string        // PRODCAST_ADMIN_PASSWORD, --admin-password
 	LogLevel      string        // PRODCAST_LOG_LEVEL, --log-level
-	MetricsListen string        // PRODCAST_METRICS_LISTEN, --metrics-listen: worker and watch
+	MetricsListen string        // PRODCAST_METRICS_LISTEN, --metrics-listen: every role
+	MetricsToken  string        // PRODCAST_METRICS_TOKEN, --metrics-token: serve, up
 	Show          string        // PRODCAST_SHOW, --show: the show a command acts on
 	// TrustedProxies is PRODCAST_TRUSTED_PROXIES, --trusted-proxies: the
 	// CIDRs of the proxies whose X-Forwarded-For serve believes.
@@ -105,7 +106,8 @@ func (c *Config) settings() []setting {
 		{name: "media-cache-dir", usage: "serve: a local folder to keep copies of the media in, answered from disk rather than the bucket (off if empty)", str: &c.MediaCacheDir},
 		{name: "media-cache-size", usage: "serve: how much the media cache folder may hold, e.g. 10GiB", str: &c.MediaCacheSize},
 		{name: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
-		{name: "metrics-listen", usage: "worker, watch: address to serve Prometheus /metrics on, e.g. 0.0.0.0:9090 (off if empty)", str: &c.MetricsListen},
+		{name: "metrics-listen", usage: "address to serve Prometheus /metrics on, e.g. 127.0.0.1:9090 (off if empty)", str: &c.MetricsListen},
+		{name: "metrics-token", usage: "serve, up: a bearer token that opens /metrics on the public listener (closed if empty)", str: &c.MetricsToken},
 		{name: "trusted-proxies", usage: "serve, up: comma-separated CIDRs of proxies or load balancers whose X-Forwarded-For is believed for listener numbers", str: &c.TrustedProxies},
 		{name: "show", usage: "the show to act on: a folder under shows/ (default: the root show, or the only show)", str: &c.Show},
 		{name: "shutdown-timeout", usage: "how long running tasks may finish on stop before they go back to the queue", dur: &c.ShutdownTimeout},

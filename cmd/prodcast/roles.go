@@ -149,8 +149,14 @@ func (m *Main) desk(svc *services, rdb redis.UniversalClient, queue *workers.Cli
 
 // serveMetrics serves /metrics on --metrics-listen, for the production roles
 // that have no web server of their own; it does nothing when that is empty.
-// (`up` shows every metric on its web server.)
+// (`serve` and `up` serve their web server's metrics there, which include
+// the queues'.)
 func (m *Main) serveMetrics(role string) (stop func(), err error) {
+	return m.serveMetricsOf(role, promhttp.Handler())
+}
+
+// serveMetricsOf serves h as /metrics on --metrics-listen, if set.
+func (m *Main) serveMetricsOf(role string, h http.Handler) (stop func(), err error) {
 	if m.Config.MetricsListen == "" {
 		return func() {}, nil
 	}
@@ -159,7 +165,7 @@ func (m *Main) serveMetrics(role string) (stop func(), err error) {
 		return nil, fmt.Errorf("cannot listen on %s for metrics (use another --metrics-listen): %w", m.Config.MetricsListen, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("GET /metrics", h)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	slog.Info("serving metrics", "role", role, "addr", ln.Addr().String())
@@ -257,7 +263,13 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 		TrustedProxies: m.Config.trustedProxies,
 		MediaCacheDir:  m.Config.MediaCacheDir,
 		MediaCacheSize: m.Config.mediaCacheSize,
+		MetricsToken:   m.Config.MetricsToken,
 	})
+	stopMetrics, err := m.serveMetricsOf("serve", srv.Metrics())
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	slog.Info("serving", "role", "serve", "addr", ln.Addr().String())
