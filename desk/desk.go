@@ -39,6 +39,7 @@ var _ Store = (*s3.Store)(nil)
 type Queue interface {
 	Lifecycle(ctx context.Context, typ, show, slug string) error
 	PitchReceived(ctx context.Context, show string, p workers.PitchEvent) error
+	PitchDigest(ctx context.Context, show string, since, until time.Time, inboxURL string) error
 }
 
 var _ Queue = (*workers.Client)(nil)
@@ -81,6 +82,8 @@ type Desk struct {
 	tmpl     map[string]*template.Template
 	uploads  *uploads
 	insp     *asynq.Inspector // the encodes' progress; nil without Redis
+
+	pitchCaches sync.Map // show -> *catalog.PitchCache
 
 	topicsMu sync.Mutex
 	topics   map[string]cachedTopics

@@ -30,6 +30,17 @@ type fakeQueue struct {
 	mu        sync.Mutex
 	lifecycle []string
 	pitches   []workers.PitchEvent
+	digests   map[string]bool // show and window end, as asynq's TaskID dedupes them
+}
+
+func (q *fakeQueue) PitchDigest(ctx context.Context, show string, since, until time.Time, inboxURL string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.digests == nil {
+		q.digests = map[string]bool{}
+	}
+	q.digests[show+" "+until.Truncate(time.Second).String()] = true
+	return nil
 }
 
 func (q *fakeQueue) Lifecycle(ctx context.Context, typ, show, slug string) error {

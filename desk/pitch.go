@@ -19,8 +19,10 @@ import (
 
 // The limits of the pitch form.
 const (
-	pitchMaxBytes = 10 << 10 // a whole pitch, as sent
-	pitchPerHour  = 5        // pitches an address may send in an hour
+	pitchMaxBytes    = 10 << 10        // a whole pitch, as sent
+	pitchPerHour     = 5               // pitches an address (IPv6: a /64) may send in an hour
+	pitchPerDay      = 10              // and in a day
+	pitchNotifyEvery = 5 * time.Minute // a show's webhooks hear of one pitch at once, then of the rest once a window
 )
 
 // honeypot is the form field that people never see and bots fill in.
@@ -157,12 +159,34 @@ func (d *Desk) receivePitch(ctx context.Context, w http.ResponseWriter, r *http.
 		d.pitchPage(w, http.StatusOK, f)
 		return
 	}
-	if n, err := d.limits.Count(ctx, "pitch:"+ip); err == nil && n >= pitchPerHour {
-		w.Header().Set("Retry-After", "3600")
-		f.Message = fmt.Sprintf("You have sent %d pitches in the last hour; that is the most we take. Please try again later.", pitchPerHour)
-		d.pitchPage(w, http.StatusTooManyRequests, f)
-		return
+	// The slots are taken before the pitch is read, so that concurrent
+	// pitches cannot overtake the count; a pitch that is not stored gives
+	// them back.
+	from := LimitKey(d.cfg.ClientIP(r))
+	slots := []string{"pitch:hour:" + from, "pitch:day:" + from}
+	for i, n := range []int{pitchPerHour, pitchPerDay} {
+		ok, retry, err := d.limits.Allow(ctx, slots[i], n, []time.Duration{time.Hour, 24 * time.Hour}[i])
+		if err != nil {
+			f.Message = "Your pitch could not be taken just now; please send it again in a few minutes."
+			d.pitchPage(w, http.StatusServiceUnavailable, f)
+			return
+		}
+		if !ok {
+			w.Header().Set("Retry-After", fmt.Sprint(max(1, int(retry.Seconds()))))
+			f.Message = fmt.Sprintf("You have sent %d pitches in the last %s; that is the most we take. Please try again later.",
+				n, []string{"hour", "day"}[i])
+			d.pitchPage(w, http.StatusTooManyRequests, f)
+			return
+		}
 	}
+	stored := false
+	defer func() {
+		if !stored {
+			for _, k := range slots {
+				d.limits.Release(context.WithoutCancel(ctx), k)
+			}
+		}
+	}()
 	now := d.cfg.Now().UTC()
 	p := pipeline.Pitch{
 		Name: strings.TrimSpace(r.PostFormValue("name")), Email: strings.TrimSpace(r.PostFormValue("email")),
@@ -193,17 +217,36 @@ func (d *Desk) receivePitch(ctx context.Context, w http.ResponseWriter, r *http.
 		d.pitchPage(w, http.StatusServiceUnavailable, f)
 		return
 	}
-	d.limits.Allow(ctx, "pitch:"+ip, pitchPerHour, time.Hour)
+	stored = true
 	d.cfg.Log.Info("pitch received", "show", show, "pitch", p.ID)
-	if d.cfg.Queue != nil {
-		ev := workers.PitchEvent{ID: p.ID, Name: p.Name, Role: p.Role, Company: p.Company, Topics: p.Topics,
-			DeskURL: strings.TrimRight(d.cfg.BaseURL, "/") + "/admin/shows/" + linkFor(show).Token + "/pitches/" + p.ID}
-		if err := d.cfg.Queue.PitchReceived(ctx, show, ev); err != nil {
-			d.cfg.Log.Warn("cannot announce a pitch to the webhooks; it is in the desk", "pitch", p.ID, "err", err)
-		}
-	}
+	d.announcePitch(ctx, show, &p)
 	f.Thanks = true
 	d.pitchPage(w, http.StatusOK, f)
+}
+
+// pitchCache is the show's inbox as last read.
+func (d *Desk) pitchCache(show string) *catalog.PitchCache {
+	c, _ := d.pitchCaches.LoadOrStore(show, &catalog.PitchCache{})
+	return c.(*catalog.PitchCache)
+}
+
+// announcePitch tells the show's webhooks of a pitch: the first of a
+// window at once, the rest in one digest at the window's end.
+func (d *Desk) announcePitch(ctx context.Context, show string, p *pipeline.Pitch) {
+	if d.cfg.Queue == nil {
+		return
+	}
+	inbox := strings.TrimRight(d.cfg.BaseURL, "/") + "/admin/shows/" + linkFor(show).Token + "/pitches/"
+	first, retry, err := d.limits.Allow(ctx, "pitch:notify:"+show, 1, pitchNotifyEvery)
+	if err == nil && !first {
+		err = d.cfg.Queue.PitchDigest(ctx, show, p.Received, d.cfg.Now().Add(retry), inbox)
+	} else {
+		ev := workers.PitchEvent{ID: p.ID, Name: p.Name, Role: p.Role, Company: p.Company, Topics: p.Topics, DeskURL: inbox + p.ID}
+		err = d.cfg.Queue.PitchReceived(ctx, show, ev)
+	}
+	if err != nil {
+		d.cfg.Log.Warn("cannot announce a pitch to the webhooks; it is in the desk", "pitch", p.ID, "err", err)
+	}
 }
 
 func (d *Desk) pitchPage(w http.ResponseWriter, code int, f *pitchForm) {
@@ -235,7 +278,7 @@ func (d *Desk) pitches(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
 	defer cancel()
-	all, err := catalog.ForShow(d.cfg.Store, show).Pitches(ctx)
+	all, err := d.pitchCache(show).Pitches(ctx, catalog.ForShow(d.cfg.Store, show))
 	if err != nil {
 		d.fail(w, r, http.StatusBadGateway, err.Error())
 		return

@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prodcast/prodcast/pipeline"
@@ -144,4 +146,72 @@ func TestPitch(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPitchFlood: 50 pitches at once from the addresses of one IPv6 /64
+// store at most pitchPerHour, the rest get 429; the show's webhooks hear
+// of the first at once and of the others in one digest.
+func TestPitchFlood(t *testing.T) {
+	h := mustHarness(t)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	codes := map[int]int{}
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := xssPitch()
+			f.Set("links", "https://example.com/talk")
+			req, _ := http.NewRequest("POST", h.srv.URL+"/pitch/", strings.NewReader(f.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Test-Client", "2001:db8:77:1::"+strconv.FormatInt(int64(i+1), 16))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			mu.Lock()
+			codes[resp.StatusCode]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	ps, err := catalog.New(h.store).Pitches(context.Background())
+	if err != nil || len(ps) > pitchPerHour || len(ps) == 0 {
+		t.Errorf("50 concurrent pitches from one /64: %d stored (%v), answers %v; want 1 to %d", len(ps), err, codes, pitchPerHour)
+	}
+	if codes[http.StatusOK] != len(ps) || codes[http.StatusTooManyRequests] != 50-len(ps) {
+		t.Errorf("answers %v for %d stored", codes, len(ps))
+	}
+	h.queue.mu.Lock()
+	announced, digests := len(h.queue.pitches), len(h.queue.digests)
+	h.queue.mu.Unlock()
+	if announced != 1 || len(ps) > 1 && digests != 1 {
+		t.Errorf("%d pitches stored: %d announced at once and %d digests; want 1 and one digest for the rest",
+			len(ps), announced, digests)
+	}
+	// Another /64 is not limited by this one.
+	f := xssPitch()
+	f.Set("links", "https://example.com/talk")
+	if code, _, _ := h.do("POST", "/pitch/", f, "X-Test-Client", "2001:db8:78:1::1"); code != http.StatusOK {
+		t.Errorf("a pitch from another /64: %d, want 200", code)
+	}
+}
+
+// TestPitchInvalidKeepsSlot: a pitch refused as invalid does not use up
+// the guest's hour.
+func TestPitchInvalidKeepsSlot(t *testing.T) {
+	h := mustHarness(t)
+	bad := xssPitch() // its javascript: link is refused
+	for range pitchPerHour + 2 {
+		if code, _, _ := h.do("POST", "/pitch/", bad); code != http.StatusBadRequest {
+			t.Fatalf("an invalid pitch: %d, want 400", code)
+		}
+	}
+	good := xssPitch()
+	good.Set("links", "https://example.com/talk")
+	if code, _, _ := h.do("POST", "/pitch/", good); code != http.StatusOK {
+		t.Errorf("a good pitch after invalid ones: %d, want 200", code)
+	}
 }

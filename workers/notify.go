@@ -54,6 +54,10 @@ type PitchEvent struct {
 type PitchPayload struct {
 	Show  string     `json:"show,omitempty"`
 	Pitch PitchEvent `json:"pitch"`
+	// Since, when set, makes this a digest: the pitches received from
+	// then on, with the inbox's address.
+	Since    time.Time `json:"since,omitzero"`
+	InboxURL string    `json:"inbox_url,omitempty"`
 }
 
 // PitchReceived announces a pitch to the show's webhooks.
@@ -65,7 +69,22 @@ func (c *Client) PitchReceived(ctx context.Context, show string, p PitchEvent) e
 	return enqueue(ctx, c.asynq, t)
 }
 
-// AnnouncePitch handles pitch:received: a pitch.received event.
+// PitchDigest announces, at until, the pitches a show received from since
+// on, in one pitch.received event: the pitches that came after the one
+// announced at once, so that a flood of pitches sends one webhook a
+// window, not one a pitch. Asking again for the same window does nothing.
+func (c *Client) PitchDigest(ctx context.Context, show string, since, until time.Time, inboxURL string) error {
+	t, err := newTask(TypePitchReceived, PitchPayload{Show: show, Since: since, InboxURL: inboxURL},
+		asynq.Queue(QueueSite), asynq.MaxRetry(notifyTries), asynq.ProcessAt(until),
+		asynq.TaskID(fmt.Sprintf("pitch-digest:%s:%d", show, until.Unix())), asynq.Retention(time.Hour))
+	if err != nil {
+		return err
+	}
+	return enqueue(ctx, c.asynq, t)
+}
+
+// AnnouncePitch handles pitch:received: a pitch.received event, for one
+// pitch or for the pitches of a digest's window.
 func (h *Handlers) AnnouncePitch(ctx context.Context, t *asynq.Task) error {
 	var p PitchPayload
 	if err := decode(t, &p); err != nil {
@@ -75,8 +94,30 @@ func (h *Handlers) AnnouncePitch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	return h.send(ctx, show, Event{Event: "pitch.received", Show: show.Name, Title: p.Pitch.Name,
-		URL: p.Pitch.DeskURL, At: h.now(), Pitch: &p.Pitch})
+	if p.Since.IsZero() {
+		return h.send(ctx, show, Event{Event: "pitch.received", Show: show.Name, Title: p.Pitch.Name,
+			URL: p.Pitch.DeskURL, At: h.now(), Pitch: &p.Pitch})
+	}
+	cat := h.Catalog(p.Show)
+	objs, err := h.Store.List(ctx, cat.Keys.PitchesPrefix())
+	if err != nil {
+		return err
+	}
+	from := cat.Keys.PitchKey(p.Since.UTC().Format("20060102T150405Z"))
+	n := 0
+	for _, o := range objs {
+		if o.Key >= strings.TrimSuffix(from, ".json") {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	title := fmt.Sprintf("%d more pitches", n)
+	if n == 1 {
+		title = "1 more pitch"
+	}
+	return h.send(ctx, show, Event{Event: "pitch.received", Show: show.Name, Title: title, URL: p.InboxURL, At: h.now()})
 }
 
 // RefusedPayload is a bundle the watcher refused.
