@@ -61,6 +61,9 @@ type Config struct {
 	// BaseURL is the install's public URL; under https the session cookie
 	// is Secure.
 	BaseURL string
+	// HTTPS says that the public URL is https by any configuration (a
+	// show's base_url too): cookies are Secure and answers carry HSTS.
+	HTTPS bool
 	// LegacyPassword is PRODCAST_ADMIN_PASSWORD: while set, user admin may
 	// log in with it too (the dashboard's login before accounts existed).
 	LegacyPassword string
@@ -109,9 +112,10 @@ func New(cfg Config) (*Desk, error) {
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = func(r *http.Request) netip.Addr { a, _ := netip.ParseAddrPort(r.RemoteAddr); return a.Addr() }
 	}
+	cfg.HTTPS = cfg.HTTPS || strings.HasPrefix(cfg.BaseURL, "https://")
 	d := &Desk{
 		cfg:      cfg,
-		sessions: newSessions(cfg.Client, strings.HasPrefix(cfg.BaseURL, "https://")),
+		sessions: newSessions(cfg.Client, cfg.HTTPS),
 		users:    Users{Path: filepath.Join(cfg.Data, UsersFile)},
 		topics:   map[string]cachedTopics{},
 		checks:   make(chan struct{}, loginChecks),
@@ -204,6 +208,9 @@ func (d *Desk) secure(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
+		if d.cfg.HTTPS {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		if !strings.HasPrefix(r.URL.Path, uploadsPath) {
 			r.Body = http.MaxBytesReader(w, r.Body, formMaxBytes)
 		}

@@ -246,6 +246,30 @@ func TestLogin(t *testing.T) {
 		if len(resp.Cookies()) == 0 || !resp.Cookies()[0].Secure {
 			t.Errorf("under an https base URL the cookie must be Secure: %v", resp.Cookies())
 		}
+		if resp.Header.Get("Strict-Transport-Security") == "" {
+			t.Error("under an https base URL the desk sends no HSTS")
+		}
+	})
+	t.Run("SecureUnderShowHTTPS", func(t *testing.T) {
+		// PRODCAST_BASE_URL is http, but a show.yaml's base_url is https.
+		h := mustHarness(t, func(c *Config) { c.HTTPS = true })
+		resp, err := h.client.Get(h.srv.URL + "/admin/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if len(resp.Cookies()) == 0 || !resp.Cookies()[0].Secure || resp.Header.Get("Strict-Transport-Security") == "" {
+			t.Errorf("an https public URL: cookies %v, HSTS %q; want Secure cookies and HSTS", resp.Cookies(), resp.Header.Get("Strict-Transport-Security"))
+		}
+		plain := mustHarness(t)
+		resp, err = plain.client.Get(plain.srv.URL + "/admin/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("Strict-Transport-Security") != "" {
+			t.Error("HSTS under an http public URL")
+		}
 	})
 	t.Run("ErrWrongPassword", func(t *testing.T) {
 		h := mustHarness(t)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -52,6 +53,12 @@ func MustBrowser(t *testing.T, browser string) (ctx context.Context, problems fu
 		case *runtime.EventConsoleAPICalled:
 			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
 				seen = append(seen, fmt.Sprintf("console.%s: %v", e.Type, e.Args))
+			}
+		case *cdplog.EventEntryAdded:
+			// A page, its player or the desk's scripts broke the
+			// Content-Security-Policy the server sent.
+			if strings.Contains(e.Entry.Text, "Content Security Policy") {
+				seen = append(seen, "csp: "+e.Entry.Text)
 			}
 		case *runtime.EventExceptionThrown:
 			seen = append(seen, fmt.Sprintf("exception: %s (line %d)", e.ExceptionDetails.Text, e.ExceptionDetails.LineNumber))

@@ -47,6 +47,7 @@ func ChangesChannel(bucket string) string { return "prodcast:public-changed:" + 
 // with their gzip and brotli forms, made once per version: a 200 or a 304
 // of a kept object touches no storage.
 type cache struct {
+	https bool // the public URL is https: answers carry HSTS
 	st    Store
 	now   func() time.Time
 	log   *slog.Logger
@@ -67,6 +68,7 @@ type cached struct {
 	checked atomic.Int64 // unix nanoseconds when the bucket last said this is current
 	route   string       // its metric label
 	counted bool         // episode audio, whose downloads are counted
+	https   bool         // its answers carry HSTS
 
 	// The forms it is answered in: as it is, gzip and brotli; the
 	// compressed ones made the first time a client accepts them (once,
@@ -113,8 +115,8 @@ var memFileBytes = promauto.NewGauge(prometheus.GaugeOpts{
 	Help: "Bytes of kept objects held, besides the heap, in memory files that the front sends with sendfile.",
 })
 
-func newCached(key string, info pipeline.Object, body []byte, now time.Time) *cached {
-	e := &cached{key: key, info: info, body: body, route: route("/" + strings.TrimSuffix(strings.TrimPrefix(key, catalog.RootPublic), "index.html"))}
+func newCached(key string, info pipeline.Object, body []byte, now time.Time, https bool) *cached {
+	e := &cached{key: key, info: info, body: body, https: https, route: route("/" + strings.TrimSuffix(strings.TrimPrefix(key, catalog.RootPublic), "index.html"))}
 	e.checked.Store(now.UnixNano())
 	_, _, e.counted = analytics.EpisodeAudio(key)
 	e.forms[identity] = e.makeForm(identity, body)
@@ -143,6 +145,9 @@ func (e *cached) makeForm(enc int, body []byte) form {
 		}
 	}
 	add("Access-Control-Allow-Origin", "*")
+	for _, f := range securityFields(e.key, e.https) {
+		add(f[0], f[1])
+	}
 	add("Cache-Control", e.info.CacheControl)
 	if !e.info.LastModified.IsZero() {
 		add("Last-Modified", e.info.LastModified.UTC().Format(http.TimeFormat))
@@ -223,7 +228,7 @@ func (c *cache) get(ctx context.Context, key string) (*cached, pipeline.Reader, 
 		if err != nil {
 			return nil, err
 		}
-		e := newCached(key, info, body, c.now())
+		e := newCached(key, info, body, c.now(), c.https)
 		c.add(e)
 		return loaded{e: e, info: info}, nil
 	})

@@ -72,6 +72,10 @@ type Config struct {
 	// are not for the public (serve Server.Metrics on a listener of its
 	// own instead).
 	MetricsToken string
+	// HTTPS says that the public URL is https (PRODCAST_BASE_URL or a
+	// show's base_url, behind a proxy that ends TLS): every answer then
+	// carries HSTS.
+	HTTPS bool
 }
 
 var requests = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -90,6 +94,7 @@ func newServer(cfg Config) (*server, http.Handler) {
 		cfg.Log = slog.Default()
 	}
 	s := &server{cfg: cfg, cache: newCache(cfg.Store, cfg.Log), search: newSearcher(cfg.Store, cfg.Log)}
+	s.cache.https = cfg.HTTPS
 	if cfg.MediaCacheDir != "" {
 		d, err := newDiskCache(cfg.MediaCacheDir, cfg.MediaCacheSize, cfg.Store, cfg.Log)
 		if err != nil {
@@ -128,23 +133,23 @@ func newServer(cfg Config) (*server, http.Handler) {
 	mux.HandleFunc("/", s.public)
 	// The public objects, the path apps poll all day, skip the mux's
 	// pattern matching (a twentieth of a kept feed's 304).
-	return s, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s, withSecurity(cfg.HTTPS, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(p, "/admin/") && p != "/admin" &&
 			p != "/healthz" && p != "/metrics" && r.URL.RawPath == "" && !strings.Contains(p, "..") && !strings.Contains(p, "//") {
 			s.public(w, r)
 			return
 		}
 		mux.ServeHTTP(w, r)
-	})
+	}))
 }
 
 type server struct {
 	cfg     Config
 	metrics http.Handler // /metrics, before its token check
-	pitch  http.Handler // nil without a desk
-	cache  *cache       // the feed, pages and small objects, in memory
-	disk   *diskCache   // media, on local disk; nil without MediaCacheDir
-	search *searcher    // /search
+	pitch   http.Handler // nil without a desk
+	cache   *cache       // the feed, pages and small objects, in memory
+	disk    *diskCache   // media, on local disk; nil without MediaCacheDir
+	search  *searcher    // /search
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {

@@ -8,14 +8,19 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
+	"gopkg.in/yaml.v3"
 
 	"github.com/prodcast/prodcast/analytics"
 	"github.com/prodcast/prodcast/desk"
+	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 	"github.com/prodcast/prodcast/pipeline/s3"
 	"github.com/prodcast/prodcast/pipeline/watch"
@@ -129,8 +134,9 @@ func followChanges(ctx context.Context, rdb redis.UniversalClient, channel strin
 }
 
 // desk builds the producer's desk and the guest's door.
-func (m *Main) desk(svc *services, rdb redis.UniversalClient, queue *workers.Client, log *slog.Logger) (*desk.Desk, error) {
+func (m *Main) desk(svc *services, rdb redis.UniversalClient, queue *workers.Client, https bool, log *slog.Logger) (*desk.Desk, error) {
 	cfg := desk.Config{
+		HTTPS:          https,
 		Data:           m.Config.Data,
 		Store:          svc.store,
 		Redis:          svc.redis,
@@ -246,7 +252,8 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 		changes = make(chan struct{}, 1)
 		go followChanges(ctx, rdb, web.ChangesChannel(m.Config.S3Bucket), changes)
 	}
-	dk, err := m.desk(svc, rdb, queue, log)
+	https := m.publicHTTPS(ctx, svc.store)
+	dk, err := m.desk(svc, rdb, queue, https, log)
 	if err != nil {
 		return err
 	}
@@ -264,6 +271,7 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 		MediaCacheDir:  m.Config.MediaCacheDir,
 		MediaCacheSize: m.Config.mediaCacheSize,
 		MetricsToken:   m.Config.MetricsToken,
+		HTTPS:          https,
 	})
 	stopMetrics, err := m.serveMetricsOf("serve", srv.Metrics())
 	if err != nil {
@@ -284,4 +292,39 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 		return err
 	}
 	return nil
+}
+
+// publicHTTPS reports whether the public URL is https by any
+// configuration: PRODCAST_BASE_URL, or the base_url of a show's show.yaml
+// in the data folder or in the bucket. The web server then sends HSTS and
+// the desk's cookies are Secure.
+func (m *Main) publicHTTPS(ctx context.Context, st *s3.Store) bool {
+	if strings.HasPrefix(m.Config.BaseURL, "https://") {
+		return true
+	}
+	var yamls [][]byte
+	local, _ := filepath.Glob(filepath.Join(m.Config.Data, "shows", "*", "show.yaml"))
+	for _, p := range append([]string{filepath.Join(m.Config.Data, "show.yaml")}, local...) {
+		if b, err := os.ReadFile(p); err == nil {
+			yamls = append(yamls, b)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if shows, err := catalog.Shows(ctx, st); err == nil {
+		for _, show := range shows {
+			if b, err := st.Get(ctx, catalog.ForShow(st, show).Keys.ShowKey()); err == nil {
+				yamls = append(yamls, b)
+			}
+		}
+	}
+	for _, b := range yamls {
+		var s struct {
+			BaseURL string `yaml:"base_url"`
+		}
+		if yaml.Unmarshal(b, &s) == nil && strings.HasPrefix(strings.TrimSpace(s.BaseURL), "https://") {
+			return true
+		}
+	}
+	return false
 }
