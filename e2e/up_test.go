@@ -1,12 +1,17 @@
 package e2e
 
 import (
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/prodcast/prodcast/pipeline/embedded"
 )
 
 // TestUpEmbedded runs `prodcast up` as a new user does: no services
@@ -20,6 +25,7 @@ func TestUpEmbedded(t *testing.T) {
 	env := []string{"PRODCAST_REDIS_URL=", "PRODCAST_S3_ENDPOINT=", "PRODCAST_METRICS_TOKEN=" + MetricsToken}
 	up := Start(t, env, "up", "--data", data, "--listen", listen, "--settle", "1s")
 	WaitFor(t, 60*time.Second, "the empty feed", func() bool { return FeedItems(url("/feed.xml")) == 0 })
+	checkEmbeddedRedis(t, data, url)
 	for _, p := range []string{"show.yaml", "drop", "done", "failed", "s3"} {
 		if _, err := os.Stat(filepath.Join(data, p)); err != nil {
 			t.Errorf("up did not create %s: %v", p, err)
@@ -65,7 +71,7 @@ func TestUpEmbedded(t *testing.T) {
 		return err == nil
 	})
 	out, err := Run(t, env, "status", "--data", data)
-	if err != nil || !strings.Contains(out, "graphql-and-openapi-side-by-side") || !strings.Contains(out, "ffprobe cannot read") {
+	if err != nil || !strings.Contains(out, "graphql-and-openapi-side-by-side") || !strings.Contains(out, "is a text file, not a recording") {
 		t.Errorf("status: %v\n%s", err, out)
 	}
 	if err := up.Stop(t); err != nil {
@@ -85,5 +91,42 @@ func TestUpEmbedded(t *testing.T) {
 	}
 	if err := up2.Stop(t); err != nil {
 		t.Errorf("second up did not shut down cleanly: %v", err)
+	}
+}
+
+// checkEmbeddedRedis: up's embedded Redis listens on loopback only and
+// wants the password kept (mode 0600) in the data folder, so another local
+// user cannot read a desk session from it; and an anonymous visit to the
+// login form stores no session there.
+func checkEmbeddedRedis(t *testing.T, data string, url func(string) string) {
+	t.Helper()
+	fi, err := os.Stat(filepath.Join(data, ".prodcast", "redis-password"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the embedded Redis's password file: %v, mode %v; want mode 0600", err, fi)
+	}
+	svc, err := embedded.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, err := redis.ParseURL(svc.RedisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host, _, _ := net.SplitHostPort(opt.Addr); host != "127.0.0.1" {
+		t.Errorf("the embedded Redis listens on %s; want loopback only", opt.Addr)
+	}
+	anon := redis.NewClient(&redis.Options{Addr: opt.Addr})
+	defer anon.Close()
+	if err := anon.Ping(t.Context()).Err(); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
+		t.Errorf("PING without the password: %v; want NOAUTH", err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	before, _ := rdb.Keys(t.Context(), "prodcast:session:*").Result()
+	for range 5 {
+		Get(t, url("/admin/login"))
+	}
+	if after, _ := rdb.Keys(t.Context(), "prodcast:session:*").Result(); len(after) != len(before) {
+		t.Errorf("5 anonymous visits to the login form stored %d sessions; want none", len(after)-len(before))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -65,7 +66,14 @@ func Start(ctx context.Context, dir string) (*Services, error) {
 	if err != nil {
 		return nil, err
 	}
+	password, err := secretFile(filepath.Join(dir, ".prodcast", "redis-password"))
+	if err != nil {
+		return nil, err
+	}
+	// Loopback only, and a password: another local user could otherwise
+	// read a desk session from it and log in.
 	r := miniredis.NewMiniRedis()
+	r.RequireAuth(password)
 	if err := r.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("cannot start embedded Redis: %w", err)
 	}
@@ -86,7 +94,7 @@ func Start(ctx context.Context, dir string) (*Services, error) {
 	}
 	gctx, cancel := context.WithCancel(context.Background())
 	s := &Services{
-		RedisURL: "redis://" + r.Addr(), S3Endpoint: "http://" + port,
+		RedisURL: "redis://:" + password + "@" + r.Addr(), S3Endpoint: "http://" + port,
 		AccessKey: access, SecretKey: secret, PID: os.Getpid(),
 		redis: r, cancel: cancel, done: make(chan error, 1), file: StateFile(dir),
 	}
@@ -144,6 +152,23 @@ func credentials(path string) (string, string, error) {
 		return "", "", fmt.Errorf("cannot write %s: %w", path, err)
 	}
 	return c.Access, c.Secret, nil
+}
+
+// secretFile reads a random secret from path, making it (mode 0600) the
+// first time.
+func secretFile(path string) (string, error) {
+	if data, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(data))) >= 32 {
+		return strings.TrimSpace(string(data)), nil
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	secret := hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return secret, nil
 }
 
 func freePort() (string, error) {
