@@ -107,6 +107,8 @@ func (e *Env) Vars() []string {
 		"PRODCAST_LISTEN=" + e.Listen,
 		"PRODCAST_SETTLE=1s",
 		"PRODCAST_METRICS_TOKEN=" + MetricsToken,
+		// The tests' "remote" feeds and media are on loopback servers.
+		"PRODCAST_ALLOW_PRIVATE_FETCH=1",
 		"TMPDIR=" + e.Tmp,
 	}
 }

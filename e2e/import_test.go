@@ -158,3 +158,26 @@ func TestImportLosesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestImportRefusesPrivate: a feed being imported or validated names
+// loopback URLs (its enclosures, and a redirect to them): without
+// PRODCAST_ALLOW_PRIVATE_FETCH, prodcast refuses them in plain words and
+// no request reaches them.
+func TestImportRefusesPrivate(t *testing.T) {
+	feedPath, _, _ := oldHost(t)
+	var hits atomic.Int64
+	inner := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer inner.Close()
+	env := MustShowEnv(t, "")
+	vars := append(env.Vars(), "PRODCAST_ALLOW_PRIVATE_FETCH=")
+	out, err := Run(t, vars, "import", feedPath)
+	if err == nil || !strings.Contains(out, "private, loopback or link-local address") || !strings.Contains(out, "PRODCAST_ALLOW_PRIVATE_FETCH") {
+		t.Errorf("import of a feed naming loopback media: %v, want each refused\n%s", err, out)
+	}
+	if out, err := Run(t, vars, "validate", inner.URL+"/feed.xml"); err == nil || !strings.Contains(out, "private, loopback or link-local address") {
+		t.Errorf("validate of a loopback URL: %v\n%s", err, out)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests reached the loopback server", n)
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/prodcast/prodcast/internal/fetch"
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/s3"
 )
@@ -198,8 +199,10 @@ func NewNotifyTask(show string) (*asynq.Task, error) {
 		asynq.MaxRetry(maxRetry))
 }
 
-// notifyClient calls the targets; every call has a timeout.
-var notifyClient = &http.Client{Timeout: 10 * time.Second}
+// notifyClient calls the targets the operator configured (webhooks,
+// WebSub hubs, pubnotify, Podping): each call has a timeout and reads at
+// most 1 MiB, and a target's redirect may not lead to a private address.
+var notifyClient = fetch.New(fetch.Options{Timeout: 10 * time.Second, MaxBytes: 1 << 20})
 
 // FeedNotify handles feed:notify: one ping task per target of the show.
 func (h *Handlers) FeedNotify(ctx context.Context, t *asynq.Task) error {
@@ -331,7 +334,7 @@ func (h *Handlers) call(ctx context.Context, show, kind, target string, req *htt
 	res := NotifyResult{Kind: kind, URL: target, At: h.now()}
 	n, _ := asynq.GetRetryCount(ctx)
 	res.Tries = n + 1
-	resp, err := notifyClient.Do(req)
+	resp, err := notifyClient.Do(req, fetch.Configured)
 	if err == nil {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 		resp.Body.Close()

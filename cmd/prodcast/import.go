@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/prodcast/prodcast/feeds"
+	"github.com/prodcast/prodcast/internal/fetch"
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
@@ -143,7 +144,7 @@ To move the show here without apps downloading episodes again:
 
 // fetchChapters downloads an episode's podcast:chapters JSON.
 func fetchChapters(ctx context.Context, u string) ([]pipeline.Chapter, error) {
-	data, _, err := fetch(ctx, u, 1<<20)
+	data, _, err := fetchSmall(ctx, u, 1<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +160,7 @@ func (m *Main) linkMedia(ctx context.Context, cat *catalog.Catalog, it feeds.Imp
 		if err != nil {
 			return err
 		}
-		resp, err := feedClient.Do(req)
+		resp, err := feedClient.Do(req, fetch.Input)
 		if err != nil {
 			return fmt.Errorf("the feed gives no length and HEAD %s fails: %w", it.MediaURL, err)
 		}
@@ -196,7 +197,7 @@ func (m *Main) copyMedia(ctx context.Context, st *s3.Store, cat *catalog.Catalog
 	if err != nil {
 		return err
 	}
-	resp, err := mediaClient.Do(req)
+	resp, err := mediaClient.Do(req, fetch.Input)
 	if err != nil {
 		return fmt.Errorf("cannot download %s: %w", it.MediaURL, err)
 	}

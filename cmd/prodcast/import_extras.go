@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prodcast/prodcast/feeds"
+	"github.com/prodcast/prodcast/internal/fetch"
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
@@ -22,14 +23,14 @@ import (
 	"github.com/prodcast/prodcast/pipeline/transcript"
 )
 
-// fetch GETs a small file (a transcript, chapters, art) of at most limit
+// fetchSmall GETs a small file (a transcript, chapters, art) of at most limit
 // bytes, with feedClient's timeout.
-func fetch(ctx context.Context, u string, limit int64) ([]byte, string, error) {
+func fetchSmall(ctx context.Context, u string, limit int64) ([]byte, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, "", err
 	}
-	resp, err := feedClient.Do(req)
+	resp, err := feedClient.Do(req, fetch.Input)
 	if err != nil {
 		return nil, "", err
 	}
@@ -119,7 +120,7 @@ func writeFileAtomic(name string, data []byte) error {
 // cover.<ext> (cover-imported.<ext> beside the producer's own files) and
 // returns its name.
 func downloadArt(ctx context.Context, u, dir string, keepTheirs bool) (string, error) {
-	data, ctype, err := fetch(ctx, u, 32<<20)
+	data, ctype, err := fetchSmall(ctx, u, 32<<20)
 	if err != nil {
 		return "", err
 	}
@@ -151,7 +152,7 @@ func (m *Main) importArt(ctx context.Context, st *s3.Store, cat *catalog.Catalog
 		mf.Art = it.ArtURL
 		return nil
 	}
-	data, ctype, err := fetch(ctx, it.ArtURL, 32<<20)
+	data, ctype, err := fetchSmall(ctx, it.ArtURL, 32<<20)
 	if err != nil {
 		return err
 	}
@@ -187,7 +188,7 @@ func (m *Main) importTranscripts(ctx context.Context, cat *catalog.Catalog, it f
 			fmt.Fprintf(m.Stdout, "  ~ %s: its transcript at %s is not kept: language %q is not a language tag\n", mf.Meta.Title, t.URL, t.Language)
 			continue
 		}
-		data, _, err := fetch(ctx, t.URL, 16<<20)
+		data, _, err := fetchSmall(ctx, t.URL, 16<<20)
 		if err != nil {
 			fmt.Fprintf(m.Stdout, "  ~ %s: its transcript (%s) is not kept: %v\n", mf.Meta.Title, t.Language, err)
 			continue

@@ -14,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/prodcast/prodcast/feeds"
+	"github.com/prodcast/prodcast/internal/fetch"
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/embedded"
 	"github.com/prodcast/prodcast/workers"
@@ -144,13 +145,13 @@ func (m *Main) runValidate(ctx context.Context, args []string) error {
 	return nil
 }
 
-// feedClient fetches feeds and asks servers for a file's length: every
-// call has a timeout. mediaClient downloads recordings, which may be large:
-// it waits at most a minute for an answer and two hours in all.
+// feedClient fetches feeds and the small files they name, and asks
+// servers for a file's length; mediaClient downloads recordings, which may
+// be large. Both are fetch's clients: timeouts, size limits, and no private
+// address named by a feed (PRODCAST_ALLOW_PRIVATE_FETCH allows them).
 var (
-	feedClient  = &http.Client{Timeout: 30 * time.Second}
-	mediaClient = &http.Client{Timeout: 2 * time.Hour, Transport: &http.Transport{
-		Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: time.Minute, TLSHandshakeTimeout: 15 * time.Second}}
+	feedClient  = fetch.New(fetch.Options{Timeout: 30 * time.Second, MaxBytes: 64 << 20})
+	mediaClient = fetch.New(fetch.Options{Timeout: 2 * time.Hour, MaxBytes: 8 << 30})
 )
 
 func readFeed(ctx context.Context, src string) ([]byte, error) {
@@ -165,7 +166,7 @@ func readFeed(ctx context.Context, src string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := feedClient.Do(req)
+	resp, err := feedClient.Do(req, fetch.Input)
 	if err != nil {
 		return nil, fmt.Errorf("cannot fetch feed: %w", err)
 	}
