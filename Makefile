@@ -1,6 +1,9 @@
 # prodcast: `make run` to start everything on this machine, `make test` to
 # check it all against real Redis, MinIO and ffmpeg.
 GO      ?= go
+# The Go release go.mod names (its toolchain line): the go command fetches
+# it from the module proxy, also where GOTOOLCHAIN=local is the default.
+export GOTOOLCHAIN ?= go1.27.3
 BIN     := bin/prodcast
 DATA    ?= ./prodcast-data
 LISTEN  ?= 127.0.0.1:8080

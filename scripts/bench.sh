@@ -14,6 +14,8 @@
 #          a 1 MB Range of a 100 MB file, from serve's media cache), and
 #          serve's memory
 set -euo pipefail
+# The Go that go.mod's toolchain line names, from the module proxy.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
 cd "$(dirname "$0")/.."
 MINUTES=${BENCH_MINUTES:-20}
 work=$(mktemp -d)

@@ -4,6 +4,8 @@
 # and stops them. A missing tool is an error, never a silent skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The Go that go.mod's toolchain line names, from the module proxy.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
 
 need() {
   command -v "$1" >/dev/null || { echo "test: $1 is missing: $2" >&2; exit 1; }
@@ -20,6 +22,9 @@ echo "== gofmt, go vet"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 [ -z "$unformatted" ] || { echo "gofmt would change: $unformatted" >&2; exit 1; }
 go vet ./...
+
+echo "== govulncheck"
+scripts/vulncheck.sh
 
 echo "== docker-compose config"
 docker-compose -f docker-compose.yml config -q
