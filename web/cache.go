@@ -47,11 +47,12 @@ func ChangesChannel(bucket string) string { return "prodcast:public-changed:" + 
 // with their gzip and brotli forms, made once per version: a 200 or a 304
 // of a kept object touches no storage.
 type cache struct {
-	https bool // the public URL is https: answers carry HSTS
-	st    Store
-	now   func() time.Time
-	log   *slog.Logger
-	group singleflight.Group
+	https  bool    // the public URL is https: answers carry HSTS
+	outage *outage // nil: the bucket is always asked
+	st     Store
+	now    func() time.Time
+	log    *slog.Logger
+	group  singleflight.Group
 
 	mu      sync.Mutex
 	entries map[string]*list.Element // of *cached
@@ -193,8 +194,19 @@ func (c *cache) get(ctx context.Context, key string) (*cached, pipeline.Reader, 
 		if e.fresh(c.now()) {
 			return e, nil, e.info, nil
 		}
-		// Stale: one question to the bucket, for everyone asking now.
-		v, err, _ := c.group.Do("stat\x00"+key, func() (any, error) { return c.st.Stat(ctx, key) })
+		if c.outage.down() {
+			// The bucket is down: what it last said, without asking.
+			return e, nil, e.info, nil
+		}
+		// Stale: one question to the bucket, for everyone asking now,
+		// answered quickly or not waited for.
+		v, err, _ := c.group.Do("stat\x00"+key, func() (any, error) {
+			sctx, cancel := context.WithTimeout(ctx, checkTimeout)
+			defer cancel()
+			info, err := c.st.Stat(sctx, key)
+			c.outage.failed(sctx, err)
+			return info, err
+		})
 		if errors.Is(err, pipeline.ErrNotFound) {
 			c.drop(key)
 			return nil, nil, pipeline.Object{}, err
@@ -215,9 +227,13 @@ func (c *cache) get(ctx context.Context, key string) (*cached, pipeline.Reader, 
 		r    pipeline.Reader
 		info pipeline.Object
 	}
+	if c.outage.down() {
+		return nil, nil, pipeline.Object{}, errStorageDown
+	}
 	v, err, shared := c.group.Do("get\x00"+key, func() (any, error) {
-		r, info, err := c.st.OpenObject(ctx, key)
+		r, info, err := openQuickly(ctx, c.st, key)
 		if err != nil {
+			c.outage.failed(ctx, err)
 			return nil, err
 		}
 		if !keepable(info) {
@@ -232,9 +248,9 @@ func (c *cache) get(ctx context.Context, key string) (*cached, pipeline.Reader, 
 		c.add(e)
 		return loaded{e: e, info: info}, nil
 	})
-	if err != nil && shared && ctx.Err() == nil {
+	if err != nil && shared && ctx.Err() == nil && !pipeline.IsUnavailable(err) && !errors.Is(err, pipeline.ErrNotFound) {
 		// The request that loaded it went away mid-way: try on our own.
-		r, info, err := c.st.OpenObject(ctx, key)
+		r, info, err := openQuickly(ctx, c.st, key)
 		return nil, r, info, err
 	}
 	if err != nil {
@@ -243,7 +259,8 @@ func (c *cache) get(ctx context.Context, key string) (*cached, pipeline.Reader, 
 	l := v.(loaded)
 	if l.r != nil && shared {
 		// Another request got this reader; open one of our own.
-		r, info, err := c.st.OpenObject(ctx, key)
+		r, info, err := openQuickly(ctx, c.st, key)
+		c.outage.failed(ctx, err)
 		return nil, r, info, err
 	}
 	return l.e, l.r, l.info, nil

@@ -25,12 +25,13 @@ import (
 // episode's media stops being served as soon as the memory cache's would.
 // The folder holds at most max bytes; the least recently used copies go.
 type diskCache struct {
-	dir   string
-	max   int64
-	st    Store
-	log   interface{ Error(string, ...any) }
-	now   func() time.Time
-	group singleflight.Group
+	outage *outage // nil: the bucket is always asked
+	dir    string
+	max    int64
+	st     Store
+	log    interface{ Error(string, ...any) }
+	now    func() time.Time
+	group  singleflight.Group
 
 	mu      sync.Mutex
 	entries map[string]*list.Element // of *diskEntry, by key
@@ -85,11 +86,19 @@ func (d *diskCache) open(ctx context.Context, key string) (f *os.File, info pipe
 	}
 	d.mu.Unlock()
 	if e == nil {
-		d.fill(key)
+		if !d.outage.down() {
+			d.fill(key)
+		}
 		return nil, pipeline.Object{}, nil, false
 	}
-	if d.now().Sub(e.checked) >= CacheFresh {
-		v, err, _ := d.group.Do("stat\x00"+key, func() (any, error) { return d.st.Stat(ctx, key) })
+	if d.now().Sub(e.checked) >= CacheFresh && !d.outage.down() {
+		v, err, _ := d.group.Do("stat\x00"+key, func() (any, error) {
+			sctx, cancel := context.WithTimeout(ctx, checkTimeout)
+			defer cancel()
+			info, err := d.st.Stat(sctx, key)
+			d.outage.failed(sctx, err)
+			return info, err
+		})
 		switch {
 		case errors.Is(err, pipeline.ErrNotFound):
 			d.drop(e)

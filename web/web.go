@@ -95,11 +95,14 @@ func newServer(cfg Config) (*server, http.Handler) {
 	}
 	s := &server{cfg: cfg, cache: newCache(cfg.Store, cfg.Log), search: newSearcher(cfg.Store, cfg.Log)}
 	s.cache.https = cfg.HTTPS
+	s.outage = &outage{st: cfg.Store, now: time.Now}
+	s.cache.outage = s.outage
 	if cfg.MediaCacheDir != "" {
 		d, err := newDiskCache(cfg.MediaCacheDir, cfg.MediaCacheSize, cfg.Store, cfg.Log)
 		if err != nil {
 			cfg.Log.Error("media is served from the bucket", "err", err)
 		} else {
+			d.outage = s.outage
 			s.disk = d
 		}
 	}
@@ -144,6 +147,7 @@ func newServer(cfg Config) (*server, http.Handler) {
 }
 
 type server struct {
+	outage  *outage // the bucket's health, as found
 	cfg     Config
 	metrics http.Handler // /metrics, before its token check
 	pitch   http.Handler // nil without a desk
@@ -207,9 +211,15 @@ func (s *server) public(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		code := http.StatusBadGateway
-		if errors.Is(err, pipeline.ErrNotFound) {
+		switch {
+		case errors.Is(err, pipeline.ErrNotFound):
 			code = http.StatusNotFound
-		} else {
+		case pipeline.IsUnavailable(err):
+			// Not kept here, and the bucket does not answer: at once,
+			// with when to ask again.
+			code = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", "10")
+		default:
 			s.cfg.Log.Error("cannot read from the bucket", "key", key, "err", err)
 		}
 		counter(route(p), code).Inc()

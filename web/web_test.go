@@ -102,12 +102,14 @@ func TestPublic(t *testing.T) {
 		}
 	})
 	t.Run("ErrOutage", func(t *testing.T) {
-		// A bucket that does not answer is a 502, never a 404: a feed
-		// reader must not take the episode for gone.
+		// A bucket that does not answer is a 503 with Retry-After, never
+		// a 404: a feed reader must not take the episode for gone.
 		st.SetFail(errors.New("connection refused"))
 		defer st.SetFail(nil)
-		if resp, _ := get(t, srv.URL+"/alpha/never-read-before.xml"); resp.StatusCode != http.StatusBadGateway {
-			t.Errorf("during an outage: %s, want 502", resp.Status)
+		for range 3 {
+			if resp, _ := get(t, srv.URL+"/alpha/never-read-before.xml"); resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+				t.Errorf("during an outage: %s, want 503 with Retry-After", resp.Status)
+			}
 		}
 		if resp, _ := get(t, srv.URL+"/healthz"); resp.StatusCode != http.StatusServiceUnavailable {
 			t.Errorf("healthz during an outage: %s, want 503", resp.Status)
