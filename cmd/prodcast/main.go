@@ -12,6 +12,8 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/prodcast/prodcast/workers"
 )
 
@@ -231,4 +233,13 @@ func (m *Main) setupLog() {
 		level = slog.LevelInfo
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level})))
+	redis.SetLogger(redisLog{})
+}
+
+// redisLog sends go-redis's own messages (a Sentinel's new master, a pool's
+// retries) to slog at debug level, rather than raw lines on stderr.
+type redisLog struct{}
+
+func (redisLog) Printf(ctx context.Context, format string, v ...any) {
+	slog.Debug(fmt.Sprintf(format, v...), "part", "redis")
 }
