@@ -225,7 +225,13 @@ func (l logLine) format(format, bucket string, size int64) string {
 
 func statsByApp(t *testing.T, env *Env) map[string]map[string]int64 {
 	t.Helper()
-	out, err := Run(t, env.Vars(), "stats", "--json")
+	return statsByAppVars(t, env.Vars())
+}
+
+// statsByAppVars is statsByApp of the roles configured by vars.
+func statsByAppVars(t *testing.T, vars []string) map[string]map[string]int64 {
+	t.Helper()
+	out, err := Run(t, vars, "stats", "--json")
 	if err != nil {
 		t.Fatalf("stats --json: %v\n%s", err, out)
 	}
