@@ -181,3 +181,19 @@ func TestImportRefusesPrivate(t *testing.T) {
 		t.Errorf("%d requests reached the loopback server", n)
 	}
 }
+
+// TestImportNoAudio: a feed with no audio at all (a blog's feed given by
+// mistake) is refused in one line; nothing is imported and no migration
+// guide is printed.
+func TestImportNoAudio(t *testing.T) {
+	env := MustShowEnv(t, "")
+	feed := filepath.Join(t.TempDir(), "blog.xml")
+	MustWrite(t, feed, `<?xml version="1.0"?><rss version="2.0"><channel><title>A blog</title><link>https://blog.test/</link><description>d</description>
+<item><title>Post one</title><guid>p1</guid><pubDate>Mon, 02 Mar 2020 10:00:00 +0000</pubDate><description>Text.</description></item>
+<item><title>Post two</title><guid>p2</guid><pubDate>Mon, 02 Mar 2020 10:00:00 +0000</pubDate><description>Text.</description></item>
+</channel></rss>`)
+	out, err := Run(t, env.Vars(), "import", feed)
+	if err == nil || !strings.Contains(out, "none of the 2 items") || strings.Contains(out, "new-feed-url") {
+		t.Errorf("import of a feed without audio: %v\n%s", err, out)
+	}
+}

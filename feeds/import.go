@@ -74,6 +74,9 @@ func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, e
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("cannot read the feed: %s", describeBroken(data, err))
 	}
+	if root, _ := readXML(data, true); root == "rss" && !channelStart.Match(data) {
+		return nil, nil, nil, fmt.Errorf("cannot read the feed: its <rss> has no <channel> start tag, so its items belong to nothing; fix the feed (or ask its host for a valid one) and import again")
+	}
 	if n := countItems(data); len(f.Items) < n {
 		return nil, nil, nil, fmt.Errorf("the feed has %d items but only %d can be read: %s; fix the feed (or ask its host for a valid one) and import again",
 			n, len(f.Items), describeBroken(data, nil))
@@ -100,6 +103,11 @@ func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, e
 		media, err := resolve(base, enc.URL)
 		if err != nil {
 			skip(err.Error())
+			continue
+		}
+		typ, ok := MediaType(enc.Type, media)
+		if !ok {
+			skip(fmt.Sprintf("its enclosure's type %q is not audio or video, nor is its file name's (%s)", enc.Type, path.Base(media)))
 			continue
 		}
 		guid := strings.TrimSpace(it.GUID)
@@ -149,7 +157,7 @@ func Import(data []byte, feedURL string) (*gofeed.Feed, []Imported, []Skipped, e
 		pod := it.Extensions["podcast"]
 		m.Meta.License, m.Meta.Location, m.Meta.TXT = licenseOf(pod["license"]), locationOf(pod["location"]), txtOf(pod["txt"])
 		length, _ := strconv.ParseInt(strings.TrimSpace(enc.Length), 10, 64)
-		imp := Imported{Manifest: m, MediaURL: media, Type: mediaType(enc.Type, media), Length: length}
+		imp := Imported{Manifest: m, MediaURL: media, Type: typ, Length: length}
 		for _, c := range it.Extensions["podcast"]["chapters"] {
 			if u, err := resolve(base, c.Attrs["url"]); err == nil {
 				imp.ChaptersURL = u
@@ -327,29 +335,54 @@ func resolve(base *url.URL, raw string) (string, error) {
 	return u.String(), nil
 }
 
-// mediaType is the enclosure's type as the feed gives it, else as its
-// extension says, else audio/mpeg.
-func mediaType(given, media string) string {
-	if t, _, err := mime.ParseMediaType(strings.TrimSpace(given)); err == nil && strings.Contains(t, "/") {
-		return t
+// mediaAliases are the non-standard enclosure types feeds in the wild give,
+// by the standard type podcast apps take them for.
+var mediaAliases = map[string]string{
+	"audio/mp3": "audio/mpeg", "audio/mpeg3": "audio/mpeg", "audio/x-mp3": "audio/mpeg", "audio/x-mpeg": "audio/mpeg",
+	"audio/x-mpeg-3": "audio/mpeg", "audio/mpg": "audio/mpeg", "audio/x-mpg": "audio/mpeg", "x-audio/mp3": "audio/mpeg",
+	"x-audio/mpeg": "audio/mpeg", "audio/mpeg-3": "audio/mpeg",
+	"audio/m4a": "audio/x-m4a", "audio/mp4a-latm": "audio/x-m4a", "audio/x-mp4": "audio/x-m4a", "audio/aac": "audio/aac",
+	"audio/x-aac": "audio/aac", "audio/vorbis": "audio/ogg", "audio/x-ogg": "audio/ogg", "application/ogg": "audio/ogg",
+	"audio/x-opus": "audio/opus", "audio/x-wav": "audio/wav", "audio/wave": "audio/wav", "audio/vnd.wave": "audio/wav",
+	"audio/x-flac": "audio/flac", "video/x-m4v": "video/x-m4v", "video/quicktime": "video/quicktime",
+}
+
+// MediaType is the enclosure type to publish: the feed's own when it is a
+// standard audio or video type, the standard type of a known alias
+// (x-audio/mp3 is audio/mpeg), else the type its extension says. ok is
+// false when none of these is audio or video: such an enclosure would
+// make every feed of the show fail validation.
+func MediaType(given, media string) (typ string, ok bool) {
+	t, _, err := mime.ParseMediaType(strings.TrimSpace(given))
+	t = strings.ToLower(t)
+	if std, known := mediaAliases[t]; known {
+		return std, true
+	}
+	if err == nil && (strings.HasPrefix(t, "audio/") || strings.HasPrefix(t, "video/")) {
+		return t, true
 	}
 	if u, err := url.Parse(media); err == nil {
 		switch strings.ToLower(path.Ext(u.Path)) {
+		case ".mp3":
+			return "audio/mpeg", true
 		case ".m4a":
-			return "audio/x-m4a"
+			return "audio/x-m4a", true
 		case ".mp4":
-			return "video/mp4"
+			return "video/mp4", true
 		case ".ogg", ".oga":
-			return "audio/ogg"
+			return "audio/ogg", true
 		case ".opus":
-			return "audio/opus"
+			return "audio/opus", true
 		}
-		if t := mime.TypeByExtension(path.Ext(u.Path)); t != "" {
+		if t := mime.TypeByExtension(path.Ext(u.Path)); strings.HasPrefix(t, "audio/") || strings.HasPrefix(t, "video/") {
 			t, _, _ = strings.Cut(t, ";")
-			return t
+			return t, true
 		}
 	}
-	return "audio/mpeg"
+	if strings.TrimSpace(given) == "" {
+		return "audio/mpeg", true // no type at all: what nearly every feed holds
+	}
+	return "", false
 }
 
 // twoDigitYear are the RFC 822 layouts with a two-digit year, which RFC 822
@@ -364,13 +397,8 @@ var twoDigitYear = []string{
 // years read as 19xx or 20xx; now when the item has none.
 func pubDate(it *gofeed.Item) (time.Time, error) {
 	raw := strings.TrimSpace(it.Published)
-	for _, layout := range twoDigitYear {
-		if t, err := time.Parse(layout, raw); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	if it.PublishedParsed != nil && it.PublishedParsed.Year() >= 1900 {
-		return it.PublishedParsed.UTC(), nil
+	if t, ok := readDate(raw, it.PublishedParsed); ok {
+		return t, nil
 	}
 	if raw == "" {
 		return time.Now().UTC(), nil
@@ -378,10 +406,26 @@ func pubDate(it *gofeed.Item) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("its date %q cannot be read; give it as in RFC 822 (Thu, 01 Jan 2026 09:00:00 GMT)", raw)
 }
 
+// readDate reads an RFC 822 date as a feed gives it (raw) and as gofeed
+// parsed it: two-digit years, which RFC 822 allows, as 19xx or 20xx.
+func readDate(raw string, parsed *time.Time) (time.Time, bool) {
+	raw = strings.TrimSpace(raw)
+	for _, layout := range twoDigitYear {
+		if t, err := time.Parse(layout, raw); err == nil {
+			return t.UTC(), true
+		}
+	}
+	if parsed != nil && parsed.Year() >= 1900 {
+		return parsed.UTC(), true
+	}
+	return time.Time{}, false
+}
+
 var (
 	cdataSection = regexp.MustCompile(`(?s)<!\[CDATA\[.*?\]\]>`)
 	xmlComment   = regexp.MustCompile(`(?s)<!--.*?-->`)
 	itemTag      = regexp.MustCompile(`<(?:item|entry)[\s>/]`)
+	channelStart = regexp.MustCompile(`<channel[\s>]`)
 )
 
 // countItems counts the items (or Atom entries) of a feed as written,
@@ -404,7 +448,7 @@ func describeBroken(data []byte, parseErr error) string {
 		return "it is an HTML page, not a feed (is the URL the feed's?)"
 	case err != nil:
 		return "it is not well-formed XML: " + err.Error()
-	case root == "rss" && !bytes.Contains(data, []byte("<channel")):
+	case root == "rss" && !channelStart.Match(data):
 		return "its <rss> has no <channel>, so its items belong to nothing"
 	case parseErr != nil:
 		return parseErr.Error()

@@ -82,16 +82,19 @@ func TestImportRefusesBrokenFeeds(t *testing.T) {
 	}
 }
 
-// TestImportWithoutChannel: items that sit in an <rss> without its
-// <channel> are all read, or the feed is refused; never fewer.
+// TestImportWithoutChannel: a feed whose <channel> start tag is missing
+// (the items sit in the <rss> itself, or after a stray </channel>) is
+// refused in one line, never imported as if it were whole.
 func TestImportWithoutChannel(t *testing.T) {
 	ok := oldItem("One", "g1", "Mon, 02 Mar 2020 10:00:00 +0000", mp3) + oldItem("Two", "g2", "Mon, 02 Mar 2020 10:00:00 +0000", mp3)
-	_, got, _, err := Import([]byte(`<?xml version="1.0"?><rss version="2.0">`+ok+`</rss>`), "")
-	if err == nil && len(got) != 2 {
-		t.Errorf("imported %d of 2 items and said nothing", len(got))
-	}
-	if err != nil && !strings.Contains(err.Error(), "no <channel>") {
-		t.Errorf("refused without saying why: %v", err)
+	for _, feed := range []string{
+		`<?xml version="1.0"?><rss version="2.0">` + ok + `</rss>`,
+		`<?xml version="1.0"?><rss version="2.0"><title>Old</title><link>https://old.test/</link>` + ok + `</channel></rss>`,
+	} {
+		_, got, _, err := Import([]byte(feed), "")
+		if err == nil || !strings.Contains(err.Error(), "no <channel>") {
+			t.Errorf("imported %d items of a feed without <channel>, err %v; want it refused saying why", len(got), err)
+		}
 	}
 }
 

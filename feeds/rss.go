@@ -482,7 +482,14 @@ func buildItem(p *podcast.Podcast, show *pipeline.Show, m *pipeline.Manifest) (*
 	added.IAuthor = clean(show.Author)
 	if ct := m.MP3.ContentType; ct != "" && added.Enclosure != nil {
 		// An imported episode linked where it is keeps the type its old
-		// feed gave it (audio/x-m4a, audio/ogg, video/mp4...).
+		// feed gave it (audio/x-m4a, audio/ogg, video/mp4...), as apps
+		// read it: an alias (x-audio/mp3) as its standard type, so that
+		// no one item makes the whole feed fail validation.
+		if std, ok := MediaType(ct, m.MP3.Key); ok {
+			ct = std
+		} else {
+			ct = "audio/mpeg"
+		}
 		added.Enclosure.TypeFormatted = ct
 	}
 	it := &item{

@@ -117,7 +117,8 @@ var rules = []rule{
 		return when(len(dup) > 0, fmt.Sprintf("GUIDs used by more than one item: %q; apps would show each as one episode", dup))
 	}},
 	{id: "item-pubdate", source: "RSS 2.0, PSP-1", sev: Error, item: func(f *gorss.Feed, i *gorss.Item) string {
-		return when(i.PubDateParsed == nil, fmt.Sprintf("the item's <pubDate> %q is missing or not an RFC 2822 date", i.PubDate))
+		_, ok := readDate(i.PubDate, i.PubDateParsed)
+		return when(!ok, fmt.Sprintf("the item's <pubDate> %q is missing or not an RFC 2822 date", i.PubDate))
 	}},
 	{id: "item-itunes-duration", source: "Apple", sev: Warning, item: func(f *gorss.Feed, i *gorss.Item) string {
 		return when(i.ITunesExt == nil || i.ITunesExt.Duration == "", "the item has no <itunes:duration>")

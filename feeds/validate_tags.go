@@ -210,11 +210,15 @@ func checkImages(es []ext.Extension) string {
 			}
 		}
 		if r, ok := a["aspect-ratio"]; ok {
+			// width/height (1/1, 16/9, 1.91/1) or one decimal (1.91).
 			num, den, found := strings.Cut(r, "/")
-			rw, err1 := strconv.ParseFloat(num, 64)
-			rh, err2 := strconv.ParseFloat(den, 64)
-			if !found || err1 != nil || err2 != nil || rw <= 0 || rh <= 0 {
-				return fmt.Sprintf("<podcast:image aspect-ratio=%q> must be width/height, such as 1/1 or 16/9", r)
+			if !found {
+				den = "1"
+			}
+			rw, err1 := strconv.ParseFloat(strings.TrimSpace(num), 64)
+			rh, err2 := strconv.ParseFloat(strings.TrimSpace(den), 64)
+			if err1 != nil || err2 != nil || rw <= 0 || rh <= 0 || math.IsInf(rw/rh, 0) || math.IsNaN(rw/rh) {
+				return fmt.Sprintf("<podcast:image aspect-ratio=%q> must be width/height, such as 1/1 or 16/9, or a decimal such as 1.91", r)
 			}
 			if w > 0 && h > 0 && math.Abs(float64(w)/float64(h)-rw/rh) > 0.02*rw/rh {
 				return fmt.Sprintf("<podcast:image aspect-ratio=%q> does not match its size %dx%d", r, w, h)

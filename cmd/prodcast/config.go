@@ -15,6 +15,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/hibiken/asynq"
 
+	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/s3"
 )
 
@@ -48,6 +49,10 @@ type Config struct {
 	// empty); MediaCacheSize (PRODCAST_MEDIA_CACHE_SIZE) bounds it.
 	MediaCacheDir  string
 	MediaCacheSize string
+	// MaxScheduleAhead is PRODCAST_MAX_SCHEDULE_AHEAD,
+	// --max-schedule-ahead: how far ahead publish_at may be (5y, 400d,
+	// 9000h); a date beyond it is refused as a typo.
+	MaxScheduleAhead string
 
 	trustedProxies []netip.Prefix
 	uploadMaxSize  int64
@@ -72,8 +77,9 @@ func DefaultConfig() Config {
 		Concurrency: 2,
 		LogLevel:    "info",
 
-		UploadMaxSize:  "8GiB",
-		MediaCacheSize: "10GiB",
+		UploadMaxSize:    "8GiB",
+		MediaCacheSize:   "10GiB",
+		MaxScheduleAhead: "5y",
 
 		ShutdownTimeout: 30 * time.Second,
 		SplitOver:       20 * time.Minute,
@@ -105,6 +111,7 @@ func (c *Config) settings() []setting {
 		{name: "upload-max-size", usage: "serve, up: the largest recording the desk takes, e.g. 8GiB or 500MB", str: &c.UploadMaxSize},
 		{name: "media-cache-dir", usage: "serve: a local folder to keep copies of the media in, answered from disk rather than the bucket (off if empty)", str: &c.MediaCacheDir},
 		{name: "media-cache-size", usage: "serve: how much the media cache folder may hold, e.g. 10GiB", str: &c.MediaCacheSize},
+		{name: "max-schedule-ahead", usage: "how far ahead publish_at may be, e.g. 5y, 400d or 9000h; further is refused as a typo", str: &c.MaxScheduleAhead},
 		{name: "log-level", usage: "debug, info, warn or error", str: &c.LogLevel},
 		{name: "metrics-listen", usage: "address to serve Prometheus /metrics on, e.g. 127.0.0.1:9090 (off if empty)", str: &c.MetricsListen},
 		{name: "metrics-token", usage: "serve, up: a bearer token that opens /metrics on the public listener (closed if empty)", str: &c.MetricsToken},
@@ -218,6 +225,11 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--media-cache-size %q is not a size such as 10GiB or 500MB", c.MediaCacheSize)
 	}
 	c.mediaCacheSize = int64(msize)
+	ahead, err := parseSpan(c.MaxScheduleAhead)
+	if err != nil {
+		return fmt.Errorf("--max-schedule-ahead %q is not a span such as 5y, 400d or 9000h", c.MaxScheduleAhead)
+	}
+	bundle.MaxScheduleAhead = ahead
 	c.trustedProxies = nil
 	for _, cidr := range strings.Split(c.TrustedProxies, ",") {
 		if cidr = strings.TrimSpace(cidr); cidr == "" {
@@ -254,4 +266,23 @@ func (c *Config) redisOpt() (asynq.RedisConnOpt, error) {
 func (c *Config) s3Config() s3.Config {
 	return s3.Config{Endpoint: c.S3Endpoint, AccessKey: c.S3AccessKey, SecretKey: c.S3SecretKey,
 		Bucket: c.S3Bucket, Region: c.S3Region}
+}
+
+// parseSpan reads a span of years (5y), days (400d) or a Go duration.
+func parseSpan(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	for suffix, unit := range map[string]time.Duration{"y": 365 * 24 * time.Hour, "d": 24 * time.Hour} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.ParseFloat(n, 64)
+			if err != nil || v <= 0 {
+				return 0, fmt.Errorf("bad span %q", s)
+			}
+			return time.Duration(v * float64(unit)), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("bad span %q", s)
+	}
+	return d, nil
 }

@@ -40,6 +40,15 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(items) == 0 {
+		for _, sk := range skipped {
+			fmt.Fprintf(m.Stdout, "  ! item %d %q not imported: %s\n", sk.Item, sk.Title, sk.Why)
+		}
+		if len(f.Items) == 0 {
+			return fmt.Errorf("%s has no episodes (no <item>): nothing to import; is it the podcast's feed?", src)
+		}
+		return fmt.Errorf("none of the %d items of %s can be imported (listed above): nothing was imported; is it the podcast's feed, with an <enclosure> of audio in each episode?", len(f.Items), src)
+	}
 	if err := m.resolveServices(); err != nil {
 		return err
 	}
@@ -128,6 +137,9 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "  %s %s%q not imported: %s\n", mark, where, sk.Title, sk.Why)
 	}
 	feedURL := pipeline.ShowBaseURL(m.Config.BaseURL, show) + "/feed.xml"
+	if n+already == 0 {
+		return fmt.Errorf("none of the feed's %d items could be imported (listed above): fix them and run the same import again", len(f.Items))
+	}
 	fmt.Fprintf(m.Stdout, `imported %d episodes; the feed is rebuilt as the workers finish (see prodcast status).
 
 To move the show here without apps downloading episodes again:

@@ -252,6 +252,9 @@ func checkMeta(m *pipeline.Meta) error {
 	if err := checkLimits(m); err != nil {
 		return err
 	}
+	if err := checkSchedule(m.PublishAt, time.Now()); err != nil {
+		return err
+	}
 	if m.PublishAt != nil {
 		t := m.PublishAt.UTC().Truncate(time.Second)
 		m.PublishAt = &t

@@ -29,6 +29,32 @@ const (
 	MaxNumber     = 100000
 )
 
+// MaxScheduleAhead is how far ahead publish_at may be: a date beyond it is
+// taken for a typo in the year (3026 for 2026) and refused, naming the
+// limit. prodcast sets it from PRODCAST_MAX_SCHEDULE_AHEAD at start.
+var MaxScheduleAhead = 5 * 365 * 24 * time.Hour
+
+// checkSchedule refuses a publish_at further ahead than MaxScheduleAhead.
+func checkSchedule(at *time.Time, now time.Time) error {
+	if at == nil || MaxScheduleAhead <= 0 || !at.After(now.Add(MaxScheduleAhead)) {
+		return nil
+	}
+	return pipeline.Inputf("check the year of publish_at; to schedule further ahead, raise PRODCAST_MAX_SCHEDULE_AHEAD",
+		"publish_at: %s is %s ahead; the limit is %s", at.UTC().Format(time.RFC3339), Span(at.Sub(now)), Span(MaxScheduleAhead))
+}
+
+// Span says a long time in years, or days under a year.
+func Span(d time.Duration) string {
+	const year = 365 * 24 * time.Hour
+	if d >= year {
+		if y := float64(d) / float64(year); y != float64(int64(y)) {
+			return fmt.Sprintf("%.1f years", y)
+		}
+		return fmt.Sprintf("%d years", int64(d/year))
+	}
+	return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+}
+
 // checkEncoding refuses notes that are not UTF-8 text, naming the line.
 func checkEncoding(data []byte) error {
 	if len(data) > MaxNotesBytes {
