@@ -37,6 +37,9 @@ type Services struct {
 // `prodcast status --data DIR` can reach them.
 func StateFile(dir string) string { return filepath.Join(dir, ".prodcast", "embedded.json") }
 
+// ObjectsDir is where the embedded S3 server keeps the objects of dir.
+func ObjectsDir(dir string) string { return filepath.Join(dir, "s3") }
+
 // Load reads the addresses a running `up` recorded for dir.
 func Load(dir string) (*Services, error) {
 	data, err := os.ReadFile(StateFile(dir))
@@ -56,7 +59,7 @@ func Start(ctx context.Context, dir string) (*Services, error) {
 	if !filepath.IsAbs(dir) {
 		return nil, fmt.Errorf("embedded services need an absolute data folder, got %q", dir)
 	}
-	root, side := filepath.Join(dir, "s3"), filepath.Join(dir, ".prodcast", "s3-meta")
+	root, side := ObjectsDir(dir), filepath.Join(dir, ".prodcast", "s3-meta")
 	for _, d := range []string{root, side} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("cannot create %s: %w", d, err)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -21,6 +22,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/machine"
 )
 
 // Config names a bucket on an S3-compatible server.
@@ -31,13 +33,18 @@ type Config struct {
 	Bucket    string
 	Region    string
 	Secure    bool
+	// LocalDir, when the server keeps its objects on this machine (up's
+	// embedded S3), is that folder: a server out of space there is a
+	// full disk of this machine, named as such.
+	LocalDir string
 }
 
 // Store is a bucket reached through minio-go.
 type Store struct {
-	client *minio.Client
-	bucket string
-	local  bool // the server is on this machine (loopback): see PutFile
+	client   *minio.Client
+	bucket   string
+	local    bool   // the server is on this machine (loopback): see PutFile
+	localDir string // where it keeps its objects, when this machine's disk (Config.LocalDir)
 }
 
 // Object describes a stored object: the domain's type.
@@ -61,7 +68,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create S3 client for %q: %w", cfg.Endpoint, err)
 	}
-	s := &Store{client: client, bucket: cfg.Bucket, local: loopback(client.EndpointURL().Hostname())}
+	s := &Store{client: client, bucket: cfg.Bucket, local: loopback(client.EndpointURL().Hostname()), localDir: cfg.LocalDir}
 	if err := s.ensureBucket(ctx, cfg.Region); err != nil {
 		return nil, err
 	}
@@ -303,10 +310,39 @@ func (s *Store) wrap(verb, key string, err error) error {
 	if resp.Code == "NoSuchKey" || resp.Code == "NotFound" || resp.StatusCode == 404 {
 		return fmt.Errorf("cannot %s %q: %w", verb, key, pipeline.ErrNotFound)
 	}
+	if full := storageFull(err, resp); full && s.localDir != "" {
+		free, _ := machine.Free(s.localDir)
+		return fmt.Errorf("cannot %s %q: %w", verb, key, &pipeline.MachineError{Kind: pipeline.FaultDiskFull, Path: s.localDir,
+			What: "the embedded S3's objects, in the data folder", Free: free, Err: err})
+	} else if full {
+		return fmt.Errorf("cannot %s %q: %w", verb, key, pipeline.Unavailable("S3", fmt.Errorf("the S3 server says its storage is full (%s): %w", resp.Code, err)))
+	}
+	if resp.StatusCode == 0 {
+		// Not the server's answer: this machine's own files (a download's
+		// copy on a full disk) are named as this machine's.
+		if merr := machine.Classify(err, "", ""); pipeline.IsMachine(merr) {
+			return fmt.Errorf("cannot %s %q: %w", verb, key, merr)
+		}
+	}
+	if resp.Code == "RequestTimeTooSkewed" {
+		return fmt.Errorf("cannot %s %q: %w", verb, key, &pipeline.MachineError{Kind: pipeline.FaultClock, Err: err,
+			Problem: "S3 refuses the requests because this machine's clock is off the storage's by more than it allows (15 minutes)",
+			Fix:     "set the clock (enable NTP: timedatectl set-ntp true); the work resumes by itself"})
+	}
 	if unavailable(err, resp) {
 		return fmt.Errorf("cannot %s %q: %w", verb, key, pipeline.Unavailable("S3", err))
 	}
 	return fmt.Errorf("cannot %s %q: %w", verb, key, err)
+}
+
+// storageFull reports whether the server says it has no room: S3's
+// InsufficientStorage, MinIO's XMinioStorageFull, or a server's own
+// "no space left on device".
+func storageFull(err error, resp minio.ErrorResponse) bool {
+	if resp.Code == "InsufficientStorage" || resp.Code == "XMinioStorageFull" || resp.StatusCode == http.StatusInsufficientStorage {
+		return true
+	}
+	return resp.StatusCode >= 500 && strings.Contains(strings.ToLower(resp.Message+" "+err.Error()), "no space left")
 }
 
 // loopback says whether host is this machine.

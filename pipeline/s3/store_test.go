@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -60,5 +61,31 @@ func TestWrap(t *testing.T) {
 			t.Errorf("%v: wrapped as %v (not found %v, unavailable %v)", c.err, err,
 				errors.Is(err, pipeline.ErrNotFound), pipeline.IsUnavailable(err))
 		}
+	}
+}
+
+// TestWrapMachineFaults: what this machine's disk or clock causes is
+// named as such, not as S3 being down.
+func TestWrapMachineFaults(t *testing.T) {
+	dir := t.TempDir()
+	local := &Store{localDir: dir}
+	remote := &Store{}
+	full := minio.ErrorResponse{Code: "InsufficientStorage", Message: "No space left on device.", StatusCode: 507}
+	var me *pipeline.MachineError
+	if err := local.wrap("upload", "k", full); !errors.As(err, &me) || me.Kind != pipeline.FaultDiskFull || me.Path != dir {
+		t.Errorf("the embedded S3 out of space: %v; want a full disk at %s", err, dir)
+	}
+	if err := remote.wrap("upload", "k", full); pipeline.IsMachine(err) || !pipeline.IsUnavailable(err) ||
+		!strings.Contains(err.Error(), "storage is full") {
+		t.Errorf("a remote S3 out of space: %v; want S3's own fault, waited out", err)
+	}
+	write := fmt.Errorf("write %s/x.part: %w", dir, syscall.ENOSPC)
+	if err := remote.wrap("download", "k", write); !errors.As(err, &me) || me.Kind != pipeline.FaultDiskFull ||
+		strings.Contains(err.Error(), "waiting for S3") {
+		t.Errorf("a download onto a full disk: %v; want the disk named, not S3", err)
+	}
+	skew := minio.ErrorResponse{Code: "RequestTimeTooSkewed", StatusCode: 403}
+	if err := remote.wrap("upload", "k", skew); !errors.As(err, &me) || me.Kind != pipeline.FaultClock || !strings.Contains(err.Error(), "clock") {
+		t.Errorf("a skewed clock: %v", err)
 	}
 }
