@@ -240,7 +240,7 @@ func TestFrontConnections(t *testing.T) {
 			"GET /episodes/one/ HTTP/1.1\r\nHost: x\r\n\r\n")
 		want := []struct {
 			method, body string
-		}{{"GET", "<rss>"}, {"HEAD", ""}, {"GET", "ok\n"}, {"GET", "<!doctype html><title>one</title>"}}
+		}{{"GET", "<rss>"}, {"HEAD", ""}, {"GET", `{"status":"ok"}`}, {"GET", "<!doctype html><title>one</title>"}}
 		for i, w := range want {
 			resp, body := rc.answer(w.method, 5*time.Second)
 			if resp == nil || resp.StatusCode != 200 || !strings.HasPrefix(body, w.body) || (w.body == "" && body != "") {

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -76,6 +77,9 @@ type Config struct {
 	// show's base_url, behind a proxy that ends TLS): every answer then
 	// carries HSTS.
 	HTTPS bool
+	// Checks are what /healthz asks besides the bucket: the machine's
+	// faults, the room of the data folder, the clock.
+	Checks []Check
 }
 
 var requests = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -157,14 +161,46 @@ type server struct {
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	if err := s.cfg.Store.Ping(ctx); err != nil {
-		http.Error(w, "storage unreachable: "+err.Error(), http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ok\n"))
+	checks := append([]Check{{Name: "storage", Run: s.cfg.Store.Ping}}, s.cfg.Checks...)
+	Health(checks).ServeHTTP(w, r)
+}
+
+// Check is one thing /healthz asks: Run returns what is wrong, or nil.
+type Check struct {
+	Name string
+	Run  func(context.Context) error
+}
+
+// Health answers /healthz for a role: 200 while every check passes, else
+// 503 with a JSON body that names each problem (for systemd, compose and
+// load balancers). Each check gets 3 s.
+func Health(checks []Check) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		type problem struct {
+			Check   string `json:"check"`
+			Message string `json:"message"`
+		}
+		body := struct {
+			Status   string    `json:"status"`
+			Problems []problem `json:"problems,omitempty"`
+		}{Status: "ok"}
+		for _, c := range checks {
+			ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+			err := c.Run(ctx)
+			cancel()
+			if err != nil {
+				body.Problems = append(body.Problems, problem{Check: c.Name, Message: err.Error()})
+			}
+		}
+		code := http.StatusOK
+		if len(body.Problems) > 0 {
+			body.Status, code = "unavailable", http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(code)
+		json.NewEncoder(w).Encode(body)
+	})
 }
 
 // public serves an object under public/: "/" and "/x/" map to index.html.

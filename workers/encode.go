@@ -98,6 +98,9 @@ func (h *Handlers) encoded(ctx context.Context, p EpisodePayload, m *pipeline.Ma
 }
 
 func (h *Handlers) encode(ctx context.Context, t *asynq.Task, show *pipeline.Show, m *pipeline.Manifest) error {
+	if err := h.checkTemp(encodeNeeds(m, mp3Kbps(show, m))); err != nil {
+		return err // waits for room, rather than fail mid-write
+	}
 	dir, err := newEncodeDir(h.TempDir)
 	if err != nil {
 		return err
@@ -600,4 +603,12 @@ func fileSHA256(path string) (string, int64, error) {
 		return "", 0, fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// encodeNeeds is the room an encode of m takes in the temp folder, at
+// most: a copy of the recording, and the MP3 twice (with its chapters
+// added) with the other encodings beside it.
+func encodeNeeds(m *pipeline.Manifest, kbps int) int64 {
+	mp3 := int64(m.Original.Duration * float64(kbps) * 1000 / 8)
+	return m.Original.Bytes + 3*mp3
 }

@@ -48,6 +48,9 @@ type Handlers struct {
 	// SplitOver is the length over which a recording is encoded in pieces
 	// by all the workers at once: 0 for DefaultSplitOver, below 0 never.
 	SplitOver time.Duration
+	// Faults records the faults of the machine the tasks meet, for
+	// status; nil counts them only.
+	Faults *Faults
 
 	mu    sync.Mutex
 	cats  map[string]*catalog.Catalog // by show

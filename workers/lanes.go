@@ -61,7 +61,7 @@ func (l *lanes) ensure(show string) {
 	cfg.GroupAggregator = nil
 	srv := asynq.NewServer(l.redis, cfg)
 	mux := asynq.NewServeMux()
-	mux.Use(l.mw)
+	mux.Use(l.mw, l.h.watchMachine)
 	mux.HandleFunc(TypeEpisodeEncode, l.h.Encode)
 	mux.HandleFunc(TypeEpisodePiece, l.h.Piece)
 	mux.HandleFunc(TypeEpisodeJoin, l.h.Join)

@@ -568,6 +568,9 @@ func (h *Handlers) localCopy(ctx context.Context, key, sum string, size int64) (
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
+		if err := h.checkTemp(size); err != nil {
+			return nil, err // waits for room, rather than fail mid-write
+		}
 		part := fmt.Sprintf("%s.%d.part", path, os.Getpid())
 		defer os.Remove(part)
 		start := time.Now()

@@ -57,6 +57,7 @@ func (r *Reconciler) Run(ctx context.Context) {
 		case <-probe.C:
 			r.probe(ctx)
 			r.discover(ctx)
+			r.Handlers.Faults.Recheck(ctx)
 		case <-reconcile.C:
 			if err := r.Once(ctx, first); err != nil {
 				r.Log.Warn("cannot reconcile the catalog with the queue; trying again soon", "err", err)

@@ -25,6 +25,7 @@ type ServerConfig struct {
 // NewMux routes each task type to its handler.
 func NewMux(h *Handlers) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
+	mux.Use(h.watchMachine)
 	mux.HandleFunc(TypeBundleIngest, h.Ingest)
 	mux.HandleFunc(TypeEpisodeEncode, h.Encode)
 	mux.HandleFunc(TypeEpisodePiece, h.Piece)

@@ -25,6 +25,7 @@ type Network struct {
 	Store  Store
 	Queue  Queue
 	Log    *slog.Logger
+	Faults FaultReporter // nil: faults are logged only
 
 	mu      sync.Mutex
 	running map[string]*running // by show
@@ -116,7 +117,7 @@ func (n *Network) sync(ctx context.Context) {
 		wctx, cancel := context.WithCancel(ctx)
 		r := &running{dir: dir, cancel: cancel, done: make(chan struct{})}
 		n.running[name] = r
-		w := &Watcher{Dir: dir, Show: name, Settle: n.Settle, Store: n.Store, Queue: n.Queue, Log: n.Log.With("show", name)}
+		w := &Watcher{Dir: dir, Show: name, Settle: n.Settle, Store: n.Store, Queue: n.Queue, Log: n.Log.With("show", name), Faults: n.Faults}
 		go func() {
 			defer close(r.done)
 			if err := w.Run(wctx); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/bundle"
 	"github.com/prodcast/prodcast/pipeline/catalog"
+	"github.com/prodcast/prodcast/pipeline/machine"
 )
 
 // Queue is where claimed bundles are sent.
@@ -33,6 +34,16 @@ type Queue interface {
 	Refused(ctx context.Context, show, name, problem, fix string) error
 }
 
+// FaultReporter records the faults of the machine the watcher meets (its
+// data folder's disk full), for `prodcast status`.
+type FaultReporter interface {
+	Report(ctx context.Context, e *pipeline.MachineError)
+	Clear(ctx context.Context, kind string)
+}
+
+// dataWhat names the data folder in what the watcher says.
+const dataWhat = "the data folder"
+
 // Watcher watches the folder of one show.
 type Watcher struct {
 	Dir    string        // the show's folder: drop/, processing/, done/, failed/, show.yaml
@@ -42,6 +53,7 @@ type Watcher struct {
 	Store  Store
 	Queue  Queue
 	Log    *slog.Logger
+	Faults FaultReporter // nil: faults are logged only
 
 	cat           *catalog.Catalog
 	inFlight      int                  // bundles in processing/ at the last poll
@@ -51,6 +63,8 @@ type Watcher struct {
 	showStat      string               // size and time of show.yaml and its art at the last look
 	showArtPath   string               // the show's art file, if local
 	showTemplates string               // the show's templates folder, if any
+	full          bool                 // the data folder's disk was full at the last scan
+	suspect       map[string]string    // bundles that settled on a full disk: their fingerprint then
 }
 
 type seen struct {
@@ -120,6 +134,9 @@ func (w *Watcher) init() {
 	if w.ensured == nil {
 		w.ensured = map[string]time.Time{}
 	}
+	if w.suspect == nil {
+		w.suspect = map[string]string{}
+	}
 	w.cat = catalog.ForShow(w.Store, w.Show)
 }
 
@@ -145,6 +162,7 @@ func (w *Watcher) Scan(ctx context.Context, fw *fsnotify.Watcher) {
 		w.Log.Error("cannot read drop folder", "err", err)
 		return
 	}
+	full := w.checkRoom(ctx)
 	present := map[string]bool{}
 	for _, e := range entries {
 		name := e.Name()
@@ -172,7 +190,25 @@ func (w *Watcher) Scan(ctx context.Context, fw *fsnotify.Watcher) {
 		if time.Since(s.since) < w.Settle {
 			continue
 		}
+		if full {
+			// A copy into a full disk ends cut short, and settles like a
+			// whole one: not taken now, and refused once there is room
+			// unless it is copied again.
+			if w.suspect[name] != fp {
+				w.Log.Warn("bundle settled while the data folder's disk is full; not taken: it may be cut short", "bundle", name)
+			}
+			w.suspect[name] = fp
+			continue
+		}
 		delete(w.seen, name)
+		if was, ok := w.suspect[name]; ok {
+			delete(w.suspect, name)
+			if was == fp {
+				w.claimRefused(ctx, name, pipeline.Inputf("copy the bundle again (from where it came) and drop it once more",
+					"the disk of %s was full while %q was copied into drop/, so its files may be cut short", w.Dir, name))
+				continue
+			}
+		}
 		w.claim(ctx, name)
 	}
 	for name := range w.seen {
@@ -239,8 +275,59 @@ func (w *Watcher) claim(ctx context.Context, name string) {
 	}
 	w.Log.Info("bundle settled and claimed", "bundle", name)
 	if err := w.send(ctx, name); err != nil {
-		w.Log.Error("cannot send bundle to the workers; will retry", "bundle", name, "err", err)
+		w.sendFailed(ctx, name, err)
 	}
+}
+
+// sendFailed logs a send that will be retried, and records a fault of the
+// machine for status (the embedded S3's disk full, say).
+func (w *Watcher) sendFailed(ctx context.Context, name string, err error) {
+	var me *pipeline.MachineError
+	if errors.As(err, &me) && w.Faults != nil {
+		w.Faults.Report(ctx, me)
+	}
+	w.Log.Error("cannot send bundle to the workers; will retry", "bundle", name, "err", err)
+}
+
+// claimRefused moves a settled entry into processing/ and refuses it.
+func (w *Watcher) claimRefused(ctx context.Context, name string, cause error) {
+	if err := os.Rename(filepath.Join(w.Dir, "drop", name), filepath.Join(w.Dir, "processing", name)); err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			w.Log.Error("cannot claim bundle", "bundle", name, "err", err)
+		}
+		return
+	}
+	w.Log.Warn("bundle refused: it settled while the disk was full", "bundle", name)
+	w.refuse(ctx, name, cause)
+}
+
+// fullBelow is the free space under which the data folder's disk is
+// full: a copy into drop/ may have stopped short there.
+const fullBelow = 1 << 20
+
+// checkRoom reports whether the data folder's disk is full (less than
+// fullBelow free), recording the fault for status while it is, and
+// saying so once when it starts and when it ends.
+func (w *Watcher) checkRoom(ctx context.Context) bool {
+	err := machine.CheckFull(w.Dir, dataWhat, fullBelow)
+	var me *pipeline.MachineError
+	full := errors.As(err, &me) && me.Kind == pipeline.FaultDiskFull
+	switch {
+	case full:
+		if !w.full {
+			w.Log.Error("the data folder's disk is full: bundles are not taken until there is room", "err", me.Describe())
+		}
+		if w.Faults != nil {
+			w.Faults.Report(ctx, me)
+		}
+	case w.full:
+		w.Log.Info("the data folder has room again", "folder", w.Dir)
+		if w.Faults != nil {
+			w.Faults.Clear(ctx, pipeline.FaultDiskFull)
+		}
+	}
+	w.full = full
+	return full
 }
 
 // Resume re-sends every claimed bundle whose upload or enqueue did not
@@ -253,7 +340,7 @@ func (w *Watcher) Resume(ctx context.Context) {
 		}
 		w.Log.Info("resuming claimed bundle", "bundle", name)
 		if err := w.send(ctx, name); err != nil {
-			w.Log.Error("cannot send bundle to the workers; will retry", "bundle", name, "err", err)
+			w.sendFailed(ctx, name, err)
 		}
 	}
 }
