@@ -38,6 +38,7 @@ type statusView struct {
 	redisErr error
 	s3Err    error
 	shows    []*statusShow
+	faults   []workers.Fault // the machine faults the roles recorded
 	// summaries: a network's status reads each show's summary, not its
 	// manifests.
 	summaries bool
@@ -91,6 +92,11 @@ func (v *statusView) printAttention(ctx context.Context) {
 		if since, err := workers.OutageSince(ctx, v.rdb); err == nil && !since.IsZero() {
 			add("waiting for S3 since %s (%s): the workers cannot reach it; tasks resume by themselves once it answers.",
 				since.Local().Format("15:04:05"), ago(v.now, since))
+		}
+		v.faults, _ = workers.ListFaults(ctx, v.rdb)
+		for _, f := range v.faults {
+			add("the %s on %s is waiting for %s since %s (%s): %s", roleName(f.Role), f.Host, f.Waits,
+				f.Since.Local().Format("15:04:05"), ago(v.now, f.Since), f.Message)
 		}
 		lines = append(lines, v.lockLines(ctx)...)
 		lines = append(lines, v.waitingTasks()...)
@@ -170,6 +176,21 @@ func waitingFor(lastErr string) string {
 	return "is " + s
 }
 
+// watchFault is a fault of the machine a watcher met, if any.
+func (v *statusView) watchFault() *workers.Fault {
+	for i, f := range v.faults {
+		if f.Role == "watch" {
+			return &v.faults[i]
+		}
+	}
+	return nil
+}
+
+// roleName says which role met a fault.
+func roleName(role string) string {
+	return map[string]string{"worker": "worker", "watch": "watcher", "serve": "web server"}[role]
+}
+
 // bundleLines reports bundles in processing/ that have waited too long.
 func (v *statusView) bundleLines() []string {
 	var out []string
@@ -177,6 +198,9 @@ func (v *statusView) bundleLines() []string {
 		where := sh.dir
 		for _, c := range watch.InFlight(sh.dir) {
 			switch {
+			case c.ID == "" && v.watchFault() != nil:
+				out = append(out, fmt.Sprintf("bundle %s is in %s but not yet uploaded: the watcher is waiting for %s (see above); it sends it by itself once there is",
+					c.Name, filepath.Join(where, "processing"), v.watchFault().Waits))
 			case c.ID == "":
 				out = append(out, fmt.Sprintf("bundle %s is in %s but not yet uploaded: the watcher sends it; is `prodcast watch` (or `up`) running on %s?",
 					c.Name, filepath.Join(where, "processing"), v.cfg.Data))

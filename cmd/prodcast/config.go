@@ -55,6 +55,7 @@ type Config struct {
 	MaxScheduleAhead string
 
 	trustedProxies []netip.Prefix
+	embeddedS3     string // the folder of up's embedded S3, when it is the one in use
 	uploadMaxSize  int64
 	mediaCacheSize int64
 
@@ -265,7 +266,7 @@ func (c *Config) redisOpt() (asynq.RedisConnOpt, error) {
 
 func (c *Config) s3Config() s3.Config {
 	return s3.Config{Endpoint: c.S3Endpoint, AccessKey: c.S3AccessKey, SecretKey: c.S3SecretKey,
-		Bucket: c.S3Bucket, Region: c.S3Region}
+		Bucket: c.S3Bucket, Region: c.S3Region, LocalDir: c.embeddedS3}
 }
 
 // parseSpan reads a span of years (5y), days (400d) or a Go duration.

@@ -47,6 +47,7 @@ type Main struct {
 	episode       string // stats --episode
 	days          int    // stats --days
 	logFormat     string // stats ingest --format
+	up            bool   // the roles run in one process, as `up`
 }
 
 // NewMain returns a Main writing to the process's stdout and stderr.
@@ -74,17 +75,20 @@ type command struct {
 
 var commands = []command{
 	{"up", "run everything in one process: watcher, workers, web server (embedded Redis and S3 unless configured)",
-		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "concurrency", "admin-password", "upload-max-size", "log-level", "shutdown-timeout", "trusted-proxies", "split-over"},
+		[]string{"metrics-listen", "metrics-token", "max-schedule-ahead", "data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "concurrency", "admin-password", "upload-max-size", "log-level", "shutdown-timeout", "trusted-proxies", "split-over"},
 		(*Main).runUp},
 	{"worker", "process queued tasks (needs PRODCAST_REDIS_URL and PRODCAST_S3_*)",
-		[]string{"base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "concurrency", "log-level", "shutdown-timeout", "split-over"},
+		[]string{"metrics-listen", "max-schedule-ahead", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "concurrency", "log-level", "shutdown-timeout", "split-over"},
 		(*Main).runWorker},
 	{"watch", "watch the drop folder and hand bundles to the workers",
-		[]string{"data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "log-level"},
+		[]string{"metrics-listen", "max-schedule-ahead", "data", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "settle", "log-level"},
 		(*Main).runWatch},
 	{"serve", "serve the feed, the blog and the media from the bucket, the pitch form, and the desk at /admin/",
-		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "admin-password", "upload-max-size", "media-cache-dir", "media-cache-size", "log-level", "trusted-proxies"},
+		[]string{"metrics-listen", "metrics-token", "max-schedule-ahead", "data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "admin-password", "upload-max-size", "media-cache-dir", "media-cache-size", "log-level", "trusted-proxies"},
 		(*Main).runServe},
+	{"doctor", "check the installation: ffmpeg, the folders' room, Redis and S3, the clock, the listen address, the public URL",
+		[]string{"data", "listen", "base-url", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
+		(*Main).runDoctor},
 	{"status", "show queues, episodes and failures, and what to do about each",
 		[]string{"data", "show", "redis-url", "s3-endpoint", "s3-access-key", "s3-secret-key", "s3-bucket", "s3-region", "log-level"},
 		(*Main).runStatus},

@@ -16,7 +16,6 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
-	"gopkg.in/yaml.v3"
 
 	"github.com/prodcast/prodcast/analytics"
 	"github.com/prodcast/prodcast/desk"
@@ -74,7 +73,7 @@ func (m *Main) runWorker(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	stop, err := m.serveMetrics("worker")
+	stop, err := m.serveMetrics(ctx, "worker", svc)
 	if err != nil {
 		return err
 	}
@@ -83,6 +82,7 @@ func (m *Main) runWorker(ctx context.Context, args []string) error {
 }
 
 func (m *Main) worker(ctx context.Context, svc *services) error {
+	m.watchMachine(ctx)
 	client := asynq.NewClient(svc.redis)
 	defer client.Close()
 	rc := svc.redis.MakeRedisClient().(redis.UniversalClient)
@@ -102,6 +102,7 @@ func (m *Main) worker(ctx context.Context, svc *services) error {
 		},
 		ServeGrace: web.CacheFresh + time.Second,
 		SplitOver:  m.Config.SplitOver,
+		Faults:     &workers.Faults{Redis: rc, Role: "worker"},
 	}
 	if h.SplitOver == 0 {
 		h.SplitOver = -1 // never
@@ -157,12 +158,20 @@ func (m *Main) desk(svc *services, rdb redis.UniversalClient, queue *workers.Cli
 // that have no web server of their own; it does nothing when that is empty.
 // (`serve` and `up` serve their web server's metrics there, which include
 // the queues'.)
-func (m *Main) serveMetrics(role string) (stop func(), err error) {
-	return m.serveMetricsOf(role, promhttp.Handler())
+func (m *Main) serveMetrics(ctx context.Context, role string, svc *services) (stop func(), err error) {
+	rdb := svc.redis.MakeRedisClient().(redis.UniversalClient)
+	checks := append([]web.Check{{Name: "storage", Run: svc.store.Ping}}, m.healthChecks(role, rdb)...)
+	stopM, err := m.serveMetricsOf(role, promhttp.Handler(), web.Health(checks))
+	if err != nil {
+		rdb.Close()
+		return nil, err
+	}
+	return func() { stopM(); rdb.Close() }, nil
 }
 
-// serveMetricsOf serves h as /metrics on --metrics-listen, if set.
-func (m *Main) serveMetricsOf(role string, h http.Handler) (stop func(), err error) {
+// serveMetricsOf serves h as /metrics on --metrics-listen, if set, and
+// health as its /healthz.
+func (m *Main) serveMetricsOf(role string, h, health http.Handler) (stop func(), err error) {
 	if m.Config.MetricsListen == "" {
 		return func() {}, nil
 	}
@@ -172,6 +181,7 @@ func (m *Main) serveMetricsOf(role string, h http.Handler) (stop func(), err err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
+	mux.Handle("GET /healthz", health)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	slog.Info("serving metrics", "role", role, "addr", ln.Addr().String())
@@ -186,7 +196,7 @@ func (m *Main) runWatch(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	stop, err := m.serveMetrics("watch")
+	stop, err := m.serveMetrics(ctx, "watch", svc)
 	if err != nil {
 		return err
 	}
@@ -195,14 +205,18 @@ func (m *Main) runWatch(ctx context.Context, args []string) error {
 }
 
 func (m *Main) watch(ctx context.Context, svc *services) error {
+	m.watchMachine(ctx)
 	q := workers.NewClient(svc.redis)
 	defer q.Close()
+	rc := svc.redis.MakeRedisClient().(redis.UniversalClient)
+	defer rc.Close()
 	n := &watch.Network{
 		Dir:    m.Config.Data,
 		Settle: m.Config.Settle,
 		Store:  svc.store,
 		Queue:  q,
 		Log:    slog.Default().With("role", "watch"),
+		Faults: &workers.Faults{Redis: rc, Role: "watch"},
 	}
 	return n.Run(ctx)
 }
@@ -253,6 +267,12 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 		go followChanges(ctx, rdb, web.ChangesChannel(m.Config.S3Bucket), changes)
 	}
 	https := m.publicHTTPS(ctx, svc.store)
+	m.watchMachine(ctx)
+	role := "serve"
+	if m.up {
+		role = "up"
+	}
+	checks := m.healthChecks(role, rdb)
 	dk, err := m.desk(svc, rdb, queue, https, log)
 	if err != nil {
 		return err
@@ -272,8 +292,9 @@ func (m *Main) serve(ctx context.Context, svc *services, ln net.Listener) error 
 		MediaCacheSize: m.Config.mediaCacheSize,
 		MetricsToken:   m.Config.MetricsToken,
 		HTTPS:          https,
+		Checks:         checks,
 	})
-	stopMetrics, err := m.serveMetricsOf("serve", srv.Metrics())
+	stopMetrics, err := m.serveMetricsOf("serve", srv.Metrics(), web.Health(append([]web.Check{{Name: "storage", Run: svc.store.Ping}}, checks...)))
 	if err != nil {
 		return err
 	}
@@ -319,10 +340,7 @@ func (m *Main) publicHTTPS(ctx context.Context, st *s3.Store) bool {
 		}
 	}
 	for _, b := range yamls {
-		var s struct {
-			BaseURL string `yaml:"base_url"`
-		}
-		if yaml.Unmarshal(b, &s) == nil && strings.HasPrefix(strings.TrimSpace(s.BaseURL), "https://") {
+		if base, err := parseBaseURL(b); err == nil && strings.HasPrefix(base, "https://") {
 			return true
 		}
 	}

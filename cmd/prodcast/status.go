@@ -112,6 +112,7 @@ func (m *Main) resolveServices() error {
 	}
 	if m.Config.S3Endpoint == "" {
 		m.Config.S3Endpoint, m.Config.S3AccessKey, m.Config.S3SecretKey = emb.S3Endpoint, emb.AccessKey, emb.SecretKey
+		m.Config.embeddedS3 = embedded.ObjectsDir(m.Config.Data)
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 // runUp runs every role in this process, on embedded Redis and S3 unless
 // PRODCAST_REDIS_URL or PRODCAST_S3_ENDPOINT name real ones.
 func (m *Main) runUp(ctx context.Context, args []string) error {
+	m.up = true
 	if err := ffmpeg.Check(); err != nil {
 		return err
 	}
@@ -44,6 +45,7 @@ func (m *Main) runUp(ctx context.Context, args []string) error {
 		}
 		if m.Config.S3Endpoint == "" {
 			m.Config.S3Endpoint, m.Config.S3AccessKey, m.Config.S3SecretKey = emb.S3Endpoint, emb.AccessKey, emb.SecretKey
+			m.Config.embeddedS3 = embedded.ObjectsDir(m.Config.Data)
 		}
 	}
 	svc, err := m.connect(ctx, true, true)
