@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"gopkg.in/yaml.v3"
 
+	"github.com/prodcast/prodcast/internal/fetch"
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/machine"
 	"github.com/prodcast/prodcast/pipeline/s3"
@@ -309,6 +310,9 @@ func (m *Main) checkBaseURL(ctx context.Context) check {
 	return c
 }
 
+// doctorClient asks the configured addresses of prodcast itself.
+var doctorClient = fetch.New(fetch.Options{Timeout: 5 * time.Second, MaxBytes: 1 << 20})
+
 // healthy reports whether url answers as prodcast's /healthz does (200 or
 // 503 with its JSON: a prodcast that answers, healthy or not).
 func healthy(ctx context.Context, url string) bool {
@@ -318,7 +322,7 @@ func healthy(ctx context.Context, url string) bool {
 	if err != nil {
 		return false
 	}
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	resp, err := doctorClient.Do(req, fetch.Configured)
 	if err != nil {
 		return false
 	}

@@ -6,14 +6,16 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prodcast/prodcast/internal/fetch"
 	"github.com/prodcast/prodcast/pipeline"
 )
 
 // MaxSkew is how far S3 lets a request's signed time be off its own clock.
 const MaxSkew = 15 * time.Minute
 
-// clockClient asks the storage for its time: one request, with a timeout.
-var clockClient = &http.Client{Timeout: 10 * time.Second}
+// clockClient asks the storage (an endpoint the operator configured) for
+// its time: one request, with a timeout.
+var clockClient = fetch.New(fetch.Options{Timeout: 10 * time.Second, MaxBytes: 1 << 20})
 
 // ClockOffset is how far the clock of the server at endpoint (an S3
 // endpoint URL) is ahead of this machine's, read from the Date header of
@@ -25,7 +27,7 @@ func ClockOffset(ctx context.Context, endpoint string) (time.Duration, error) {
 		return 0, err
 	}
 	before := time.Now()
-	resp, err := clockClient.Do(req)
+	resp, err := clockClient.Do(req, fetch.Configured)
 	if err != nil {
 		return 0, fmt.Errorf("cannot ask %s for its time: %w", endpoint, err)
 	}
