@@ -25,7 +25,8 @@ import (
 // episode's media stops being served as soon as the memory cache's would.
 // The folder holds at most max bytes; the least recently used copies go.
 type diskCache struct {
-	outage *outage // nil: the bucket is always asked
+	outage *outage         // nil: the bucket is always asked
+	ctx    context.Context // the server's: copies stop at its Shutdown
 	dir    string
 	max    int64
 	st     Store
@@ -176,7 +177,11 @@ func (d *diskCache) fill(key string) {
 		return
 	}
 	go d.group.Do("fill\x00"+key, func() (any, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		base := d.ctx
+		if base == nil {
+			base = context.Background()
+		}
+		ctx, cancel := context.WithTimeout(base, 30*time.Minute)
 		defer cancel()
 		if err := d.copy(ctx, key); err != nil && !errors.Is(err, pipeline.ErrNotFound) {
 			d.log.Error("cannot keep a copy of a media file", "key", key, "err", err)

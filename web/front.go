@@ -63,6 +63,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting, closes idle connections and waits for the
 // answers under way, at most until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
+	defer s.s.stop()
 	s.front.close()
 	err := s.http.Shutdown(ctx)
 	done := make(chan struct{})

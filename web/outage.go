@@ -28,8 +28,9 @@ var errStorageDown = pipeline.Unavailable("S3", errors.New("the bucket did not a
 // bucket, what it does not keep gets 503 with Retry-After at once, and a
 // ping every probeEvery finds when the bucket is back.
 type outage struct {
-	st  Store
-	now func() time.Time
+	st   Store
+	now  func() time.Time
+	done <-chan struct{} // the server's end: the probe stops
 
 	mu      sync.Mutex
 	since   time.Time // zero while the bucket answers
@@ -68,7 +69,14 @@ func (o *outage) failed(ctx context.Context, err error) {
 func (o *outage) probe() {
 	wait := probeEvery / 10 // the first soon: a single slow answer is no outage
 	for {
-		time.Sleep(wait)
+		select {
+		case <-o.done:
+			o.mu.Lock()
+			o.probing = false
+			o.mu.Unlock()
+			return
+		case <-time.After(wait):
+		}
 		wait = probeEvery
 		ctx, cancel := context.WithTimeout(context.Background(), probeEvery)
 		err := o.st.Ping(ctx)

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/memstore"
 )
@@ -68,7 +70,12 @@ func TestServeThroughOutage(t *testing.T) {
 	}
 	s, h := newServer(Config{Store: st, Log: slog.New(slog.DiscardHandler)})
 	srv := httptest.NewServer(h)
-	defer srv.Close()
+	defer func() {
+		srv.Close()
+		s.stop()
+		http.DefaultClient.CloseIdleConnections()
+		time.Sleep(50 * time.Millisecond)
+	}()
 	for _, p := range []string{"/feed.xml", "/episodes/one/"} {
 		if resp, _ := get(t, srv.URL+p); resp.StatusCode != 200 {
 			t.Fatalf("%s: %s", p, resp.Status)
@@ -132,4 +139,23 @@ func get(tb testing.TB, url string) (*http.Response, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
+}
+
+// TestProbeEndsAtShutdown: the bucket's probe, started by an outage, ends
+// with the server even while the bucket is still down.
+func TestProbeEndsAtShutdown(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	st := &stalled{Store: memstore.New()}
+	st.down.Store(true)
+	s, h := newServer(Config{Store: st, Log: slog.New(slog.DiscardHandler)})
+	srv := httptest.NewServer(h)
+	if resp, _ := get(t, srv.URL+"/feed.xml"); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a miss while the bucket is stalled: %s", resp.Status)
+	}
+	if !s.outage.down() {
+		t.Fatal("no outage started")
+	}
+	srv.Close()
+	http.DefaultClient.CloseIdleConnections()
+	s.stop()
 }

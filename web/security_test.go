@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/prodcast/prodcast/pipeline"
 	"github.com/prodcast/prodcast/pipeline/memstore"
 )
@@ -21,6 +23,9 @@ import (
 // whenever the public URL is https, never otherwise; the embed player
 // alone may be framed by other sites.
 func TestSecurityHeaders(t *testing.T) {
+	// Every goroutine a server starts ends at its Shutdown.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer http.DefaultClient.CloseIdleConnections()
 	st := memstore.New()
 	ctx := context.Background()
 	for key, ct := range map[string]string{

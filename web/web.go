@@ -98,25 +98,34 @@ func newServer(cfg Config) (*server, http.Handler) {
 		cfg.Log = slog.Default()
 	}
 	s := &server{cfg: cfg, cache: newCache(cfg.Store, cfg.Log), search: newSearcher(cfg.Store, cfg.Log)}
+	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.cache.https = cfg.HTTPS
-	s.outage = &outage{st: cfg.Store, now: time.Now}
+	s.outage = &outage{st: cfg.Store, now: time.Now, done: s.ctx.Done()}
 	s.cache.outage = s.outage
 	if cfg.MediaCacheDir != "" {
 		d, err := newDiskCache(cfg.MediaCacheDir, cfg.MediaCacheSize, cfg.Store, cfg.Log)
 		if err != nil {
 			cfg.Log.Error("media is served from the bucket", "err", err)
 		} else {
-			d.outage = s.outage
+			d.outage, d.ctx = s.outage, s.ctx
 			s.disk = d
 		}
 	}
 	if cfg.Changes != nil {
 		go func() {
-			for range cfg.Changes {
-				s.cache.expire()
-				s.search.expire()
-				if s.disk != nil {
-					s.disk.expire()
+			for {
+				select {
+				case <-s.ctx.Done():
+					return
+				case _, ok := <-cfg.Changes:
+					if !ok {
+						return
+					}
+					s.cache.expire()
+					s.search.expire()
+					if s.disk != nil {
+						s.disk.expire()
+					}
 				}
 			}
 		}()
@@ -151,6 +160,10 @@ func newServer(cfg Config) (*server, http.Handler) {
 }
 
 type server struct {
+	// ctx ends at Shutdown, and with it every goroutine the server started
+	// (the rebuild notices, the bucket's probe, the media copies).
+	ctx     context.Context
+	stop    context.CancelFunc
 	outage  *outage // the bucket's health, as found
 	cfg     Config
 	metrics http.Handler // /metrics, before its token check

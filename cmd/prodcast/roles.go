@@ -115,6 +115,7 @@ func (m *Main) worker(ctx context.Context, svc *services) error {
 // server, until ctx ends. go-redis subscribes again after a lost
 // connection; what is missed meanwhile, the cache's freshness bounds.
 func followChanges(ctx context.Context, rdb redis.UniversalClient, channel string, changes chan<- struct{}) {
+	defer close(changes) // the web server's follower ends with it
 	sub := rdb.Subscribe(ctx, channel)
 	defer sub.Close()
 	msgs := sub.Channel()
