@@ -37,9 +37,9 @@ var _ Store = (*s3.Store)(nil)
 
 // Queue is what the desk asks of the workers.
 type Queue interface {
-	Lifecycle(ctx context.Context, typ, show, slug string) error
-	PitchReceived(ctx context.Context, show string, p workers.PitchEvent) error
-	PitchDigest(ctx context.Context, show string, since, until time.Time, inboxURL string) error
+	EnqueueLifecycle(ctx context.Context, typ, show, slug string) error
+	EnqueuePitch(ctx context.Context, show string, p workers.PitchEvent) error
+	EnqueuePitchDigest(ctx context.Context, show string, since, until time.Time, inboxURL string) error
 }
 
 var _ Queue = (*workers.Client)(nil)

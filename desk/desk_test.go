@@ -33,7 +33,7 @@ type fakeQueue struct {
 	digests   map[string]bool // show and window end, as asynq's TaskID dedupes them
 }
 
-func (q *fakeQueue) PitchDigest(ctx context.Context, show string, since, until time.Time, inboxURL string) error {
+func (q *fakeQueue) EnqueuePitchDigest(ctx context.Context, show string, since, until time.Time, inboxURL string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.digests == nil {
@@ -43,14 +43,14 @@ func (q *fakeQueue) PitchDigest(ctx context.Context, show string, since, until t
 	return nil
 }
 
-func (q *fakeQueue) Lifecycle(ctx context.Context, typ, show, slug string) error {
+func (q *fakeQueue) EnqueueLifecycle(ctx context.Context, typ, show, slug string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.lifecycle = append(q.lifecycle, typ+" "+show+"/"+slug)
 	return nil
 }
 
-func (q *fakeQueue) PitchReceived(ctx context.Context, show string, p workers.PitchEvent) error {
+func (q *fakeQueue) EnqueuePitch(ctx context.Context, show string, p workers.PitchEvent) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.pitches = append(q.pitches, p)

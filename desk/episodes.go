@@ -235,7 +235,7 @@ func (d *Desk) lifecycle(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
-	if err := d.cfg.Queue.Lifecycle(ctx, typ, show, m.Slug); err != nil {
+	if err := d.cfg.Queue.EnqueueLifecycle(ctx, typ, show, m.Slug); err != nil {
 		d.fail(w, r, http.StatusServiceUnavailable, "Cannot queue it: "+err.Error())
 		return
 	}

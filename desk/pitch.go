@@ -239,10 +239,10 @@ func (d *Desk) announcePitch(ctx context.Context, show string, p *pipeline.Pitch
 	inbox := strings.TrimRight(d.cfg.BaseURL, "/") + "/admin/shows/" + linkFor(show).Token + "/pitches/"
 	first, retry, err := d.limits.Allow(ctx, "pitch:notify:"+show, 1, pitchNotifyEvery)
 	if err == nil && !first {
-		err = d.cfg.Queue.PitchDigest(ctx, show, p.Received, d.cfg.Now().Add(retry), inbox)
+		err = d.cfg.Queue.EnqueuePitchDigest(ctx, show, p.Received, d.cfg.Now().Add(retry), inbox)
 	} else {
 		ev := workers.PitchEvent{ID: p.ID, Name: p.Name, Role: p.Role, Company: p.Company, Topics: p.Topics, DeskURL: inbox + p.ID}
-		err = d.cfg.Queue.PitchReceived(ctx, show, ev)
+		err = d.cfg.Queue.EnqueuePitch(ctx, show, ev)
 	}
 	if err != nil {
 		d.cfg.Log.Warn("cannot announce a pitch to the webhooks; it is in the desk", "pitch", p.ID, "err", err)

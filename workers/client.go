@@ -29,10 +29,10 @@ func (c *Client) Close() error {
 // Asynq returns the underlying asynq client.
 func (c *Client) Asynq() *asynq.Client { return c.asynq }
 
-// Ingest makes sure a live ingest task exists for a bundle. A finished or
+// EnqueueIngest makes sure a live ingest task exists for a bundle. A finished or
 // archived task of the same bundle is replaced, so a bundle moved back from
 // failed/ is tried again.
-func (c *Client) Ingest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) error {
+func (c *Client) EnqueueIngest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) error {
 	t, err := NewIngestTask(IngestPayload{Show: show, BundleID: id, Bundle: name, Files: files})
 	if err != nil {
 		return err
@@ -90,9 +90,9 @@ func (c *Client) EnsureIngest(ctx context.Context, show, id, name string, files 
 	return true, nil
 }
 
-// Rebuild asks for a show's feed and pages to be rebuilt: those whose
+// EnqueueRebuild asks for a show's feed and pages to be rebuilt: those whose
 // inputs changed, or with full every one.
-func (c *Client) Rebuild(ctx context.Context, show string, full bool) error {
+func (c *Client) EnqueueRebuild(ctx context.Context, show string, full bool) error {
 	t, err := newRebuildTask(RebuildPayload{Show: show, Reason: "requested", Full: full})
 	if err != nil {
 		return err
@@ -100,8 +100,8 @@ func (c *Client) Rebuild(ctx context.Context, show string, full bool) error {
 	return enqueue(ctx, c.asynq, t)
 }
 
-// Encode asks for an episode's original to be encoded (and then published).
-func (c *Client) Encode(ctx context.Context, show, slug, sha256 string) error {
+// EnqueueEncode asks for an episode's original to be encoded (and then published).
+func (c *Client) EnqueueEncode(ctx context.Context, show, slug, sha256 string) error {
 	t, err := NewEncodeTask(show, slug, "", sha256)
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ func Example() {
 	}()
 	q := workers.NewClient(redis)
 	defer q.Close()
-	if err := q.Rebuild(ctx, "", false); err != nil {
+	if err := q.EnqueueRebuild(ctx, "", false); err != nil {
 		log.Fatal(err)
 	}
 }

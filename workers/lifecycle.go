@@ -25,8 +25,8 @@ func NewLifecycleTask(typ, show, slug string) (*asynq.Task, error) {
 	return newTask(typ, EpisodePayload{Show: show, Slug: slug}, asynq.MaxRetry(maxRetry))
 }
 
-// Lifecycle asks for an episode to be unpublished, republished or deleted.
-func (c *Client) Lifecycle(ctx context.Context, typ, show, slug string) error {
+// EnqueueLifecycle asks for an episode to be unpublished, republished or deleted.
+func (c *Client) EnqueueLifecycle(ctx context.Context, typ, show, slug string) error {
 	t, err := NewLifecycleTask(typ, show, slug)
 	if err != nil {
 		return err

@@ -61,8 +61,8 @@ type PitchPayload struct {
 	InboxURL string    `json:"inbox_url,omitempty"`
 }
 
-// PitchReceived announces a pitch to the show's webhooks.
-func (c *Client) PitchReceived(ctx context.Context, show string, p PitchEvent) error {
+// EnqueuePitch announces a pitch to the show's webhooks.
+func (c *Client) EnqueuePitch(ctx context.Context, show string, p PitchEvent) error {
 	t, err := newTask(TypePitchReceived, PitchPayload{Show: show, Pitch: p}, asynq.Queue(QueueSite), asynq.MaxRetry(notifyTries))
 	if err != nil {
 		return err
@@ -70,11 +70,11 @@ func (c *Client) PitchReceived(ctx context.Context, show string, p PitchEvent) e
 	return enqueue(ctx, c.asynq, t)
 }
 
-// PitchDigest announces, at until, the pitches a show received from since
+// EnqueuePitchDigest announces, at until, the pitches a show received from since
 // on, in one pitch.received event: the pitches that came after the one
 // announced at once, so that a flood of pitches sends one webhook a
 // window, not one a pitch. Asking again for the same window does nothing.
-func (c *Client) PitchDigest(ctx context.Context, show string, since, until time.Time, inboxURL string) error {
+func (c *Client) EnqueuePitchDigest(ctx context.Context, show string, since, until time.Time, inboxURL string) error {
 	t, err := newTask(TypePitchReceived, PitchPayload{Show: show, Since: since, InboxURL: inboxURL},
 		asynq.Queue(QueueSite), asynq.MaxRetry(notifyTries), asynq.ProcessAt(until),
 		asynq.TaskID(fmt.Sprintf("pitch-digest:%s:%d", show, until.Unix())), asynq.Retention(time.Hour))
@@ -129,8 +129,8 @@ type RefusedPayload struct {
 	Fix     string `json:"fix,omitempty"`
 }
 
-// Refused reports a bundle the watcher refused, for the show's webhooks.
-func (c *Client) Refused(ctx context.Context, show, name, problem, fix string) error {
+// EnqueueRefused reports a bundle the watcher refused, for the show's webhooks.
+func (c *Client) EnqueueRefused(ctx context.Context, show, name, problem, fix string) error {
 	t, err := newTask(TypeBundleRefused, RefusedPayload{Show: show, Bundle: name, Problem: problem, Fix: fix},
 		asynq.Queue(QueueSite), asynq.MaxRetry(notifyTries))
 	if err != nil {

@@ -89,7 +89,7 @@ func (m *Main) runLifecycle(typ string) func(*Main, context.Context, []string) e
 		}
 		q := workers.NewClient(svc.redis)
 		defer q.Close()
-		if err := q.Lifecycle(ctx, typ, cat.ShowName(), ep.Slug); err != nil {
+		if err := q.EnqueueLifecycle(ctx, typ, cat.ShowName(), ep.Slug); err != nil {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "%s of %q (%s) queued; the feed and pages follow within a minute (see prodcast episodes)\n",

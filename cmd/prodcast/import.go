@@ -119,7 +119,7 @@ func (m *Main) runImport(ctx context.Context, args []string) error {
 		n++
 		fmt.Fprintf(m.Stdout, "  + %s  GUID %s  %s\n", mf.Slug, mf.GUID, mf.PublishedAt.Format("2006-01-02"))
 	}
-	if err := q.Rebuild(ctx, show, false); err != nil {
+	if err := q.EnqueueRebuild(ctx, show, false); err != nil {
 		return err
 	}
 	lost := 0
@@ -250,7 +250,7 @@ func (m *Main) copyMedia(ctx context.Context, st *s3.Store, cat *catalog.Catalog
 	if err := cat.PutManifest(ctx, mf); err != nil {
 		return err
 	}
-	return q.Encode(ctx, cat.ShowName(), mf.Slug, sum)
+	return q.EnqueueEncode(ctx, cat.ShowName(), mf.Slug, sum)
 }
 
 // checkRecordingFile refuses a downloaded enclosure that is not a

@@ -193,7 +193,7 @@ func (m *Main) runRebuild(ctx context.Context, args []string) error {
 	}
 	q := workers.NewClient(svc.redis)
 	defer q.Close()
-	if err := q.Rebuild(ctx, show, true); err != nil {
+	if err := q.EnqueueRebuild(ctx, show, true); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "rebuild of %s queued; the workers upload what changed (see prodcast status)\n", showLabel(show))

@@ -122,7 +122,7 @@ func (w *Watcher) refuse(ctx context.Context, name string, cause error) {
 		w.Log.Error("cannot move refused bundle to failed/", "bundle", name, "err", err)
 	}
 	// The show's webhooks hear of it as of a refusal by the workers.
-	if err := w.Queue.Refused(ctx, w.Show, name, res.Problem, res.Fix); err != nil {
+	if err := w.Queue.EnqueueRefused(ctx, w.Show, name, res.Problem, res.Fix); err != nil {
 		w.Log.Warn("cannot tell the workers of a refused bundle; its webhooks are not called", "bundle", name, "err", err)
 	}
 }

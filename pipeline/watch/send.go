@@ -176,7 +176,7 @@ func (w *Watcher) send(ctx context.Context, name string) error {
 			return err
 		}
 	}
-	if err := w.Queue.Ingest(ctx, w.Show, bundleID, name, files); err != nil {
+	if err := w.Queue.EnqueueIngest(ctx, w.Show, bundleID, name, files); err != nil {
 		return err
 	}
 	claim.SentAt = time.Now().UTC()

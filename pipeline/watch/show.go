@@ -106,7 +106,7 @@ func (w *Watcher) publishShow(ctx context.Context, data []byte, image, artPath s
 	if err := cat.PutShowArt(ctx, ref); err != nil {
 		return err
 	}
-	return w.Queue.Rebuild(ctx, w.Show, false)
+	return w.Queue.EnqueueRebuild(ctx, w.Show, false)
 }
 
 // statKey is a file's size and modification time, "" if it is missing.

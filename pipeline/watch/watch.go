@@ -21,17 +21,17 @@ import (
 
 // Queue is where claimed bundles are sent.
 type Queue interface {
-	// Ingest enqueues a bundle of show whose files are uploaded; it is
+	// EnqueueIngest enqueues a bundle of show whose files are uploaded; it is
 	// idempotent per id.
-	Ingest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) error
+	EnqueueIngest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) error
 	// EnsureIngest sends a bundle's ingest again if Redis holds no task of
 	// it, live or finished; it reports whether it did.
 	EnsureIngest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) (bool, error)
-	// Rebuild asks for a show's feed and pages to be rebuilt.
-	Rebuild(ctx context.Context, show string, full bool) error
-	// Refused reports a bundle the watcher refused at the door, for the
+	// EnqueueRebuild asks for a show's feed and pages to be rebuilt.
+	EnqueueRebuild(ctx context.Context, show string, full bool) error
+	// EnqueueRefused reports a bundle the watcher refused at the door, for the
 	// show's webhooks.
-	Refused(ctx context.Context, show, name, problem, fix string) error
+	EnqueueRefused(ctx context.Context, show, name, problem, fix string) error
 }
 
 // FaultReporter records the faults of the machine the watcher meets (its

@@ -32,7 +32,7 @@ type queue struct {
 	missing  bool // EnsureIngest finds no task, as after a wiped Redis
 }
 
-func (q *queue) Ingest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) error {
+func (q *queue) EnqueueIngest(ctx context.Context, show, id, name string, files []pipeline.BundleFile) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.ingested = append(q.ingested, show+"/"+name)
@@ -47,14 +47,14 @@ func (q *queue) EnsureIngest(ctx context.Context, show, id, name string, files [
 	return q.missing, nil
 }
 
-func (q *queue) Refused(ctx context.Context, show, name, problem, fix string) error {
+func (q *queue) EnqueueRefused(ctx context.Context, show, name, problem, fix string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.refused = append(q.refused, show+"/"+name)
 	return nil
 }
 
-func (q *queue) Rebuild(ctx context.Context, show string, full bool) error {
+func (q *queue) EnqueueRebuild(ctx context.Context, show string, full bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.rebuilds = append(q.rebuilds, show)
