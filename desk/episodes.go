@@ -127,7 +127,7 @@ func (d *Desk) episodes(w http.ResponseWriter, r *http.Request) {
 			p.Busy = true
 		}
 		if m.State == pipeline.StatePublished && info != nil {
-			row.URL = info.Path("/episodes/" + m.Slug + "/")
+			row.URL = info.EpisodePath(m.Slug)
 		}
 		p.Rows = append(p.Rows, row)
 	}

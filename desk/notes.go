@@ -281,7 +281,7 @@ func (d *Desk) editForm(w http.ResponseWriter, r *http.Request) {
 
 func (d *Desk) editPage(r *http.Request, show string, m *pipeline.Manifest, f notesForm) *notesPage {
 	p := d.notesPage(r, show, "Edit "+m.Meta.Title, f)
-	p.Action, p.Editing = "/admin/shows/"+p.Show.Token+"/episodes/"+m.Slug+"/edit", true
+	p.Action, p.Editing = fmt.Sprintf("/admin/shows/%s/episodes/%s/edit", p.Show.Token, m.Slug), true
 	return p
 }
 

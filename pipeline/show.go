@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/mail"
 	"net/url"
 	"strings"
@@ -193,10 +192,21 @@ func ShowBaseURL(install, name string) string {
 // FeedURL is the public URL of the podcast RSS feed.
 func (s *Show) FeedURL() string { return s.URL("/feed.xml") }
 
+// EpisodesDir is the folder of the episodes' pages, under a show's site:
+// episodes/<slug>/ is one episode's page and what sits beside it.
+const EpisodesDir = "episodes/"
+
+// EpisodeDir is one episode's folder in a show's site: episodes/<slug>/.
+func EpisodeDir(slug string) string { return EpisodesDir + slug + "/" }
+
 // EpisodeURL is the public URL of one episode's page.
 func (s *Show) EpisodeURL(slug string) string {
-	return s.URL(fmt.Sprintf("/episodes/%s/", slug))
+	return s.URL("/" + EpisodeDir(slug))
 }
+
+// EpisodePath is the path of one episode's page under the show's base
+// URL's host, for links within the site.
+func (s *Show) EpisodePath(slug string) string { return s.Path("/" + EpisodeDir(slug)) }
 
 // PublicURL turns one of the show's public object keys (public/... for the
 // root show, public/<name>/... for another) into its public URL. A full

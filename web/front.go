@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/valyala/fasthttp"
+
+	"github.com/prodcast/prodcast/pipeline/catalog"
 )
 
 // The server's timeouts, for the front and net/http alike.
@@ -512,7 +514,7 @@ func publicKey(dst, target []byte) ([]byte, bool) {
 	case p == "/admin" || len(p) >= 7 && p[:7] == "/admin/", p == "/healthz", p == "/metrics":
 		return dst, false
 	}
-	dst = append(dst, "public/"...)
+	dst = append(dst, catalog.RootPublic...)
 	dst = append(dst, target[1:]...)
 	if target[len(target)-1] == '/' {
 		dst = append(dst, "index.html"...)

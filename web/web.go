@@ -482,7 +482,7 @@ func route(p string) string {
 		return "feed"
 	case strings.HasPrefix(p, "/media/"):
 		return "media"
-	case strings.HasPrefix(p, "/episodes/"):
+	case strings.HasPrefix(p, "/"+pipeline.EpisodesDir):
 		return "episode"
 	case p == "/":
 		return "index"

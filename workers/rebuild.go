@@ -349,7 +349,7 @@ func publishTier(path string) int {
 		return 3
 	case path == "index.html" || strings.HasPrefix(path, "page/"):
 		return 2
-	case strings.HasPrefix(path, "episodes/"):
+	case strings.HasPrefix(path, pipeline.EpisodesDir):
 		return 0
 	default:
 		return 1
@@ -392,7 +392,7 @@ func (h *Handlers) reportDone(ctx context.Context, cat *catalog.Catalog, show *p
 // goes when it is no longer rendered: an episode unpublished or without its
 // transcript now, a topic gone, fewer home pages.
 func isPage(path string) bool {
-	for _, p := range []string{"episodes/", "tags/", "page/"} {
+	for _, p := range []string{pipeline.EpisodesDir, "tags/", "page/"} {
 		if strings.HasPrefix(path, p) {
 			return true
 		}

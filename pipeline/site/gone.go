@@ -30,7 +30,7 @@ var gonePage = template.Must(template.New("gone").Parse(`<!doctype html>
 // gone renders the page of a withdrawn (unpublished or deleted) episode,
 // served with 410 Gone, so that apps and search engines drop it.
 func (r *renderer) gone(m *pipeline.Manifest) {
-	path := "episodes/" + m.Slug + "/index.html"
+	path := pipeline.EpisodeDir(m.Slug) + "index.html"
 	r.file(path, "text/html; charset=utf-8", "gone:"+m.Slug+":"+m.Meta.Title, func() ([]byte, error) {
 		var b bytes.Buffer
 		err := gonePage.Execute(&b, struct {

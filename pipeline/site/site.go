@@ -173,7 +173,7 @@ func (r *renderer) episode(e *Episode) {
 	if img == "" {
 		img = show.ArtURL()
 	}
-	dir := "episodes/" + e.Slug + "/"
+	dir := pipeline.EpisodeDir(e.Slug)
 	if len(e.Chapters) > 0 {
 		r.file(dir+"chapters.json", "application/json+chapters", pipeline.ChaptersHash(e.Chapters), func() ([]byte, error) {
 			return chapters.JSON(e.Chapters)
@@ -311,7 +311,7 @@ func episodes(show *pipeline.Show, manifests []*pipeline.Manifest, now time.Time
 		e := &Episode{
 			Manifest: m,
 			URL:      show.EpisodeURL(m.Slug),
-			Path:     show.Path("/episodes/" + m.Slug + "/"),
+			Path:     show.EpisodePath(m.Slug),
 			MediaURL: show.PublicURL(m.MP3.Key),
 			Notes:    template.HTML(notes), // sanitised by bluemonday
 			Summary:  summary,

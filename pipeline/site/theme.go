@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/chapters"
 )
 
@@ -123,7 +124,7 @@ func Check(overrides map[string][]byte) error {
 	ep := &pipeline.Manifest{Slug: "sample", GUID: "sample", State: pipeline.StatePublished, PublishedAt: pub,
 		Meta:         pipeline.Meta{Title: "Sample", Guests: []pipeline.Guest{{Name: "Guest", Role: "SRE"}}, Tags: []string{"flask"}, Episode: 1},
 		NotesMD:      "Notes.",
-		MP3:          &pipeline.Media{Key: "public/media/sample/x.mp3", ContentType: "audio/mpeg", Bytes: 1, Duration: 60},
+		MP3:          &pipeline.Media{Key: catalog.Layout{}.MediaKey("sample", "0000000000000000", ".mp3"), ContentType: "audio/mpeg", Bytes: 1, Duration: 60},
 		Chapters:     []pipeline.Chapter{{Start: 0, Title: "Intro"}},
 		Transcript:   &pipeline.TranscriptRef{Key: "sample", SHA256: "sample"},
 		Translations: []pipeline.TranscriptRef{{Key: "sample-de", SHA256: "sample-de", Language: "de"}},
