@@ -148,7 +148,7 @@ func newServer(cfg Config) (*server, http.Handler) {
 	}
 	mux.HandleFunc("/", s.public)
 	// The public objects, the path apps poll all day, skip the mux's
-	// pattern matching (a twentieth of a kept feed's 304).
+	// pattern matching, a good part of a kept feed's 304.
 	return s, withSecurity(cfg.HTTPS, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p := r.URL.Path; (r.Method == http.MethodGet || r.Method == http.MethodHead) && !strings.HasPrefix(p, "/admin/") && p != "/admin" &&
 			p != "/healthz" && p != "/metrics" && r.URL.RawPath == "" && !strings.Contains(p, "..") && !strings.Contains(p, "//") {

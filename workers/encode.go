@@ -294,10 +294,9 @@ func encoderWindows(duration float64) []ffmpeg.Window {
 // so the recording is measured through it (far cheaper than encoding
 // twice). A recording of limiterSampleFrom or more is measured on a
 // sample, a minute in every ten (limiterWindows), with the limiter
-// and without: the difference is the limiter's loss. On the benchmark's
-// hour that estimate is within 0.01 LU of a whole pass, in about a third
-// of its time (1.15 s against 3.1 s). The encode's own measure, of the MP3, is what is checked and
-// reported either way.
+// and without: the difference is the limiter's loss, within 0.01 LU of a
+// whole pass in a fraction of its time. The encode's own measure, of the
+// MP3, is what is checked and reported either way.
 func correctForLimiter(ctx context.Context, show *pipeline.Show, m *pipeline.Manifest, before *pipeline.Loudness, job *ffmpeg.Job) error {
 	if job.LimitDBFS == 0 {
 		return nil

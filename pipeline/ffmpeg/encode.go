@@ -38,7 +38,7 @@ type Job struct {
 	CutoffHz int
 	// MP3Quality is LAME's algorithm quality, 0 (best, slowest) to 9; 5 is
 	// the default here: for speech at 128 kbit/s it is indistinguishable
-	// from 3 and about 25% faster.
+	// from 3, and faster.
 	MP3Quality int
 	Extra      []Output
 	Art        string            // path of a JPEG or PNG to embed, optional

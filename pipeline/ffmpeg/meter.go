@@ -14,7 +14,7 @@ import (
 // biquad, computed for the sample rate as libebur128 does), then the mean
 // square of every 100 ms step, from which the 400 ms momentary and 3 s
 // short-term loudness of each step follow. ffmpeg's ebur128 filter does
-// the same at about ten times the cost: it is what the measurements here
+// the same at many times the cost: it is what the measurements here
 // used to run, and the tests check the two agree.
 type meter struct {
 	rate     int

@@ -17,7 +17,7 @@ func stereo2(p *[2]packedBiquad, s []float32) (energy, peak float64)
 //go:noescape
 func stereo4(p *[4]packedBiquad, s []float32) (energy, peak float64)
 
-// runStereo is runStereoGo on SSE2, about twice as fast: both channels in
+// runStereo is runStereoGo on SSE2, faster: both channels in
 // one register.
 func runStereo(fl, fr []biquad, s []float32) (energy, peak float64) {
 	if len(s) < 2 || !sameCoefficients(fl, fr) {
