@@ -2,7 +2,6 @@ package workers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/catalog"
 	"github.com/prodcast/prodcast/pipeline/ffmpeg"
 )
 
@@ -94,22 +94,11 @@ func (h *Handlers) measureKey(show string, m *pipeline.Manifest, name string) st
 func resultKey(stage, i int) string { return fmt.Sprintf("m%d-%03d.json", stage, i) }
 
 func (h *Handlers) getJSON(ctx context.Context, key string, v any) error {
-	data, err := h.Store.Get(ctx, key)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%s is damaged: %w", key, err)
-	}
-	return nil
+	return catalog.GetJSON(ctx, h.Store, key, v)
 }
 
 func (h *Handlers) putJSON(ctx context.Context, key string, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return h.Store.PutBytes(ctx, key, data, pipeline.Put{ContentType: "application/json"})
+	return catalog.PutJSON(ctx, h.Store, key, v)
 }
 
 // measureAcross spreads the measuring of m's recording over parts tasks

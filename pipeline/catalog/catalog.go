@@ -306,20 +306,35 @@ func (c *Catalog) describe() string {
 }
 
 func (c *Catalog) getJSON(ctx context.Context, key string, v any) error {
-	data, err := c.st.Get(ctx, key)
+	return GetJSON(ctx, c.st, key, v)
+}
+
+func (c *Catalog) putJSON(ctx context.Context, key string, v any) error {
+	return PutJSON(ctx, c.st, key, v)
+}
+
+// GetJSON reads the JSON object at key into v; an object that does not
+// parse is an error naming it.
+func GetJSON(ctx context.Context, st interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+}, key string, v any) error {
+	data, err := st.Get(ctx, key)
 	if err != nil {
 		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("cannot parse %q: %w", key, err)
+		return fmt.Errorf("cannot parse %q (is it damaged?): %w", key, err)
 	}
 	return nil
 }
 
-func (c *Catalog) putJSON(ctx context.Context, key string, v any) error {
+// PutJSON writes v as a JSON object at key.
+func PutJSON(ctx context.Context, st interface {
+	PutBytes(ctx context.Context, key string, data []byte, p pipeline.Put) error
+}, key string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("cannot encode %q: %w", key, err)
 	}
-	return c.st.PutBytes(ctx, key, data, s3.Put{ContentType: "application/json"})
+	return st.PutBytes(ctx, key, data, s3.Put{ContentType: "application/json"})
 }
