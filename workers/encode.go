@@ -32,11 +32,7 @@ import (
 // folder and are uploaded under content-hashed, immutable keys.
 func (h *Handlers) Encode(ctx context.Context, t *asynq.Task) error {
 	var p EpisodePayload
-	if err := decode(t, &p); err != nil {
-		return err
-	}
-	cat := h.Catalog(p.Show)
-	m, err := cat.Manifest(ctx, p.Slug)
+	_, m, err := h.episodeOf(ctx, t, &p)
 	if err != nil {
 		return err
 	}

@@ -93,11 +93,7 @@ func (h *Handlers) Delete(ctx context.Context, t *asynq.Task) error {
 // allow the change, is reported and not retried.
 func (h *Handlers) change(ctx context.Context, t *asynq.Task, verb string, apply func(*catalog.Catalog, *pipeline.Manifest) error) error {
 	var p EpisodePayload
-	if err := decode(t, &p); err != nil {
-		return err
-	}
-	cat := h.Catalog(p.Show)
-	m, err := cat.Manifest(ctx, p.Slug)
+	cat, m, err := h.episodeOf(ctx, t, &p)
 	if errors.Is(err, pipeline.ErrNotFound) {
 		h.Log.Warn("no such episode; nothing to "+verb, "show", p.Show, "episode", p.Slug)
 		return nil

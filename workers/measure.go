@@ -251,10 +251,7 @@ func (h *Handlers) mergeShares(ctx context.Context, show *pipeline.Show, m *pipe
 // measuring on.
 func (h *Handlers) Measure(ctx context.Context, t *asynq.Task) error {
 	var p MeasurePayload
-	if err := decode(t, &p); err != nil {
-		return err
-	}
-	m, err := h.Catalog(p.Show).Manifest(ctx, p.Slug)
+	_, m, err := h.episodeOf(ctx, t, &p)
 	if errors.Is(err, pipeline.ErrNotFound) {
 		return nil
 	}

@@ -280,10 +280,7 @@ func (h *Handlers) queuePieces(ctx context.Context, p EpisodePayload, pl *plan, 
 // belongs to; ok is false when the task is stale: the episode was encoded
 // meanwhile, its recording replaced, or its plan moved on to another round.
 func (h *Handlers) current(ctx context.Context, t *asynq.Task) (p PiecePayload, m *pipeline.Manifest, pl *plan, ok bool, err error) {
-	if err := decode(t, &p); err != nil {
-		return p, nil, nil, false, err
-	}
-	m, err = h.Catalog(p.Show).Manifest(ctx, p.Slug)
+	_, m, err = h.episodeOf(ctx, t, &p)
 	if errors.Is(err, pipeline.ErrNotFound) {
 		return p, nil, nil, false, nil
 	}

@@ -18,11 +18,7 @@ import (
 // is marked published, and a rebuild puts it in the feed and on the blog.
 func (h *Handlers) Publish(ctx context.Context, t *asynq.Task) error {
 	var p EpisodePayload
-	if err := decode(t, &p); err != nil {
-		return err
-	}
-	cat := h.Catalog(p.Show)
-	m, err := cat.Manifest(ctx, p.Slug)
+	cat, m, err := h.episodeOf(ctx, t, &p)
 	if err != nil {
 		return err
 	}

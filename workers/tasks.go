@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/prodcast/prodcast/pipeline"
+	"github.com/prodcast/prodcast/pipeline/catalog"
 )
 
 // The task types, one per stage.
@@ -45,6 +46,21 @@ type EpisodePayload struct {
 	Show     string `json:"show,omitempty"` // "" for the root show
 	Slug     string `json:"slug"`
 	BundleID string `json:"bundle_id"`
+}
+
+func (p EpisodePayload) episode() EpisodePayload { return p }
+
+// episodeOf is every episode task's prologue: it decodes the task's
+// payload into p (an *EpisodePayload, or a payload that embeds one) and
+// reads the manifest of the episode it names, from its show's catalog.
+func (h *Handlers) episodeOf(ctx context.Context, t *asynq.Task, p interface{ episode() EpisodePayload }) (*catalog.Catalog, *pipeline.Manifest, error) {
+	if err := decode(t, p); err != nil {
+		return nil, nil, err
+	}
+	e := p.episode()
+	cat := h.Catalog(e.Show)
+	m, err := cat.Manifest(ctx, e.Slug)
+	return cat, m, err
 }
 
 // maxRetry is as good as "for as long as it takes": an outage of storage or
