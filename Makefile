@@ -23,7 +23,8 @@ test:
 	scripts/test.sh
 
 # The fault tests in their long form: more bundles, more kills, MinIO down
-# for 60 s and for 5 minutes (about 15 minutes in all).
+# for 60 s and for 5 minutes, serving through a two-minute outage, a Redis
+# master killed with Sentinels watching (about 12 minutes in all).
 chaos:
 	PRODCAST_CHAOS=long scripts/test.sh -v -run 'TestFault|TestBadInput' ./e2e
 
