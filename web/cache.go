@@ -200,13 +200,7 @@ func (c *cache) get(ctx context.Context, key string) (*cached, pipeline.Reader, 
 		}
 		// Stale: one question to the bucket, for everyone asking now,
 		// answered quickly or not waited for.
-		v, err, _ := c.group.Do("stat\x00"+key, func() (any, error) {
-			sctx, cancel := context.WithTimeout(ctx, checkTimeout)
-			defer cancel()
-			info, err := c.st.Stat(sctx, key)
-			c.outage.failed(sctx, err)
-			return info, err
-		})
+		v, err, _ := c.group.Do("stat\x00"+key, func() (any, error) { return c.outage.check(ctx, c.st, key) })
 		if errors.Is(err, pipeline.ErrNotFound) {
 			c.drop(key)
 			return nil, nil, pipeline.Object{}, err

@@ -93,13 +93,7 @@ func (d *diskCache) open(ctx context.Context, key string) (f *os.File, info pipe
 		return nil, pipeline.Object{}, nil, false
 	}
 	if d.now().Sub(e.checked) >= CacheFresh && !d.outage.down() {
-		v, err, _ := d.group.Do("stat\x00"+key, func() (any, error) {
-			sctx, cancel := context.WithTimeout(ctx, checkTimeout)
-			defer cancel()
-			info, err := d.st.Stat(sctx, key)
-			d.outage.failed(sctx, err)
-			return info, err
-		})
+		v, err, _ := d.group.Do("stat\x00"+key, func() (any, error) { return d.outage.check(ctx, d.st, key) })
 		switch {
 		case errors.Is(err, pipeline.ErrNotFound):
 			d.drop(e)

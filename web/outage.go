@@ -65,6 +65,16 @@ func (o *outage) failed(ctx context.Context, err error) {
 	}
 }
 
+// check asks the bucket of key's object for at most checkTimeout, and
+// starts an outage if it does not answer.
+func (o *outage) check(ctx context.Context, st Store, key string) (pipeline.Object, error) {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	info, err := st.Stat(ctx, key)
+	o.failed(ctx, err)
+	return info, err
+}
+
 // probe pings the bucket until it answers, then ends the outage.
 func (o *outage) probe() {
 	wait := probeEvery / 10 // the first soon: a single slow answer is no outage
