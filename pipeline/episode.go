@@ -212,6 +212,37 @@ func (m *Manifest) Publish(now time.Time, newGUID func() string) {
 	m.State = StatePublished
 }
 
+// Revive brings a deleted episode back when a recording is dropped for it
+// again, under the GUID its tombstone kept: apps must not see a second
+// episode. Other states are left as they are.
+func (m *Manifest) Revive() {
+	if m.State == StateDeleted {
+		m.State = StateIngested
+	}
+}
+
+// Ingest records a recording taken for the episode, to be encoded: an
+// episode brought in by an import, its original copied here.
+func (m *Manifest) Ingest() { m.State = StateIngested }
+
+// Encoded records that the episode's recording was encoded; an episode
+// already past that state (published, scheduled) stays as it is.
+func (m *Manifest) Encoded() {
+	if m.State == StateIngested {
+		m.State = StateEncoded
+	}
+}
+
+// Schedule holds the episode back until its publish time.
+func (m *Manifest) Schedule() { m.State = StateScheduled }
+
+// PublishImported publishes an episode imported from another host whose
+// media stays where it is: its GUID and date are the old feed's.
+func (m *Manifest) PublishImported(media Media) {
+	m.MP3 = &media
+	m.State = StatePublished
+}
+
 // Unpublish withdraws a published or scheduled episode. The manifest, the
 // GUID and the media stay, for Republish.
 func (m *Manifest) Unpublish() error {

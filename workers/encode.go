@@ -81,9 +81,7 @@ func (h *Handlers) refuse(ctx context.Context, p EpisodePayload, m *pipeline.Man
 func (h *Handlers) encoded(ctx context.Context, p EpisodePayload, m *pipeline.Manifest, took time.Duration, pieces int) error {
 	encodeSeconds.Observe(took.Seconds())
 	audioSecondsTotal.Add(m.Original.Duration)
-	if m.State == pipeline.StateIngested {
-		m.State = pipeline.StateEncoded
-	}
+	m.Encoded()
 	if err := h.Catalog(p.Show).PutManifest(ctx, m); err != nil {
 		return err
 	}

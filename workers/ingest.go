@@ -195,11 +195,7 @@ func (h *Handlers) ingest(ctx context.Context, p IngestPayload, log *slog.Logger
 	} else if err != nil {
 		return nil, err
 	}
-	if m.State == pipeline.StateDeleted {
-		// Back from the dead, under the GUID its tombstone kept: apps
-		// must not see a second episode.
-		m.State = pipeline.StateIngested
-	}
+	m.Revive() // a deleted episode comes back under its GUID
 	orig := keys.OriginalKey(m.Slug, rec.SHA256, rec.Name)
 	// A recording encoded in pieces from this machine's copy (see
 	// recordingInput) is fetched while it is archived, not after.

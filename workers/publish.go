@@ -53,7 +53,7 @@ func (h *Handlers) Publish(ctx context.Context, t *asynq.Task) error {
 
 func (h *Handlers) schedule(ctx context.Context, cat *catalog.Catalog, m *pipeline.Manifest, bundleID string, at time.Time) error {
 	wasLive := m.State == pipeline.StatePublished
-	m.State = pipeline.StateScheduled
+	m.Schedule()
 	if err := cat.PutManifest(ctx, m); err != nil {
 		return err
 	}

@@ -191,8 +191,7 @@ func (m *Main) linkMedia(ctx context.Context, cat *catalog.Catalog, it feeds.Imp
 		return fmt.Errorf("neither the feed nor the server gives the length of %s", it.MediaURL)
 	}
 	mf := it.Manifest
-	mf.State = pipeline.StatePublished
-	mf.MP3 = &pipeline.Media{Key: it.MediaURL, ContentType: typ, Bytes: length, Duration: it.Duration}
+	mf.PublishImported(pipeline.Media{Key: it.MediaURL, ContentType: typ, Bytes: length, Duration: it.Duration})
 	return cat.PutManifest(ctx, mf)
 }
 
@@ -244,7 +243,7 @@ func (m *Main) copyMedia(ctx context.Context, st *s3.Store, cat *catalog.Catalog
 	if err := st.PutFile(ctx, key, tmp.Name(), s3.Put{ContentType: it.Type}); err != nil {
 		return err
 	}
-	mf.State = pipeline.StateIngested
+	mf.Ingest()
 	mf.Original = pipeline.Original{Key: key, Name: name, Bytes: n, SHA256: sum,
 		Duration: info.Duration, Channels: min(info.Channels, 2), Codec: info.Codec}
 	if err := cat.PutManifest(ctx, mf); err != nil {
