@@ -28,7 +28,9 @@ func TestRunLeavesNothing(t *testing.T) {
 	h := &Handlers{Store: memstore.New(), Client: client, TempDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, redis, h, ServerConfig{Concurrency: 1, ShutdownTimeout: time.Second, ReconcileEvery: 100 * time.Millisecond}) }()
+	go func() {
+		done <- Run(ctx, redis, h, ServerConfig{Concurrency: 1, ShutdownTimeout: time.Second, ReconcileEvery: 100 * time.Millisecond})
+	}()
 	time.Sleep(time.Second)
 	cancel()
 	select {
