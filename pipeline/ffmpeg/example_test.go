@@ -21,7 +21,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	after, err := ffmpeg.Encode(ctx, ffmpeg.Job{Input: in, Duration: info.Duration, Channels: info.Channels,
-		GainDB: -16 - before.Integrated, MP3: "/tmp/interview.mp3", MP3Kbps: 128})
+		GainDB: -16 - before.Integrated, MP3: "/srv/published/interview.mp3", MP3Kbps: 128})
 	if err != nil {
 		log.Fatal(err)
 	}
