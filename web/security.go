@@ -22,31 +22,52 @@ const (
 const HSTS = "max-age=31536000"
 
 // securityFields are the security headers of a public object at key (a
-// path under public/): its policy, no sniffing of types, no referrer to
-// other sites, and HSTS when the public URL is https.
+// path under public/, or a request's path): its policy, no sniffing of
+// types, no referrer to other sites, and HSTS when the public URL is
+// https. The four sets are made once.
 func securityFields(key string, https bool) [][2]string {
-	csp := publicCSP
-	if strings.HasSuffix(key, "/embed/index.html") || strings.HasSuffix(key, "/embed/") {
-		csp = embedCSP
+	embed := strings.HasSuffix(key, "/embed/index.html") || strings.HasSuffix(key, "/embed/")
+	return fieldSets[boolIndex(embed)*2+boolIndex(https)]
+}
+
+var fieldSets = func() (sets [4][][2]string) {
+	for i := range sets {
+		csp := publicCSP
+		if i >= 2 {
+			csp = embedCSP
+		}
+		f := [][2]string{{"Content-Security-Policy", csp}, {"X-Content-Type-Options", "nosniff"},
+			{"Referrer-Policy", "strict-origin-when-cross-origin"}}
+		if i%2 == 1 {
+			f = append(f, [2]string{"Strict-Transport-Security", HSTS})
+		}
+		sets[i] = f
 	}
-	f := [][2]string{
-		{"Content-Security-Policy", csp},
-		{"X-Content-Type-Options", "nosniff"},
-		{"Referrer-Policy", "strict-origin-when-cross-origin"},
+	return sets
+}()
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
 	}
-	if https {
-		f = append(f, [2]string{"Strict-Transport-Security", HSTS})
-	}
-	return f
+	return 0
 }
 
 // withSecurity sets the security headers on every answer of next; those
 // that set their own (the desk, the pitch form) replace them.
 func withSecurity(https bool, next http.Handler) http.Handler {
+	// The values, made once: each a slice of one (an Add to it copies).
+	var values [2][][]string
+	for embed := range 2 {
+		for _, f := range fieldSets[embed*2+boolIndex(https)] {
+			values[embed] = append(values[embed], []string{f[1]}[:1:1])
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		for _, f := range securityFields(r.URL.Path, https) {
-			h[f[0]] = []string{f[1]}
+		embed := boolIndex(strings.HasSuffix(r.URL.Path, "/embed/"))
+		for i, f := range fieldSets[embed*2+boolIndex(https)] {
+			h[f[0]] = values[embed][i]
 		}
 		next.ServeHTTP(w, r)
 	})
